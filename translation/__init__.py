@@ -1,0 +1,1 @@
+"""Offline message translation: pluggable translators, a cache and an async service around them."""

@@ -1,0 +1,142 @@
+"""Argos Translate backend: installed Argos packages, run offline through argostranslate's own translation code."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from translation.argos_setup import load_argos
+from translation.base import LanguagePair, PairUnavailable, TranslationError
+from translation.splitter import RegexSentenceSplitter
+
+logger = logging.getLogger(__name__)
+
+PIVOT_LANGUAGE = "en"
+
+
+class ArgosTranslator:
+    """Translate with the Argos packages installed in `packages_dir`, pivoting through English when needed.
+
+    Packages are read once, at construction; each model loads on its first use. Translation goes through
+    argostranslate's `PackageTranslation` (tokenizer, CTranslate2 beam search, detokenizer) and, for pivots,
+    its `CompositeTranslation`. The language graph is built per instance instead of with argos's global
+    `get_translation_from_codes`: that one reads a process-wide package dir, caches by "from-to" across
+    directories and lets argos pick a sentence splitter that downloads models; here the splitter is
+    `RegexSentenceSplitter` and nothing reaches the network.
+    """
+
+    def __init__(self, packages_dir: Path, intra_threads: int = 1) -> None:
+        translate = load_argos(intra_threads)
+        from argostranslate import package
+
+        self._packages_dir = packages_dir
+        self._intra_threads = intra_threads
+        self._load_lock = threading.Lock()
+        self._translations: dict[LanguagePair, Any] = {}
+        self._composites: dict[LanguagePair, Any] = {}
+        languages: dict[str, Any] = {}
+        fingerprint = hashlib.sha256()
+        for pkg_dir in sorted(packages_dir.iterdir()) if packages_dir.is_dir() else []:
+            metadata = pkg_dir / "metadata.json"
+            if not metadata.is_file():
+                continue
+            try:
+                pkg = package.Package(pkg_dir)
+            except (OSError, ValueError) as exc:
+                logger.warning("skipping unreadable Argos package %s: %s", pkg_dir, exc)
+                continue
+            if pkg.type != "translate" or not hasattr(pkg, "tokenizer"):
+                continue
+            pair = (pkg.from_code, pkg.to_code)
+            if pair in self._translations:
+                logger.warning("several Argos packages for %s->%s; using %s", *pair, pkg_dir.name)
+            source = languages.setdefault(pkg.from_code, translate.Language(pkg.from_code, pkg.from_name))
+            target = languages.setdefault(pkg.to_code, translate.Language(pkg.to_code, pkg.to_name))
+            translation = translate.PackageTranslation(source, target, pkg)
+            translation.sentencizer = RegexSentenceSplitter()
+            self._translations[pair] = translation
+            fingerprint.update(_package_fingerprint(pkg_dir))
+        if not self._translations:
+            logger.warning("no Argos translation packages installed in %s", packages_dir)
+        self._model_version = "argos-" + fingerprint.hexdigest()[:16]
+        self._composite_class = translate.CompositeTranslation
+
+    @property
+    def model_version(self) -> str:
+        """A digest of the installed packages' metadata and model files, for cache keys."""
+        return self._model_version
+
+    def available_pairs(self) -> set[LanguagePair]:
+        """The directly installed (source, target) pairs."""
+        return set(self._translations)
+
+    def can_translate(self, source: str, target: str) -> bool:
+        """True for installed pairs, pairs reachable through English, and identical languages."""
+        return source == target or self._route(source, target) is not None
+
+    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
+        """Translate each text (blocking; thread-safe). Raises PairUnavailable, or TranslationError on failure."""
+        if source == target:
+            return list(texts)
+        route = self._route(source, target)
+        if route is None:
+            raise PairUnavailable(f"no Argos package translates {source}->{target}")
+        for pair in route:
+            self._ensure_loaded(pair)
+        translation = self._translation_for(route)
+        try:
+            return [str(translation.translate(text)) for text in texts]
+        except RuntimeError as exc:  # CTranslate2 errors, e.g. a sentence longer than the model supports
+            raise TranslationError(f"Argos failed to translate {source}->{target}: {exc}") from exc
+
+    def _route(self, source: str, target: str) -> tuple[LanguagePair, ...] | None:
+        if (source, target) in self._translations:
+            return ((source, target),)
+        first, second = (source, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, target)
+        if first in self._translations and second in self._translations:
+            return (first, second)
+        return None
+
+    def _translation_for(self, route: tuple[LanguagePair, ...]) -> Any:
+        if len(route) == 1:
+            return self._translations[route[0]]
+        pair = (route[0][0], route[-1][1])
+        composite = self._composites.get(pair)
+        if composite is None:
+            composite = self._composite_class(*(self._translations[step] for step in route))
+            self._composites[pair] = composite
+        return composite
+
+    def _ensure_loaded(self, pair: LanguagePair) -> None:
+        # Argos would create the CTranslate2 model lazily from global settings and without a lock; create it
+        # here once, with this translator's thread count. CTranslate2 translators are safe to share.
+        translation = self._translations[pair]
+        if translation.translator is not None:
+            return
+        with self._load_lock:
+            if translation.translator is None:
+                import ctranslate2
+                from argostranslate import settings
+
+                translation.translator = ctranslate2.Translator(
+                    str(translation.pkg.package_path / "model"),
+                    device="cpu",
+                    inter_threads=1,
+                    intra_threads=self._intra_threads,
+                    compute_type=settings.compute_type,
+                )
+
+
+def _package_fingerprint(pkg_dir: Path) -> bytes:
+    parts: list[object] = [pkg_dir.name, json.loads((pkg_dir / "metadata.json").read_text(encoding="utf-8"))]
+    for relative in ("model/model.bin", "sentencepiece.model", "bpe.model"):
+        path = pkg_dir / relative
+        if path.exists():
+            stat = path.stat()
+            parts.append([relative, stat.st_size, stat.st_mtime_ns])
+    return json.dumps(parts, sort_keys=True, default=str).encode()
