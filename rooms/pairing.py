@@ -1,0 +1,337 @@
+"""Pairing engine: forms mixed-country chat rooms from the waiting pool (pure, deterministic, no I/O)."""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# How many of the most-represented other countries, and how many of each one's longest-waiting members,
+# are scored for every free seat. Bounding the look-ahead keeps pairing O(n log n) instead of O(n^2).
+_CANDIDATE_COUNTRIES = 4
+_CANDIDATE_DEPTH = 3
+# Rooms on either side (in formation order) searched for a swap partner when repairing a room.
+_REPAIR_REACH = 32
+# Swap evaluations allowed per run, so a pool whose class cap cannot be met everywhere stays cheap to pair.
+_REPAIR_BUDGET = 50_000
+_REPAIR_BUDGET_PER_ROOM = 16
+
+
+def _is_bad(cost: int) -> bool:
+    """Whether a room cost (see _Pairing._cost) carries a class-cap breach or a repeated partner."""
+    return (cost // 256) % 1024 > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A student waiting for a room, as the hub sees them."""
+
+    participant_id: int
+    country: str  # ISO-3166 alpha-2
+    languages: tuple[str, ...]  # ISO-639-1, first = primary language
+    class_id: int
+    waiting_since: float  # smaller = waited longer
+    past_partners: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class PairingRules:
+    """Room shape chosen by the teacher: room size and an optional cap on classmates per room."""
+
+    room_size: int = 2  # 2..4
+    max_per_class: int | None = None  # at most N students of one class per room (None = no limit)
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.room_size <= 4:
+            raise ValueError(f"room_size must be between 2 and 4, got {self.room_size}")
+        if self.max_per_class is not None and self.max_per_class < 1:
+            raise ValueError(f"max_per_class must be at least 1, got {self.max_per_class}")
+
+
+def room_sizes(pool_size: int, room_size: int) -> list[int]:
+    """Sizes of the rooms a pool of `pool_size` is split into, in the order they are formed.
+
+    Everyone is placed and nobody is ever alone: with n = q * room_size + r there are q rooms of room_size;
+    a remainder of 1 joins the last room (room_size + 1), a remainder r >= 2 forms its own last room of r.
+    A pool of 0 or 1 gives no room.
+    """
+    if pool_size < 2:
+        return []
+    full, rest = divmod(pool_size, room_size)
+    if rest == 1:
+        return [room_size] * (full - 1) + [room_size + 1]
+    return [room_size] * full + ([rest] if rest else [])
+
+
+def pair_participants(waiting: Sequence[Candidate], rules: PairingRules = PairingRules()) -> list[tuple[int, ...]]:
+    """Form rooms (tuples of participant ids) from the waiting pool.
+
+    Sizes follow `room_sizes`: every participant is placed exactly once when the pool has two or more people.
+
+    Country mixing is a hard guarantee: with m rooms, n people and c people in the largest country, exactly
+    min(m, n - c) rooms hold two or more countries, which is the maximum possible (each mixed room needs
+    somebody from outside the largest country). In particular every room is mixed when no country holds more
+    than n - m people (for rooms of 2: no more than half the pool).
+
+    Rooms are formed one at a time around the longest-waiting participant left. Each further seat goes to the
+    best of the longest-waiting members of the most-represented countries, ranked by, in order: within
+    `max_per_class`; not a past partner of anyone in the room; shares a language with everyone in the room
+    (which covers speaking someone's primary language); brings a country not yet in the room; waited longest;
+    smallest participant_id. Taking the most-represented countries first keeps the pool balanced, so later
+    rooms can still mix. Output depends only on the set of candidates, not on their order; rooms are listed
+    in the order formed and their members by waiting time, then participant_id.
+    """
+    if len({c.participant_id for c in waiting}) != len(waiting):
+        raise ValueError("participant_id values must be unique")
+    people = sorted(waiting, key=lambda c: (c.waiting_since, c.participant_id))
+    return _Pairing(people, rules).run()
+
+
+class _Pairing:
+    """One run of the greedy: country buckets plus a size-ordered index of them, all keyed by waiting rank."""
+
+    def __init__(self, people: list[Candidate], rules: PairingRules) -> None:
+        self.people = people
+        self.rules = rules
+        self.taken = [False] * len(people)
+        self.budget = 0
+        self.class_left: dict[int, int] = {}
+        for person in people:
+            self.class_left[person.class_id] = self.class_left.get(person.class_id, 0) + 1
+        self.languages = [frozenset(person.languages) for person in people]
+        self.next_oldest = 0
+        country_index: dict[str, int] = {}
+        self.country: list[int] = []
+        self.buckets: list[list[int]] = []
+        for rank, person in enumerate(people):
+            ci = country_index.setdefault(person.country, len(country_index))
+            if ci == len(self.buckets):
+                self.buckets.append([])
+            self.buckets[ci].append(rank)
+            self.country.append(ci)
+        self.heads = [0] * len(self.buckets)
+        self.left = [len(bucket) for bucket in self.buckets]
+        # levels[size] holds the countries with that many people left, in arrival order, so equally large
+        # countries take turns; sizes lists the non-empty levels ascending.
+        self.levels: dict[int, dict[int, None]] = {}
+        for ci, size in enumerate(self.left):
+            self.levels.setdefault(size, {})[ci] = None
+        self.sizes = sorted(self.levels)
+
+    def run(self) -> list[tuple[int, ...]]:
+        shape = room_sizes(len(self.people), self.rules.room_size)
+        rooms: list[list[int]] = []
+        people_left, rooms_left = len(self.people), len(shape)
+        for size in shape:
+            rooms.append(self._fill(size, self._needs(size, people_left, rooms_left)))
+            people_left -= size
+            rooms_left -= 1
+        self._repair(rooms)
+        return [tuple(self.people[rank].participant_id for rank in sorted(room)) for room in rooms]
+
+    def _repair(self, rooms: list[list[int]]) -> None:
+        """Swap people between nearby rooms to clear class-cap breaches and repeated partners the greedy left.
+
+        A swap is kept only if it lowers the two rooms' combined cost, whose top term is "not mixed", so the
+        number of mixed rooms never drops. Passes repeat until no room with a breach or a repeat has an
+        improving swap with any room within _REPAIR_REACH of it (a 2-swap local optimum); cost strictly falls
+        with every swap, so this ends.
+        """
+        costs = [self._cost(room) for room in rooms]
+        self.budget = _REPAIR_BUDGET + _REPAIR_BUDGET_PER_ROOM * len(rooms)
+        swapped = True
+        while swapped:
+            swapped = False
+            for index in range(len(rooms)):
+                while _is_bad(costs[index]) and self._swap_once(rooms, costs, index):
+                    swapped = True
+
+    def _swap_once(self, rooms: list[list[int]], costs: list[int], index: int) -> bool:
+        """Apply the first swap of a troubled member of room `index` that lowers the cost of the two rooms."""
+        room = rooms[index]
+        troubled = self._troubled(room)
+        for other_index in range(max(0, index - _REPAIR_REACH), min(len(rooms), index + _REPAIR_REACH + 1)):
+            if other_index == index:
+                continue
+            other = rooms[other_index]
+            before = costs[index] + costs[other_index]
+            self.budget -= len(troubled) * len(other)
+            if self.budget < 0:
+                return False
+            for i in troubled:
+                mine = room[i]
+                for j, theirs in enumerate(other):
+                    room[i], other[j] = theirs, mine
+                    after_mine, after_theirs = self._cost(room), self._cost(other)
+                    if after_mine + after_theirs < before:
+                        costs[index], costs[other_index] = after_mine, after_theirs
+                        return True
+                    room[i], other[j] = mine, theirs
+        return False
+
+    def _troubled(self, room: list[int]) -> list[int]:
+        """Positions of members in an over-cap class or a repeated pair: the only moves that can fix a room."""
+        people, limit = self.people, self.rules.max_per_class
+        classes: dict[int, int] = {}
+        for rank in room:
+            classes[people[rank].class_id] = classes.get(people[rank].class_id, 0) + 1
+        troubled = []
+        for i, rank in enumerate(room):
+            person = people[rank]
+            if limit is not None and classes[person.class_id] > limit:
+                troubled.append(i)
+                continue
+            for other in room:
+                mate = people[other]
+                if mate.participant_id in person.past_partners or person.participant_id in mate.past_partners:
+                    troubled.append(i)
+                    break
+        return troubled
+
+    def _cost(self, room: list[int]) -> int:
+        """Room badness, most important term first: not mixed, class-cap excess, repeats, language clashes."""
+        people, languages, country = self.people, self.languages, self.country
+        excess = 0
+        limit = self.rules.max_per_class
+        if limit is not None:
+            counts: dict[int, int] = {}
+            for rank in room:
+                class_id = people[rank].class_id
+                counts[class_id] = counts.get(class_id, 0) + 1
+            excess = sum(count - limit for count in counts.values() if count > limit)
+        repeats = clashes = 0
+        for i, rank in enumerate(room):
+            person = people[rank]
+            for other in room[i + 1 :]:
+                mate = people[other]
+                if mate.participant_id in person.past_partners or person.participant_id in mate.past_partners:
+                    repeats += 1
+                if languages[rank].isdisjoint(languages[other]):
+                    clashes += 1
+        countries = len({country[rank] for rank in room})
+        return (((countries < 2) * 64 + excess) * 16 + repeats) * 16 * 16 + clashes * 8 + len(room) - countries
+
+    def _needs(self, size: int, people_left: int, rooms_left: int) -> dict[int, int]:
+        """How many seats each crowded country must get in this room so the remaining rooms can still mix.
+
+        The remaining rooms can all mix iff no country holds more than people - rooms of the rest; otherwise the
+        largest country must fill all but one seat of each room (one outsider per room is the optimum).
+        """
+        if len(self.sizes) == 1 and len(self.levels[self.sizes[0]]) == 1:
+            return {next(iter(self.levels[self.sizes[0]])): size}
+        threshold = people_left - rooms_left - size + 1
+        needs: dict[int, int] = {}
+        for level in reversed(self.sizes):
+            if level <= threshold:
+                break
+            for ci in self.levels[level]:
+                needs[ci] = min(level - threshold, size - 1)
+        return needs
+
+    def _fill(self, size: int, needs: dict[int, int]) -> list[int]:
+        people, languages, limit, class_left = self.people, self.languages, self.rules.max_per_class, self.class_left
+        single_country = len(needs) == 1 and next(iter(needs.values())) == size
+        max_take = size if single_country else size - 1
+        members: list[int] = []
+        in_room: dict[int, int] = {}
+        classes: dict[int, int] = {}
+        for seat in range(size):
+            unmet = [ci for ci, need in needs.items() if in_room.get(ci, 0) < need]
+            forced = sum(needs[ci] - in_room.get(ci, 0) for ci in unmet) > size - seat - 1
+            if seat == 0:
+                rank = self._oldest()
+                if forced and self.country[rank] not in unmet:
+                    rank = min(self._head(ci) for ci in unmet)
+            else:
+                best = -1
+                n = len(people)
+                for ci in unmet if forced else self._candidate_countries(in_room, max_take):
+                    for rank in self._window(ci):
+                        person = people[rank]
+                        repeats = clashes = 0
+                        for other in members:
+                            mate = people[other]
+                            if (
+                                mate.participant_id in person.past_partners
+                                or person.participant_id in mate.past_partners
+                            ):
+                                repeats += 1
+                            if languages[other].isdisjoint(person.languages):
+                                clashes += 1
+                        over = limit is not None and classes.get(person.class_id, 0) >= limit
+                        score = ((over * 8 + repeats) * 8 + clashes) * 2 + (ci in in_room)
+                        # With a class cap, big classes go first so they can still be spread out later.
+                        crowd = n - class_left[person.class_id] if limit is not None else 0
+                        key = (score * (n + 1) + crowd) * n + rank
+                        if best < 0 or key < best:
+                            best = key
+                rank = best % n
+            self._take(rank)
+            members.append(rank)
+            ci = self.country[rank]
+            in_room[ci] = in_room.get(ci, 0) + 1
+            class_id = people[rank].class_id
+            classes[class_id] = classes.get(class_id, 0) + 1
+        return members
+
+    def _candidate_countries(self, in_room: dict[int, int], max_take: int) -> list[int]:
+        """The most-represented countries not yet in the room, plus room countries met on the way."""
+        chosen: list[int] = []
+        fresh = 0
+        for level in reversed(self.sizes):
+            for ci in self.levels[level]:
+                seated = in_room.get(ci, 0)
+                if seated >= max_take:
+                    continue
+                chosen.append(ci)
+                if not seated:
+                    fresh += 1
+                    if fresh == _CANDIDATE_COUNTRIES:
+                        return chosen
+        return chosen
+
+    def _window(self, ci: int) -> list[int]:
+        """The longest-waiting members of a country who are still free."""
+        bucket, taken = self.buckets[ci], self.taken
+        start = self.heads[ci]
+        while taken[bucket[start]]:
+            start += 1
+        self.heads[ci] = start
+        found: list[int] = []
+        for pos in range(start, len(bucket)):
+            rank = bucket[pos]
+            if not taken[rank]:
+                found.append(rank)
+                if len(found) == _CANDIDATE_DEPTH:
+                    break
+        return found
+
+    def _head(self, ci: int) -> int:
+        bucket, pos = self.buckets[ci], self.heads[ci]
+        while self.taken[bucket[pos]]:
+            pos += 1
+        self.heads[ci] = pos
+        return bucket[pos]
+
+    def _oldest(self) -> int:
+        while self.taken[self.next_oldest]:
+            self.next_oldest += 1
+        return self.next_oldest
+
+    def _take(self, rank: int) -> None:
+        self.taken[rank] = True
+        self.class_left[self.people[rank].class_id] -= 1
+        ci = self.country[rank]
+        size = self.left[ci]
+        level = self.levels[size]
+        del level[ci]
+        if not level:
+            del self.levels[size]
+            del self.sizes[bisect_left(self.sizes, size)]
+        self.left[ci] = size - 1
+        if size > 1:
+            lower = self.levels.get(size - 1)
+            if lower is None:
+                lower = self.levels[size - 1] = {}
+                insort(self.sizes, size - 1)
+            lower[ci] = None
