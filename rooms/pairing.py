@@ -19,7 +19,7 @@ _REPAIR_BUDGET_PER_ROOM = 16
 
 def _is_bad(cost: int) -> bool:
     """Whether a room cost (see _Pairing._cost) carries a class-cap breach or a repeated partner."""
-    return (cost // 256) % 1024 > 0
+    return (cost // 256) % (64 * 32) > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,7 @@ class _Pairing:
                 if languages[rank].isdisjoint(languages[other]):
                     clashes += 1
         countries = len({country[rank] for rank in room})
-        return (((countries < 2) * 64 + excess) * 16 + repeats) * 16 * 16 + clashes * 8 + len(room) - countries
+        return (((countries < 2) * 64 + excess) * 32 + repeats) * 256 + clashes * 8 + len(room) - countries
 
     def _needs(self, size: int, people_left: int, rooms_left: int) -> dict[int, int]:
         """How many seats each crowded country must get in this room so the remaining rooms can still mix.
