@@ -1,0 +1,1 @@
+"""Bridgeway: the Starlette application (settings, database, pages, auth, CLI)."""

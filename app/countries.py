@@ -1,0 +1,29 @@
+"""ISO-3166 country and ISO-639-1 language names from Babel's CLDR data (no list of our own to maintain)."""
+
+from __future__ import annotations
+
+from babel import Locale
+
+_EN = Locale("en")
+
+COUNTRIES: dict[str, str] = dict(
+    sorted(
+        ((code, name) for code, name in _EN.territories.items() if len(code) == 2 and code.isalpha() and code != "ZZ"),
+        key=lambda item: item[1],
+    )
+)
+
+# Languages a class can declare: those with two-letter codes in CLDR.
+LANGUAGE_NAMES: dict[str, str] = dict(
+    sorted(
+        ((code, name) for code, name in _EN.languages.items() if len(code) == 2 and code.isalpha()), key=lambda i: i[1]
+    )
+)
+
+
+def language_name(code: str, in_language: str = "en") -> str:
+    """The name of language ``code`` written in ``in_language`` (e.g. "espagnol" for es in fr)."""
+    try:
+        return Locale(in_language).languages.get(code, code)
+    except Exception:
+        return LANGUAGE_NAMES.get(code, code)

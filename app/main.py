@@ -1,0 +1,70 @@
+"""The app factory: ``create_app(settings)`` builds Bridgeway; ``uvicorn --factory app.main:create_app`` runs it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from app import errors, facilitators, pages, schools, staff, students, ws
+from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.scheduler import Scheduler
+from app.services import start_services, stop_services
+from app.settings import Settings, load_settings
+from app.templating import STATIC_DIR
+
+log = logging.getLogger("bridgeway")
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """Build the application; settings are read from ``BRIDGEWAY_*`` once, here, unless given."""
+    settings = settings or load_settings()
+    secret = settings.resolve_secret()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.services = await start_services(settings, secret)
+        scheduler = Scheduler(app.state.services)
+        scheduler.start()
+        try:
+            yield
+        finally:
+            await scheduler.stop()
+            await ws.shutdown_sockets(app.state.services)
+            await stop_services(app.state.services)
+
+    routes = [
+        *pages.routes,
+        *students.routes,
+        *staff.routes,
+        *schools.routes,
+        *facilitators.routes,
+        *ws.routes,
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeadersMiddleware, hsts=settings.env == "production"),
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret,
+            session_cookie="bw_session",
+            max_age=12 * 3600,
+            same_site="lax",
+            https_only=bool(settings.cookie_secure),
+        ),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers=errors.handlers,
+    )
+    app.state.settings = settings
+    return app

@@ -1,0 +1,7 @@
+"""Schools pages and actions."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

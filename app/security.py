@@ -1,0 +1,79 @@
+"""Password hashing, signed participant tokens and CSRF tokens."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_hasher = PasswordHasher()
+TOKEN_MAX_AGE = 12 * 3600
+
+
+def hash_password(password: str) -> str:
+    """Argon2id hash (argon2-cffi): slow by design, so call it off the event loop."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantClaims:
+    participant_id: int
+    session_id: int
+    nonce: str
+
+
+class TokenError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class ParticipantTokens:
+    """Signed, expiring participant tokens: the only credential a student has."""
+
+    def __init__(self, secret: str, max_age: int = TOKEN_MAX_AGE) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="bridgeway.participant")
+        self.max_age = max_age
+
+    def issue(self, participant_id: int, session_id: int, nonce: str) -> str:
+        return self._serializer.dumps({"p": participant_id, "s": session_id, "n": nonce})
+
+    def verify(self, token: str) -> ParticipantClaims:
+        try:
+            data = self._serializer.loads(token, max_age=self.max_age)
+        except SignatureExpired:
+            raise TokenError("token_expired") from None
+        except BadSignature:
+            raise TokenError("token_invalid") from None
+        if not isinstance(data, dict) or not {"p", "s", "n"} <= data.keys():
+            raise TokenError("token_invalid")
+        return ParticipantClaims(int(data["p"]), int(data["s"]), str(data["n"]))
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(8)
+
+
+def csrf_token(session: dict[str, object]) -> str:
+    """The per-session CSRF token, created on first use (kept in the signed session cookie)."""
+    token = session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return token
+
+
+def csrf_valid(session: dict[str, object], submitted: str | None) -> bool:
+    expected = session.get("csrf")
+    return isinstance(expected, str) and isinstance(submitted, str) and hmac.compare_digest(expected, submitted)

@@ -1,0 +1,119 @@
+"""The running services of one app instance, built from settings in the lifespan and shared by routes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from app.db import open_database
+from app.migrate import upgrade
+from app.ratelimit import RateLimits
+from app.security import ParticipantTokens
+from app.settings import Settings
+from rooms.broker import create_broker
+from rooms.connection import Connection
+from rooms.database import Database
+from rooms.hub import Hub
+from rooms.lobby import Lobby
+from rooms.moderation import ModerationConfig, Moderator, create_plugin_manager
+from rooms.service import RoomsConfig, RoomService
+from rooms.translate import RoomTranslator
+from rooms.writer import BatchWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    tokens: ParticipantTokens
+    hub: Hub
+    writer: BatchWriter
+    lobby: Lobby
+    moderator: Moderator
+    rooms: RoomService
+    limits: RateLimits
+    translator: RoomTranslator | None = None
+    sockets: set[Connection] = field(default_factory=set)
+
+
+def moderation_config(settings: Settings) -> ModerationConfig:
+    from rooms.moderation import Action
+
+    return ModerationConfig(
+        hooks=tuple(settings.moderation_hooks),
+        contact_action=Action(settings.moderation_contact_action),
+        extra_words=tuple(settings.moderation_extra_words),
+        max_length=settings.max_message_chars,
+    )
+
+
+async def start_services(settings: Settings, secret: str) -> Services:
+    """Open the database (migrating it when asked), the broker, the writer and translation."""
+    db = open_database(settings.database_url)
+    if settings.auto_migrate:
+        import anyio.to_thread
+
+        await anyio.to_thread.run_sync(upgrade, db.engine)
+    broker = create_broker(settings.broker_url)
+    hub = Hub(broker)
+    await hub.start()
+    writer = BatchWriter(db, settings.write_batch_max)
+    writer.start()
+    lobby = Lobby(db, hub, lone_wait_seconds=settings.repair_grace_seconds)
+    moderator = Moderator(moderation_config(settings), create_plugin_manager())
+    translator = await _start_translation(settings, db, hub, moderator)
+    rooms = RoomService(
+        db,
+        hub,
+        writer,
+        lobby,
+        moderator,
+        translator,
+        RoomsConfig(
+            max_message_chars=settings.max_message_chars,
+            message_rate=settings.message_rate,
+            reconnect_grace=settings.reconnect_grace_seconds,
+            repair_grace=settings.repair_grace_seconds,
+        ),
+    )
+    limits = RateLimits(settings)
+    tokens = ParticipantTokens(secret)
+    return Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, translator)
+
+
+async def _start_translation(settings: Settings, db: Database, hub: Hub, moderator: Moderator) -> RoomTranslator | None:
+    if settings.translation_backend == "off":
+        return None
+    from translation.cache import TranslationCache
+    from translation.factory import create_translator
+    from translation.service import TranslationService
+
+    translator = create_translator(settings.translation_backend, settings.packages_dir)
+    service = TranslationService(
+        translator,
+        TranslationCache(db.engine),
+        workers=settings.translation_workers,
+        timeout=settings.translation_timeout,
+    )
+    service.start()
+    return RoomTranslator(service, hub, db, moderator)
+
+
+async def stop_services(services: Services) -> None:
+    await services.rooms.aclose()
+    await services.lobby.aclose()
+    await services.writer.stop()
+    if services.translator is not None:
+        await services.translator.service.aclose()
+    await services.hub.stop()
+    services.db.dispose()
+
+
+def services(conn: HTTPConnection) -> Services:
+    """The services of the app serving this request or socket."""
+    found: Services = conn.app.state.services
+    return found

@@ -1,0 +1,112 @@
+"""One typed settings object, read from ``BRIDGEWAY_*`` environment variables once in ``create_app``."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOOKS = ("length", "contact", "links", "profanity", "flood", "shouting")
+
+
+class SettingsError(Exception):
+    """A configuration problem worth one clear line to the operator."""
+
+
+class Settings(BaseSettings):
+    """Deployment configuration. See the README's configuration table for each field."""
+
+    model_config = SettingsConfigDict(env_prefix="BRIDGEWAY_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("bridgeway-data")
+    database_url: str = ""
+    broker_url: str = "memory://"
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    trusted_origins: list[str] = Field(default_factory=list)
+    cookie_secure: bool | None = None
+
+    translation_backend: Literal["argos", "off"] = "argos"
+    translation_packages_dir: Path | None = None
+    translation_workers: int = Field(default=2, ge=1, le=32)
+    translation_timeout: float = Field(default=10.0, gt=0)
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    ws_max_size: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
+    ws_per_message_deflate: bool = False
+    ws_send_queue: int = Field(default=256, ge=8)
+    max_message_chars: int = Field(default=2000, ge=1)
+    message_rate: str = "20/10 seconds"
+    join_rate: str = "10/minute"
+    login_rate: str = "5/minute"
+    login_lockout_failures: int = Field(default=10, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    room_size: int = Field(default=2, ge=2, le=4)
+    repair_grace_seconds: float = Field(default=30.0, ge=0)
+    reconnect_grace_seconds: float = Field(default=20.0, ge=0)
+    join_code_days: int = Field(default=30, ge=1)
+    retention_days: int = Field(default=365, ge=1)
+    write_batch_max: int = Field(default=500, ge=1)
+    moderation_hooks: list[str] = Field(default_factory=lambda: list(DEFAULT_HOOKS))
+    moderation_extra_words: list[str] = Field(default_factory=list)
+    moderation_contact_action: Literal["block", "mask"] = "block"
+    scheduler_interval: float = Field(default=5.0, gt=0)
+    auto_migrate: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError(f"not a database URL: {value!r} (expected e.g. sqlite:///path or postgresql://...)")
+        return value
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'bridgeway.db').resolve()}"
+        if self.translation_packages_dir is None:
+            self.translation_packages_dir = self.data_dir / "argos-packages"
+        if self.cookie_secure is None:
+            self.cookie_secure = self.env == "production"
+        return self
+
+    @property
+    def packages_dir(self) -> Path:
+        assert self.translation_packages_dir is not None
+        return self.translation_packages_dir
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def resolve_secret(self) -> str:
+        """Return the signing key; in development create one under data_dir and keep it across restarts."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value()
+        if self.env == "production":
+            raise SettingsError("BRIDGEWAY_SECRET_KEY is required when BRIDGEWAY_ENV=production")
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+def load_settings() -> Settings:
+    """Read settings from the environment, turning validation errors into one clear line."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"BRIDGEWAY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from None

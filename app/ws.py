@@ -1,0 +1,210 @@
+"""WebSocket endpoints: ``/ws`` for students (token in the hello frame), ``/ws/watch`` for facilitators."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.models import Role, User
+from app.security import TokenError
+from app.services import Services, services
+from rooms.connection import Connection
+from rooms.models import ExchangeSession
+from rooms.protocol import (
+    CLOSE_AUTH_FAILED,
+    CLOSE_POLICY,
+    CLOSE_SERVICE_RESTART,
+    PROTOCOL_VERSION,
+    FrameError,
+    dumps,
+    error_frame,
+    get_int,
+    get_str,
+    parse_frame,
+)
+
+log = logging.getLogger(__name__)
+FrameHandler = Callable[[Connection, dict[str, Any]], Awaitable[None]]
+HELLO_TIMEOUT = 10.0
+MAX_BAD_FRAMES = 20
+
+
+def origin_allowed(websocket: WebSocket, svc: Services) -> bool:
+    """Browsers always send Origin: it must be this site (or a configured one). Non-browser clients send none."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    allowed = {_origin(svc.settings.base_url), *(_origin(o) for o in svc.settings.trusted_origins)}
+    host = websocket.headers.get("host")
+    if host:
+        allowed.update({f"http://{host}", f"https://{host}"})
+    return _origin(origin) in allowed
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def _pump_and_close(websocket: WebSocket, conn: Connection) -> None:
+    try:
+        await conn.pump()
+    finally:
+        with contextlib.suppress(Exception):
+            await websocket.close(conn.close_code or 1000, conn.close_reason)
+
+
+async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
+    bad = 0
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        raw = message.get("text")
+        client_id = None
+        try:
+            if raw is None:
+                raise FrameError("bad_frame", "binary frames are not accepted; send JSON text")
+            frame = parse_frame(raw)
+            cid = frame.get("client_id")
+            client_id = cid if isinstance(cid, str) and len(cid) <= 64 else None
+            await on_frame(conn, frame)
+        except FrameError as exc:
+            bad += 1
+            extra = {"detail": exc.detail} if exc.detail else {}
+            conn.send(dumps(error_frame(exc.code, client_id, **extra)))
+            if bad > MAX_BAD_FRAMES:
+                conn.close(CLOSE_POLICY, "too_many_bad_frames")
+                return
+
+
+async def _serve(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
+    """Run the socket's reader and writer; when either ends (client gone, or server closed it) stop both."""
+    writer = asyncio.create_task(_pump_and_close(websocket, conn))
+    reader = asyncio.create_task(_read(websocket, conn, on_frame))
+    try:
+        await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not reader.done():
+            reader.cancel()
+        conn.close(1000, "")
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await reader
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.wait_for(writer, 5)
+        if reader.done() and not reader.cancelled() and isinstance(reader.exception(), Exception):
+            exc = reader.exception()
+            if not isinstance(exc, WebSocketDisconnect):
+                log.warning("socket reader failed: %r", exc)
+
+
+async def student_socket(websocket: WebSocket) -> None:
+    svc = services(websocket)
+    if not origin_allowed(websocket, svc):
+        await websocket.close(CLOSE_POLICY, "origin_not_allowed")
+        return
+    await websocket.accept()
+    conn = Connection(websocket.send_text, queue_size=svc.settings.ws_send_queue)
+    svc.sockets.add(conn)
+    try:
+        if not await _hello(websocket, conn, svc):
+            return
+        await _serve(websocket, conn, svc.rooms.handle)
+    finally:
+        svc.sockets.discard(conn)
+        await svc.rooms.closed(conn)
+
+
+async def _hello(websocket: WebSocket, conn: Connection, svc: Services) -> bool:
+    """The first frame must be ``hello`` with a valid token; anything else closes the socket with a reason."""
+
+    async def refuse(code: str, close_code: int = CLOSE_AUTH_FAILED) -> bool:
+        with contextlib.suppress(Exception):
+            await websocket.send_text(dumps(error_frame(code)))
+            await websocket.close(close_code, code)
+        conn.closed.set()
+        return False
+
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT)
+    except (TimeoutError, WebSocketDisconnect, KeyError, RuntimeError):
+        return await refuse("not_authenticated")
+    try:
+        frame = parse_frame(raw)
+        if frame["type"] != "hello":
+            return await refuse("not_authenticated")
+        if frame.get("v", PROTOCOL_VERSION) != PROTOCOL_VERSION:
+            return await refuse("unsupported_version", CLOSE_POLICY)
+        token = get_str(frame, "token", max_len=1000)
+        last_id = get_int(frame, "last_id", required=False) or 0
+    except FrameError as exc:
+        return await refuse(exc.code)
+    assert token is not None
+    try:
+        claims = svc.tokens.verify(token)
+    except TokenError as exc:
+        return await refuse(exc.code)
+    ok = await svc.rooms.open_participant(conn, claims.participant_id, claims.nonce, last_id)
+    if not ok:
+        await _pump_and_close(websocket, conn)
+    return ok
+
+
+async def watch_socket(websocket: WebSocket) -> None:
+    """Facilitators watch every room of a session live; the staff session cookie authenticates them."""
+    svc = services(websocket)
+    if not origin_allowed(websocket, svc):
+        await websocket.close(CLOSE_POLICY, "origin_not_allowed")
+        return
+    user_id = websocket.session.get("uid") if "session" in websocket.scope else None
+    user = await svc.db.run(lambda s: s.get(User, user_id)) if isinstance(user_id, int) else None
+    if user is None or user.role not in (Role.FACILITATOR, Role.ADMIN, Role.COORDINATOR):
+        await websocket.close(CLOSE_AUTH_FAILED, "not_authenticated")
+        return
+    session_id = websocket.query_params.get("session", "")
+    exchange_session = (
+        await svc.db.run(lambda s: s.get(ExchangeSession, int(session_id))) if session_id.isdigit() else None
+    )
+    from app.access import can_run_session
+
+    if exchange_session is None or not await svc.db.run(can_run_session, user, exchange_session):
+        await websocket.close(4003, "forbidden")
+        return
+    await websocket.accept()
+    conn = Connection(websocket.send_text, queue_size=max(svc.settings.ws_send_queue, 2048))
+    conn.user_id, conn.session_id = user.id, exchange_session.id
+    await svc.hub.attach(conn)
+    svc.sockets.add(conn)
+    conn.send(dumps({"type": "watching", "session": exchange_session.id}))
+
+    async def ignore(c: Connection, frame: dict[str, object]) -> None:
+        if frame.get("type") == "ping":
+            c.send('{"type":"pong"}')
+            return
+        raise FrameError("unknown_type")
+
+    try:
+        await _serve(websocket, conn, ignore)
+    finally:
+        svc.sockets.discard(conn)
+        await svc.hub.detach(conn)
+
+
+async def shutdown_sockets(svc: Services) -> None:
+    """Graceful shutdown: tell every client to reconnect (1012), after pending writes were flushed."""
+    await svc.writer.stop()
+    text = dumps(error_frame("server_shutdown"))
+    for conn in list(svc.sockets):
+        conn.send(text)
+        conn.close(CLOSE_SERVICE_RESTART, "server_shutdown")
+    await asyncio.sleep(0.05)
+
+
+routes = [WebSocketRoute("/ws", student_socket), WebSocketRoute("/ws/watch", watch_socket)]

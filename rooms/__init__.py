@@ -1,0 +1,1 @@
+"""Bridgeway real-time core: pairing, room hub, message pipeline, moderation hooks, brokers."""

@@ -1,0 +1,32 @@
+"""The ``Broker`` protocol: publish text payloads on channels, deliver them to subscribed processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+OnMessage = Callable[[str, str], None]
+"""Called with (channel, payload) in the event loop for every message on a subscribed channel."""
+OnStatus = Callable[[bool], None]
+"""Called with False when the broker connection is lost and True when it is back."""
+
+
+class BrokerUnavailable(Exception):
+    """Publishing failed because the broker cannot be reached."""
+
+
+class Broker(Protocol):
+    async def start(self, on_message: OnMessage, on_status: OnStatus | None = None) -> None:
+        """Connect and start delivering messages on subscribed channels to ``on_message``."""
+
+    async def stop(self) -> None: ...
+
+    async def publish(self, channel: str, payload: str) -> None:
+        """Send ``payload`` to every process subscribed to ``channel`` (this one included)."""
+
+    async def subscribe(self, channel: str) -> None: ...
+
+    async def unsubscribe(self, channel: str) -> None: ...
+
+    async def ping(self) -> bool:
+        """True when the broker is reachable (used by /healthz)."""

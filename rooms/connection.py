@@ -1,0 +1,75 @@
+"""One client connection: a bounded send queue, so a slow reader is dropped instead of stalling its room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SendText = Callable[[str], Awaitable[None]]
+_CLOSE = object()
+
+
+@dataclass(eq=False)
+class Connection:
+    """State of one socket: who it is, where it is, and frames waiting to be written to it."""
+
+    send_text: SendText
+    queue_size: int = 256
+    session_id: int | None = None
+    participant_id: int | None = None
+    user_id: int | None = None
+    room_id: int | None = None
+    display_name: str = ""
+    country: str = ""
+    languages: tuple[str, ...] = ()
+    class_id: int | None = None
+    muted_until: datetime | None = None
+    last_sent: float = 0.0
+    last_typing: float = 0.0
+    slow_mode_seconds: int = 0
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    close_code: int | None = None
+    close_reason: str = ""
+    _queue: asyncio.Queue[object] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._queue = asyncio.Queue(self.queue_size)
+
+    @property
+    def is_watcher(self) -> bool:
+        return self.user_id is not None
+
+    def send(self, text: str) -> bool:
+        """Queue a frame; a full queue means the reader stalled, so the connection is closed instead."""
+        if self.closed.is_set():
+            return False
+        try:
+            self._queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.close(4009, "slow_consumer")
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.close_code, self.close_reason = code, reason
+        self.closed.set()
+        # Wake the writer even when the queue is full.
+        while True:
+            try:
+                self._queue.put_nowait(_CLOSE)
+                break
+            except asyncio.QueueFull:
+                self._queue.get_nowait()
+
+    async def pump(self) -> None:
+        """Write queued frames to the socket until the connection is closed."""
+        while True:
+            item = await self._queue.get()
+            if item is _CLOSE:
+                return
+            assert isinstance(item, str)
+            await self.send_text(item)

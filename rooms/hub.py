@@ -1,0 +1,181 @@
+"""Room hub: local sockets by room and session, fed by the broker so every process sees every event.
+
+Each live session is one broker channel (``s<id>``). A payload is ``<target>\\n<frame json>`` where the target
+is ``r<room>`` (room members and the session's watchers), ``p<participant>`` (one student), ``w`` (watchers
+only) or ``a`` (everyone in the session). Frames are serialised once by the publisher and relayed as text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from rooms.broker import Broker, BrokerUnavailable
+from rooms.connection import Connection
+from rooms.protocol import dumps
+
+log = logging.getLogger(__name__)
+ControlHandler = Callable[[Connection, dict[str, Any]], None]
+
+
+class Hub:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.rooms: dict[int, set[Connection]] = defaultdict(set)
+        self.watchers: dict[int, set[Connection]] = defaultdict(set)
+        self.session_members: dict[int, set[Connection]] = defaultdict(set)
+        self.participants: dict[int, Connection] = {}
+        self._channel_refs: dict[int, int] = defaultdict(int)
+        self._control_handlers: list[ControlHandler] = []
+        self._event_listeners: list[Callable[[int, str, dict[str, Any]], None]] = []
+        self.broker_healthy = True
+
+    async def start(self) -> None:
+        await self.broker.start(self._on_broker_message, self._on_broker_status)
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+
+    def on_control(self, handler: ControlHandler) -> None:
+        """Register a handler that sees participant-targeted control frames before they are sent."""
+        self._control_handlers.append(handler)
+
+    def on_event(self, listener: Callable[[int, str, dict[str, Any]], None]) -> None:
+        """Register a listener for decoded (session, target, frame) of presence and control events."""
+        self._event_listeners.append(listener)
+
+    # -- membership -------------------------------------------------------------------------------
+
+    async def retain_session(self, session_id: int) -> None:
+        self._channel_refs[session_id] += 1
+        if self._channel_refs[session_id] == 1:
+            await self.broker.subscribe(f"s{session_id}")
+
+    async def release_session(self, session_id: int) -> None:
+        self._channel_refs[session_id] -= 1
+        if self._channel_refs[session_id] <= 0:
+            del self._channel_refs[session_id]
+            await self.broker.unsubscribe(f"s{session_id}")
+
+    async def attach(self, conn: Connection) -> None:
+        assert conn.session_id is not None
+        await self.retain_session(conn.session_id)
+        if conn.is_watcher:
+            self.watchers[conn.session_id].add(conn)
+            return
+        self.session_members[conn.session_id].add(conn)
+        if conn.participant_id is not None:
+            previous = self.participants.get(conn.participant_id)
+            if previous is not None and previous is not conn:
+                previous.close(4000, "replaced")
+            self.participants[conn.participant_id] = conn
+        if conn.room_id is not None:
+            self.rooms[conn.room_id].add(conn)
+
+    async def detach(self, conn: Connection) -> None:
+        if conn.session_id is None:
+            return
+        if conn.is_watcher:
+            self.watchers[conn.session_id].discard(conn)
+        else:
+            self.session_members[conn.session_id].discard(conn)
+            if conn.participant_id is not None and self.participants.get(conn.participant_id) is conn:
+                del self.participants[conn.participant_id]
+            self.move(conn, None)
+        await self.release_session(conn.session_id)
+
+    def move(self, conn: Connection, room_id: int | None) -> None:
+        if conn.room_id is not None:
+            members = self.rooms.get(conn.room_id)
+            if members is not None:
+                members.discard(conn)
+                if not members:
+                    del self.rooms[conn.room_id]
+        conn.room_id = room_id
+        if room_id is not None:
+            self.rooms[room_id].add(conn)
+
+    # -- publishing -------------------------------------------------------------------------------
+
+    async def publish(self, session_id: int, target: str, frame: dict[str, Any]) -> None:
+        """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring)."""
+        payload = f"{target}\n{dumps(frame)}"
+        try:
+            await self.broker.publish(f"s{session_id}", payload)
+        except BrokerUnavailable:
+            # Deliver locally at least; other processes catch up through resume once the broker is back.
+            log.warning("broker unavailable; delivering session %s event locally only", session_id)
+            self._on_broker_message(f"s{session_id}", payload)
+            raise
+
+    async def to_room(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
+        await self.publish(session_id, f"r{room_id}", frame)
+
+    async def to_participant(self, session_id: int, participant_id: int, frame: dict[str, Any]) -> None:
+        await self.publish(session_id, f"p{participant_id}", frame)
+
+    async def to_watchers(self, session_id: int, frame: dict[str, Any]) -> None:
+        await self.publish(session_id, "w", frame)
+
+    async def to_session(self, session_id: int, frame: dict[str, Any]) -> None:
+        await self.publish(session_id, "a", frame)
+
+    # -- delivery ---------------------------------------------------------------------------------
+
+    def _on_broker_status(self, healthy: bool) -> None:
+        self.broker_healthy = healthy
+        code = "broker_restored" if healthy else "broker_unavailable"
+        text = dumps({"type": "event", "event": code})
+        for members in self.session_members.values():
+            for conn in list(members):
+                conn.send(text)
+
+    def _on_broker_message(self, channel: str, payload: str) -> None:
+        if not channel.startswith("s"):
+            return
+        try:
+            session_id = int(channel[1:])
+            target, _, text = payload.partition("\n")
+        except ValueError:
+            return
+        kind = target[:1]
+        if kind == "r":
+            room_id = int(target[1:])
+            control = json.loads(text) if text.startswith('{"type":"event"') else None
+            for conn in list(self.rooms.get(room_id, ())):
+                if control is not None:
+                    for handler in self._control_handlers:
+                        handler(conn, control)
+                conn.send(text)
+            for conn in list(self.watchers.get(session_id, ())):
+                conn.send(text)
+            if self._event_listeners and '"type":"presence"' in text:
+                self._notify(session_id, target, text)
+        elif kind == "p":
+            participant_id = int(target[1:])
+            conn = self.participants.get(participant_id)
+            frame = json.loads(text)
+            if conn is not None:
+                for handler in self._control_handlers:
+                    handler(conn, frame)
+                conn.send(text)
+            self._notify(session_id, target, text, frame)
+        elif kind == "w":
+            for conn in list(self.watchers.get(session_id, ())):
+                conn.send(text)
+        elif kind == "a":
+            for conn in list(self.session_members.get(session_id, ())):
+                conn.send(text)
+            for conn in list(self.watchers.get(session_id, ())):
+                conn.send(text)
+            self._notify(session_id, target, text)
+
+    def _notify(self, session_id: int, target: str, text: str, frame: dict[str, Any] | None = None) -> None:
+        if not self._event_listeners:
+            return
+        decoded = frame if frame is not None else json.loads(text)
+        for listener in self._event_listeners:
+            listener(session_id, target, decoded)

@@ -1,0 +1,156 @@
+"""Live-session tables: sessions, participants (students), rooms, messages, reports, moderation audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from rooms.clock import utcnow
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class ExchangeSession(SQLModel, table=True):
+    __tablename__ = "exchange_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True)
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    topic: str = Field(default="", max_length=300)
+    prompts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    current_prompt: int = -1
+    status: SessionStatus = SessionStatus.SCHEDULED
+    # Copied from the exchange when scheduled, so the real-time core never reads app tables.
+    title: str = Field(default="", max_length=200)
+    room_size: int = 2
+    max_per_class: int | None = None
+    moderation: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    facilitator_id: int | None = Field(default=None, foreign_key="user.id")
+    notice: str | None = Field(default=None, max_length=500)  # last reschedule/cancel notice
+    created_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (Index("ix_session_status_start", "status", "starts_at"),)
+
+
+class ParticipantStatus(StrEnum):
+    WAITING = "waiting"
+    PAIRED = "paired"
+    LEFT = "left"
+    REMOVED = "removed"
+
+
+class Participant(SQLModel, table=True):
+    """A student in one session: a pseudonym and languages, deliberately no contact data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="exchange_session.id", index=True)
+    class_id: int = Field(foreign_key="school_class.id", index=True)
+    display_name: str = Field(max_length=40)
+    country: str = Field(max_length=2)
+    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    token_nonce: str = Field(max_length=32)
+    status: ParticipantStatus = ParticipantStatus.WAITING
+    waiting_since: datetime | None = Field(default_factory=utcnow)
+    room_id: int | None = Field(default=None, foreign_key="room.id")
+    show_translations: bool = True
+    muted_until: datetime | None = None
+    banned: bool = False
+    joined_at: datetime = Field(default_factory=utcnow)
+    erased: bool = False
+
+    __table_args__ = (UniqueConstraint("session_id", "display_name", name="uq_participant_name"),)
+
+
+class RoomStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Room(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="exchange_session.id", index=True)
+    status: RoomStatus = RoomStatus.OPEN
+    slow_mode_seconds: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class RoomMember(SQLModel, table=True):
+    __tablename__ = "room_member"
+
+    room_id: int = Field(foreign_key="room.id", primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", primary_key=True, index=True)
+    joined_at: datetime = Field(default_factory=utcnow)
+    left_at: datetime | None = None
+
+
+class MessageKind(StrEnum):
+    CHAT = "chat"
+    ANNOUNCEMENT = "announcement"
+    PROMPT = "prompt"
+    SYSTEM = "system"
+
+
+class ModerationState(StrEnum):
+    VISIBLE = "visible"
+    MASKED = "masked"
+    HELD = "held"
+    BLOCKED = "blocked"
+    DELETED = "deleted"
+
+
+class Message(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    room_id: int = Field(foreign_key="room.id")
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    client_msg_id: str | None = Field(default=None, max_length=64)
+    kind: MessageKind = MessageKind.CHAT
+    text: str
+    original_text: str | None = None  # kept for audit when a hook masked the delivered text
+    language: str | None = Field(default=None, max_length=8)
+    state: ModerationState = ModerationState.VISIBLE
+    reason: str | None = Field(default=None, max_length=40)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "client_msg_id", name="uq_message_client_id"),
+        # Room history and resume-after-id both scan (room_id, id).
+        Index("ix_message_room_id_id", "room_id", "id"),
+    )
+
+
+class Report(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    reporter_id: int = Field(foreign_key="participant.id")
+    reason: str = Field(max_length=40)
+    note: str = Field(default="", max_length=500)
+    status: str = Field(default="open", max_length=16)  # open | handled
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ModerationAction(SQLModel, table=True):
+    """Audit log: who did what to which message or student, when and why. Never purged."""
+
+    __tablename__ = "moderation_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int | None = Field(default=None, index=True)
+    room_id: int | None = None
+    message_id: int | None = None
+    participant_id: int | None = None
+    actor_user_id: int | None = None  # None = the automatic pipeline
+    action: str = Field(max_length=32)
+    reason: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,127 @@
+"""Batched message writes: one transaction per batch in a worker thread, each caller awaits its own commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from rooms.database import Database
+from rooms.models import Message
+
+log = logging.getLogger(__name__)
+
+
+class WriteFailed(Exception):
+    """The database did not take the batch; nothing was acknowledged."""
+
+
+@dataclass(slots=True)
+class Written:
+    message: Message
+    duplicate: bool  # the same (participant, client id) was stored earlier: a retry
+
+
+class BatchWriter:
+    """Commit messages in batches so the event loop never waits on a commit per message.
+
+    While one batch commits, the next one accumulates, so batches grow with the load.
+    """
+
+    def __init__(self, db: Database, max_batch: int = 500) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Written]] | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.rows = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="message-writer")
+
+    async def stop(self) -> None:
+        """Flush what is queued, then stop (graceful shutdown loses no accepted message)."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(self._task, timeout=30)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def write(self, message: Message) -> Written:
+        future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((message, future))
+        return await future
+
+    async def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            batch = []
+            if first is None:
+                stopping = True
+            else:
+                batch.append(first)
+            while len(batch) < self._max_batch and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stopping = True
+                else:
+                    batch.append(item)
+            live = [(m, f) for m, f in batch if not f.cancelled()]
+            if not live:
+                continue
+            try:
+                results = await anyio.to_thread.run_sync(self._commit, [m for m, _ in live])
+            except Exception as exc:
+                log.warning("message batch of %d not written: %s", len(live), exc)
+                for _, future in live:
+                    if not future.done():
+                        future.set_exception(WriteFailed(str(exc)))
+                continue
+            self.batches += 1
+            self.rows += len(live)
+            for (_, future), result in zip(live, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+
+    def _commit(self, messages: list[Message]) -> list[Written]:
+        with self._db.session() as session:
+            session.add_all(messages)
+            try:
+                session.commit()
+                return [Written(m, False) for m in messages]
+            except IntegrityError:
+                session.rollback()
+        # A retried client id collided inside the batch: fall back to one row at a time.
+        return [self._commit_one(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
+
+    def _commit_one(self, message: Message) -> Written:
+        with self._db.session() as session:
+            session.add(message)
+            try:
+                session.commit()
+                return Written(message, False)
+            except IntegrityError:
+                session.rollback()
+            existing = _find_existing(session, message)
+            if existing is None:
+                raise WriteFailed("integrity error")
+            return Written(existing, True)
+
+
+def _find_existing(session: Session, message: Message) -> Message | None:
+    return session.exec(
+        select(Message).where(
+            Message.participant_id == message.participant_id, Message.client_msg_id == message.client_msg_id
+        )
+    ).first()
