@@ -75,6 +75,9 @@ def load_argos(intra_threads: int = 1) -> Any:
         settings.chunk_type = settings.ChunkType.STANZA
         settings.model_provider = settings.ModelProvider.OPENNMT
         settings.device = "cpu"
+        # argostranslate.utils sets its logger to INFO and logs every text it translates: students' messages
+        # must not end up in the server logs.
+        logging.getLogger("argostranslate.utils").setLevel(logging.WARNING)
         return translate
 
 

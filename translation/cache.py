@@ -1,0 +1,97 @@
+"""Two-level translation cache: an in-memory LRU in front of the `Translation` table."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
+
+import sqlalchemy
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from translation.models import Translation
+
+logger = logging.getLogger(__name__)
+
+_Key = tuple[str, str, str, str]
+
+
+def text_hash(text: str) -> str:
+    """SHA-256 hex digest of the text: the cache key, so messages are not stored twice in clear."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class TranslationCache:
+    """Translations keyed by (text, source, target, model_version); thread-safe; `get`/`put` block on the DB.
+
+    Memory holds the `max_entries` most recently used; with an `engine`, entries also persist in the
+    `Translation` table, so a restart or a second worker does not pay for the same translation again.
+    A new model version simply misses: old rows stay until pruned.
+    """
+
+    def __init__(self, engine: sqlalchemy.Engine | None, max_entries: int = 10000) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._engine = engine
+        self._max_entries = max_entries
+        self._memory: OrderedDict[_Key, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, text: str, source: str, target: str, model_version: str) -> str | None:
+        """Memory-only lookup: never blocks on I/O, so it is safe on the event loop."""
+        return self._remember((text_hash(text), source, target, model_version), None)
+
+    def get(self, text: str, source: str, target: str, model_version: str) -> str | None:
+        """The cached translation, from memory or else the database; None on a miss."""
+        key = (text_hash(text), source, target, model_version)
+        found = self._remember(key, None)
+        if found is not None or self._engine is None:
+            return found
+        statement = select(Translation.translated_text).where(
+            Translation.text_hash == key[0],
+            Translation.source == source,
+            Translation.target == target,
+            Translation.model_version == model_version,
+        )
+        with Session(self._engine) as session:
+            row = session.exec(statement).first()
+        if row is not None:
+            self._remember(key, row)
+        return row
+
+    def put(self, text: str, source: str, target: str, model_version: str, translated: str) -> None:
+        """Store a translation in memory and, with an engine, in the database (a concurrent duplicate is fine)."""
+        key = (text_hash(text), source, target, model_version)
+        self._remember(key, translated)
+        if self._engine is None:
+            return
+        row = Translation(
+            text_hash=key[0], source=source, target=target, model_version=model_version, translated_text=translated
+        )
+        with Session(self._engine) as session:
+            session.add(row)
+            try:
+                session.commit()
+            except IntegrityError:  # another worker stored the same key first: same text, same model
+                session.rollback()
+
+    def __len__(self) -> int:
+        """Entries held in memory."""
+        with self._lock:
+            return len(self._memory)
+
+    def _remember(self, key: _Key, value: str | None) -> str | None:
+        # With a value: insert as most recent (evicting the least recent). Without: look up and refresh.
+        with self._lock:
+            if value is None:
+                found = self._memory.get(key)
+                if found is not None:
+                    self._memory.move_to_end(key)
+                return found
+            self._memory[key] = value
+            self._memory.move_to_end(key)
+            while len(self._memory) > self._max_entries:
+                self._memory.popitem(last=False)
+            return value
