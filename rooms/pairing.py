@@ -74,12 +74,17 @@ def pair_participants(waiting: Sequence[Candidate], rules: PairingRules = Pairin
     than n - m people (for rooms of 2: no more than half the pool).
 
     Rooms are formed one at a time around the longest-waiting participant left. Each further seat goes to the
-    best of the longest-waiting members of the most-represented countries, ranked by, in order: within
-    `max_per_class`; not a past partner of anyone in the room; shares a language with everyone in the room
-    (which covers speaking someone's primary language); brings a country not yet in the room; waited longest;
-    smallest participant_id. Taking the most-represented countries first keeps the pool balanced, so later
-    rooms can still mix. Output depends only on the set of candidates, not on their order; rooms are listed
-    in the order formed and their members by waiting time, then participant_id.
+    best of the 3 longest-waiting free members of each of the 4 most-represented countries not yet in the room
+    (plus room countries met on the way), ranked by, in order: within `max_per_class`; not a past partner of
+    anyone in the room; shares a language with everyone in the room (which covers speaking someone's primary
+    language); brings a country not yet in the room; (with a class cap only) belongs to the class with most
+    people left; waited longest; smallest participant_id. Taking the most-represented countries first keeps the
+    pool balanced, so later rooms can still mix. Afterwards, rooms with a class-cap breach or a repeated partner
+    are repaired by swapping their offending members with people in rooms up to 32 places away, until no such
+    swap helps (a bounded search: the soft rules are best effort, mixing is never traded away for them).
+
+    Output depends only on the set of candidates, not on their order; rooms are listed in the order formed and
+    their members by waiting time, then participant_id. Raises ValueError on duplicate participant ids.
     """
     if len({c.participant_id for c in waiting}) != len(waiting):
         raise ValueError("participant_id values must be unique")
@@ -109,7 +114,13 @@ class _Pairing:
                 self.buckets.append([])
             self.buckets[ci].append(rank)
             self.country.append(ci)
-        self.heads = [0] * len(self.buckets)
+        # skips[ci][pos] == pos while that member is free; taken members point further down the bucket, so
+        # the window skips people picked out of the middle of it without rescanning them.
+        self.skips = [list(range(len(bucket) + 1)) for bucket in self.buckets]
+        self.slot = [0] * len(people)
+        for bucket in self.buckets:
+            for pos, rank in enumerate(bucket):
+                self.slot[rank] = pos
         self.left = [len(bucket) for bucket in self.buckets]
         # levels[size] holds the countries with that many people left, in arrival order, so equally large
         # countries take turns; sizes lists the non-empty levels ascending.
@@ -292,26 +303,24 @@ class _Pairing:
 
     def _window(self, ci: int) -> list[int]:
         """The longest-waiting members of a country who are still free."""
-        bucket, taken = self.buckets[ci], self.taken
-        start = self.heads[ci]
-        while taken[bucket[start]]:
-            start += 1
-        self.heads[ci] = start
+        bucket = self.buckets[ci]
         found: list[int] = []
-        for pos in range(start, len(bucket)):
-            rank = bucket[pos]
-            if not taken[rank]:
-                found.append(rank)
-                if len(found) == _CANDIDATE_DEPTH:
-                    break
+        pos = self._next_free(ci, 0)
+        while pos < len(bucket) and len(found) < _CANDIDATE_DEPTH:
+            found.append(bucket[pos])
+            pos = self._next_free(ci, pos + 1)
         return found
 
     def _head(self, ci: int) -> int:
-        bucket, pos = self.buckets[ci], self.heads[ci]
-        while self.taken[bucket[pos]]:
-            pos += 1
-        self.heads[ci] = pos
-        return bucket[pos]
+        return self.buckets[ci][self._next_free(ci, 0)]
+
+    def _next_free(self, ci: int, pos: int) -> int:
+        """First free position at or after pos in a country's bucket (union-find with path halving)."""
+        skip = self.skips[ci]
+        while skip[pos] != pos:
+            skip[pos] = skip[skip[pos]]
+            pos = skip[pos]
+        return pos
 
     def _oldest(self) -> int:
         while self.taken[self.next_oldest]:
@@ -320,6 +329,7 @@ class _Pairing:
 
     def _take(self, rank: int) -> None:
         self.taken[rank] = True
+        self.skips[self.country[rank]][self.slot[rank]] += 1
         self.class_left[self.people[rank].class_id] -= 1
         ci = self.country[rank]
         size = self.left[ci]
