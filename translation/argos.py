@@ -22,20 +22,24 @@ PIVOT_LANGUAGE = "en"
 class ArgosTranslator:
     """Translate with the Argos packages installed in `packages_dir`, pivoting through English when needed.
 
-    Packages are read once, at construction; each model loads on its first use. Translation goes through
-    argostranslate's `PackageTranslation` (tokenizer, CTranslate2 beam search, detokenizer) and, for pivots,
-    its `CompositeTranslation`. The language graph is built per instance instead of with argos's global
-    `get_translation_from_codes`: that one reads a process-wide package dir, caches by "from-to" across
-    directories and lets argos pick a sentence splitter that downloads models; here the splitter is
-    `RegexSentenceSplitter` and nothing reaches the network.
+    Packages are read once, at construction; each model loads on its first use. `intra_threads` is the
+    thread count inside one translation; `inter_threads` is how many translations of the same model may run
+    in parallel (CTranslate2 keeps that many model replicas; set it to the service's worker count).
+
+    Translation goes through argostranslate's `PackageTranslation` (tokenizer, CTranslate2 beam search,
+    detokenizer) and, for pivots, its `CompositeTranslation`. The language graph is built per instance
+    instead of with argos's global `get_translation_from_codes`: that one reads a process-wide package dir,
+    caches by "from-to" across directories and lets argos pick a sentence splitter that downloads models;
+    here the splitter is `RegexSentenceSplitter` and nothing reaches the network.
     """
 
-    def __init__(self, packages_dir: Path, intra_threads: int = 1) -> None:
+    def __init__(self, packages_dir: Path, intra_threads: int = 1, *, inter_threads: int = 1) -> None:
         translate = load_argos(intra_threads)
         from argostranslate import package
 
         self._packages_dir = packages_dir
         self._intra_threads = intra_threads
+        self._inter_threads = inter_threads
         self._load_lock = threading.Lock()
         self._translations: dict[LanguagePair, Any] = {}
         self._composites: dict[LanguagePair, Any] = {}
@@ -126,7 +130,7 @@ class ArgosTranslator:
                 translation.translator = ctranslate2.Translator(
                     str(translation.pkg.package_path / "model"),
                     device="cpu",
-                    inter_threads=1,
+                    inter_threads=self._inter_threads,
                     intra_threads=self._intra_threads,
                     compute_type=settings.compute_type,
                 )

@@ -13,11 +13,14 @@ logger = logging.getLogger(__name__)
 BACKENDS = ("argos", "off")
 
 
-def create_translator(backend: str, packages_dir: Path, *, intra_threads: int = 1) -> Translator:
+def create_translator(
+    backend: str, packages_dir: Path, *, intra_threads: int = 1, inter_threads: int = 1
+) -> Translator:
     """Build the translator named by `backend` ("argos" or "off").
 
     "argos" degrades to DisabledTranslator with a warning when argostranslate (the `translation` extra) is not
-    installed, so the core app still runs; rooms then just show original messages.
+    installed, so the core app still runs; rooms then just show original messages. For "argos", pass the
+    service's worker count as `inter_threads` so that many translations can run in parallel.
     """
     if backend == "off":
         return DisabledTranslator()
@@ -26,7 +29,7 @@ def create_translator(backend: str, packages_dir: Path, *, intra_threads: int = 
     try:
         from translation.argos import ArgosTranslator
 
-        return ArgosTranslator(packages_dir, intra_threads=intra_threads)
+        return ArgosTranslator(packages_dir, intra_threads=intra_threads, inter_threads=inter_threads)
     except ImportError as exc:
         logger.warning("translation disabled: argostranslate is not importable (%s)", exc)
         return DisabledTranslator()
