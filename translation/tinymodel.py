@@ -10,9 +10,12 @@ import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from translation.base import LanguagePair
+
+if TYPE_CHECKING:
+    from translation.packages import PackageInfo
 
 # Word lists for `bridgeway translation install-demo` and the tests: enough to see a real swap in a chat message.
 DEMO_WORDS: Mapping[LanguagePair, Mapping[str, str]] = {
@@ -146,6 +149,17 @@ def build_tiny_package(
             for path in sorted(root.rglob("*")):
                 archive.write(path, path.relative_to(tmp).as_posix())
     return out_file
+
+
+def install_demo_packages(packages_dir: Path) -> list[PackageInfo]:
+    """Build and install the DEMO_WORDS models (en->es, es->en, fr->en) for `bridgeway translation install-demo`."""
+    from translation.packages import install_package
+
+    with tempfile.TemporaryDirectory(prefix="bridgeway-demo-") as tmp:
+        return [
+            install_package(build_tiny_package(Path(tmp) / f"{s}_{t}.argosmodel", s, t, words), packages_dir)
+            for (s, t), words in DEMO_WORDS.items()
+        ]
 
 
 _FORMS = (str.lower, str.capitalize)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from translation.tinymodel import build_tiny_package
+from translation.tinymodel import build_tiny_package, install_demo_packages
 
 pytestmark = pytest.mark.translation
 
@@ -56,3 +56,11 @@ def test_build_tiny_package_rejects_non_single_words(tmp_path: Path, words: dict
     with pytest.raises(ValueError, match="word"):
         build_tiny_package(tmp_path / "x.argosmodel", "en", "es", words)
     assert not (tmp_path / "x.argosmodel").exists()
+
+
+def test_install_demo_packages_installs_all_demo_pairs(tmp_path: Path) -> None:
+    from translation.argos import ArgosTranslator
+
+    installed = install_demo_packages(tmp_path)
+    assert [(info.from_code, info.to_code) for info in installed] == [("en", "es"), ("es", "en"), ("fr", "en")]
+    assert ArgosTranslator(tmp_path).translate_batch(["Salut, merci!"], "fr", "es") == ["Hi, gracias!"]
