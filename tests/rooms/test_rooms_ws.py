@@ -1,0 +1,245 @@
+"""Students paired across countries chatting over real WebSockets through the ASGI app."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from app.db import make_engine
+from app.settings import Settings
+from rooms.models import Message, ModerationState
+from tests.support.students import hello, join, send, until
+
+
+def test_two_students_from_different_countries_are_paired_and_chat(client: TestClient, demo: object) -> None:
+    alice = join(client, "RIVER9", "Alice")
+    bruno = join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        assert hello(a, alice["token"])["status"] == "waiting"
+        hello(b, bruno["token"])
+        paired_a, paired_b = until(a, "paired"), until(b, "paired")
+        assert paired_a["room"]["id"] == paired_b["room"]["id"]
+        assert {m["country"] for m in paired_a["room"]["members"]} == {"GB", "ES"}
+        assert all(set(m) == {"id", "name", "country", "languages"} for m in paired_a["room"]["members"])
+
+        send(a, "c-1", "Hello from London!")
+        ack = until(a, "ack")
+        assert ack["client_id"] == "c-1" and ack["state"] == "visible" and isinstance(ack["id"], int)
+        got = until(b, "message")
+        assert got["text"] == "Hello from London!" and got["from"]["name"] == "Alice" and got["id"] == ack["id"]
+
+        assert until(a, "message")["client_id"] == "c-1"  # senders get their own message too
+        send(b, "c-1", "Hola desde Madrid")
+        reply = until(a, "message")
+        assert reply["text"] == "Hola desde Madrid" and reply["from"]["country"] == "ES"
+
+
+def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestClient, demo: object) -> None:
+    tokens = [
+        join(client, code, name)["token"] for code, name in [("RIVER9", "A1"), ("CERVA3", "B1"), ("RIVER9", "A2")]
+    ]
+    with (
+        client.websocket_connect("/ws") as s1,
+        client.websocket_connect("/ws") as s2,
+        client.websocket_connect("/ws") as s3,
+    ):
+        for ws, token in zip((s1, s2, s3), tokens, strict=True):
+            hello(ws, token)
+        rooms = [until(ws, "paired")["room"] for ws in (s1, s2, s3)]
+        assert len({r["id"] for r in rooms}) == 1
+        assert len(rooms[0]["members"]) == 3
+        send(s3, "x", "hi all")
+        assert until(s1, "message")["text"] == "hi all"
+        assert until(s2, "message")["text"] == "hi all"
+
+
+def test_message_is_persisted_before_ack(client: TestClient, demo: object, settings: Settings) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        send(a, "persist-1", "stored first")
+        ack = until(a, "ack")
+        engine = make_engine(settings.database_url)
+        with Session(engine) as db:
+            row = db.get(Message, ack["id"])
+        engine.dispose()
+        assert row is not None and row.text == "stored first" and row.client_msg_id == "persist-1"
+
+
+def test_retry_with_same_client_id_is_acked_once_and_stored_once(
+    client: TestClient, demo: object, settings: Settings
+) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        until(b, "paired")
+        send(a, "same", "only once")
+        first = until(a, "ack")
+        send(a, "same", "only once")
+        second = until(a, "ack")
+        assert first["id"] == second["id"]
+        send(a, "next", "after")
+        until(a, "ack")
+        texts = [until(b, "message")["text"], until(b, "message")["text"]]
+        assert texts == ["only once", "after"]
+    engine = make_engine(settings.database_url)
+    with Session(engine) as db:
+        rows = db.exec(select(Message).where(Message.client_msg_id == "same")).all()
+    engine.dispose()
+    assert len(rows) == 1
+
+
+def test_resume_after_drop_sends_missed_messages_in_order_without_duplicates(client: TestClient, demo: object) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as b:
+        hello(b, bruno["token"])
+        with client.websocket_connect("/ws") as a:
+            hello(a, alice["token"])
+            until(a, "paired")
+            until(b, "paired")
+            send(b, "m1", "one")
+            seen = until(a, "message")
+        # Alice dropped; Bruno keeps writing.
+        for i, text in enumerate(["two", "three", "four"], start=2):
+            send(b, f"m{i}", text)
+            until(b, "ack")
+        with client.websocket_connect("/ws") as a2:
+            welcome = hello(a2, alice["token"], last_id=seen["id"])
+            assert welcome["status"] == "paired"
+            missed = []
+            while True:
+                frame = a2.receive_json()
+                if frame["type"] == "resumed":
+                    break
+                if frame["type"] == "message":
+                    missed.append(frame["text"])
+            assert missed == ["two", "three", "four"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("not json", "bad_json"),
+        ("[1,2,3]", "bad_frame"),
+        ('{"type": 5}', "bad_frame"),
+        ('{"type": "teleport"}', "unknown_type"),
+        ('{"type": "send", "text": "no id"}', "bad_frame"),
+        ('{"type": "send", "client_id": 7, "text": "x"}', "bad_frame"),
+        ('{"type": "send", "client_id": "' + "x" * 65 + '", "text": "x"}', "bad_frame"),
+        ('{"type": "resume", "last_id": -1}', "bad_frame"),
+        ('{"type": "report", "message_id": 999999, "reason": "spam"}', "unknown_message"),
+        ('{"type": "report", "message_id": 1, "reason": "because"}', "bad_frame"),
+        ('{"type": "send", "client_id": "d", "text": "x", "a": {"b": {"c": {"d": {"e": 1}}}}}', "bad_frame"),
+    ],
+    ids=[
+        "not-json",
+        "array",
+        "type-not-string",
+        "unknown-type",
+        "missing-client-id",
+        "client-id-not-string",
+        "client-id-too-long",
+        "negative-last-id",
+        "report-unknown-message",
+        "report-bad-reason",
+        "too-deep",
+    ],
+)
+def test_bad_frames_get_error_and_room_keeps_working(client: TestClient, demo: object, raw: str, code: str) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        until(b, "paired")
+        a.send_text(raw)
+        error = until(a, "error")
+        assert error["code"] == code and error["message"]
+        send(a, "ok", "still here")
+        assert until(b, "message")["text"] == "still here"
+
+
+def test_binary_frame_is_rejected_with_error(client: TestClient, demo: object) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        a.send_bytes(b"\xff\xfe\x00binary")
+        assert until(a, "error")["code"] == "bad_frame"
+
+
+@pytest.mark.parametrize(
+    ("first", "code"),
+    [
+        ('{"type": "send", "client_id": "a", "text": "hi"}', "not_authenticated"),
+        ('{"type": "hello", "token": "forged.token.value"}', "token_invalid"),
+        ('{"type": "hello", "v": 2, "token": "x"}', "unsupported_version"),
+        ("garbage", "bad_json"),
+    ],
+    ids=["frame-before-hello", "forged-token", "wrong-version", "garbage"],
+)
+def test_unauthenticated_sockets_are_refused_with_reason(
+    client: TestClient, demo: object, first: str, code: str
+) -> None:
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(first)
+        frame = ws.receive_json()
+        assert frame == {"type": "error", "code": code, "message": frame["message"]}
+        message = ws.receive()
+        assert message["type"] == "websocket.close"
+        assert message["code"] in (4001, 4008)
+
+
+def test_token_signed_with_another_key_is_rejected(client: TestClient, demo: object) -> None:
+    from app.security import ParticipantTokens
+
+    forged = ParticipantTokens("some-other-secret").issue(1, 1, "00000000")
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "token": forged}))
+        assert ws.receive_json()["code"] == "token_invalid"
+
+
+def test_over_long_message_and_flood_get_clear_errors(client: TestClient, demo: object, settings: Settings) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        send(a, "long", "x" * (settings.max_message_chars + 1))
+        error = until(a, "error")
+        assert error["code"] == "too_long" and error["client_id"] == "long"
+        codes = []
+        for i in range(25):
+            send(a, f"f{i}", f"message number {i} about my town")
+            frame = a.receive_json()
+            while frame["type"] not in ("ack", "error"):
+                frame = a.receive_json()
+            codes.append(frame.get("code") or frame.get("state"))
+        assert "rate_limited" in codes or "flood" in str(codes)
+
+
+def test_moderated_contact_details_are_not_delivered(client: TestClient, demo: object, settings: Settings) -> None:
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        until(b, "paired")
+        send(a, "phone", "text me on +44 7700 900123")
+        ack = until(a, "ack")
+        assert ack["state"] == "blocked" and ack["reason"] and ack["notice"]
+        send(a, "fine", "I am 14 and live in room 204")
+        assert until(b, "message")["text"] == "I am 14 and live in room 204"
+    engine = make_engine(settings.database_url)
+    with Session(engine) as db:
+        row = db.get(Message, ack["id"])
+    engine.dispose()
+    assert row is not None and row.state == ModerationState.BLOCKED

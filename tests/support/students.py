@@ -1,0 +1,36 @@
+"""Test helpers that act like a student client: join over HTTP, talk protocol v1 over a WebSocket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.testclient import TestClient
+from starlette.testclient import WebSocketTestSession as WS
+
+
+def join(client: TestClient, code: str, name: str, **extra: Any) -> dict[str, Any]:
+    response = client.post("/api/join", json={"code": code, "name": name, **extra})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def hello(ws: WS, token: str, last_id: int = 0) -> dict[str, Any]:
+    ws.send_text(json.dumps({"type": "hello", "v": 1, "token": token, "last_id": last_id}))
+    frame: dict[str, Any] = ws.receive_json()
+    assert frame["type"] == "welcome", frame
+    return frame
+
+
+def until(ws: WS, frame_type: str, limit: int = 50) -> dict[str, Any]:
+    """Read frames until one of ``frame_type`` arrives (others, like presence or typing, are skipped)."""
+    for _ in range(limit):
+        frame: dict[str, Any] = ws.receive_json()
+        if frame["type"] == frame_type:
+            return frame
+    raise AssertionError(f"no {frame_type!r} frame within {limit} frames")
+
+
+def send(ws: WS, client_id: str, text: str, **extra: Any) -> None:
+    ws.send_text(json.dumps({"type": "send", "client_id": client_id, "text": text, **extra}))
