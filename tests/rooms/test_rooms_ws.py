@@ -27,14 +27,19 @@ def test_two_students_from_different_countries_are_paired_and_chat(client: TestC
 
         send(a, "c-1", "Hello from London!")
         ack = until(a, "ack")
-        assert ack["client_id"] == "c-1" and ack["state"] == "visible" and isinstance(ack["id"], int)
+        assert ack["client_id"] == "c-1"
+        assert ack["state"] == "visible"
+        assert isinstance(ack["id"], int)
         got = until(b, "message")
-        assert got["text"] == "Hello from London!" and got["from"]["name"] == "Alice" and got["id"] == ack["id"]
+        assert got["text"] == "Hello from London!"
+        assert got["from"]["name"] == "Alice"
+        assert got["id"] == ack["id"]
 
         assert until(a, "message")["client_id"] == "c-1"  # senders get their own message too
         send(b, "c-1", "Hola desde Madrid")
         reply = until(a, "message")
-        assert reply["text"] == "Hola desde Madrid" and reply["from"]["country"] == "ES"
+        assert reply["text"] == "Hola desde Madrid"
+        assert reply["from"]["country"] == "ES"
 
 
 def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestClient, demo: object) -> None:
@@ -68,7 +73,9 @@ def test_message_is_persisted_before_ack(client: TestClient, demo: object, setti
         with Session(engine) as db:
             row = db.get(Message, ack["id"])
         engine.dispose()
-        assert row is not None and row.text == "stored first" and row.client_msg_id == "persist-1"
+        assert row is not None
+        assert row.text == "stored first"
+        assert row.client_msg_id == "persist-1"
 
 
 def test_retry_with_same_client_id_is_acked_once_and_stored_once(
@@ -161,7 +168,8 @@ def test_bad_frames_get_error_and_room_keeps_working(client: TestClient, demo: o
         until(b, "paired")
         a.send_text(raw)
         error = until(a, "error")
-        assert error["code"] == code and error["message"]
+        assert error["code"] == code
+        assert error["message"]
         send(a, "ok", "still here")
         assert until(b, "message")["text"] == "still here"
 
@@ -215,7 +223,8 @@ def test_over_long_message_and_flood_get_clear_errors(client: TestClient, demo: 
         until(a, "paired")
         send(a, "long", "x" * (settings.max_message_chars + 1))
         error = until(a, "error")
-        assert error["code"] == "too_long" and error["client_id"] == "long"
+        assert error["code"] == "too_long"
+        assert error["client_id"] == "long"
         codes = []
         for i in range(25):
             send(a, f"f{i}", f"message number {i} about my town")
@@ -235,11 +244,14 @@ def test_moderated_contact_details_are_not_delivered(client: TestClient, demo: o
         until(b, "paired")
         send(a, "phone", "text me on +44 7700 900123")
         ack = until(a, "ack")
-        assert ack["state"] == "blocked" and ack["reason"] and ack["notice"]
+        assert ack["state"] == "blocked"
+        assert ack["reason"]
+        assert ack["notice"]
         send(a, "fine", "I am 14 and live in room 204")
         assert until(b, "message")["text"] == "I am 14 and live in room 204"
     engine = make_engine(settings.database_url)
     with Session(engine) as db:
         row = db.get(Message, ack["id"])
     engine.dispose()
-    assert row is not None and row.state == ModerationState.BLOCKED
+    assert row is not None
+    assert row.state == ModerationState.BLOCKED
