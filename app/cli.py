@@ -204,5 +204,19 @@ def translation_install(file: Path) -> None:
     click.echo(f"installed {pkg.from_code} -> {pkg.to_code} version {pkg.version} into {settings.packages_dir}")
 
 
+@translation.command("install-demo")
+def translation_install_demo() -> None:
+    """Build and install tiny demo packs (en<->es, fr->en) that swap a few words: for trying the feature offline."""
+    settings = _settings()
+    from translation.tinymodel import install_demo_packages
+
+    try:
+        packages = install_demo_packages(settings.packages_dir)
+    except ImportError:
+        fail("translation is not installed: pip install -e '.[translation]' and argostranslate (see README)")
+    for pkg in packages:
+        click.echo(f"installed demo pack {pkg.from_code} -> {pkg.to_code} into {settings.packages_dir}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import anyio.to_thread
 from starlette.requests import HTTPConnection
 
 from app.db import open_database
@@ -55,8 +56,6 @@ async def start_services(settings: Settings, secret: str) -> Services:
     """Open the database (migrating it when asked), the broker, the writer and translation."""
     db = open_database(settings.database_url)
     if settings.auto_migrate:
-        import anyio.to_thread
-
         await anyio.to_thread.run_sync(upgrade, db.engine)
     broker = create_broker(settings.broker_url)
     hub = Hub(broker)
@@ -92,7 +91,11 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
     from translation.factory import create_translator
     from translation.service import TranslationService
 
-    translator = create_translator(settings.translation_backend, settings.packages_dir)
+    translator = await anyio.to_thread.run_sync(
+        lambda: create_translator(
+            settings.translation_backend, settings.packages_dir, inter_threads=settings.translation_workers
+        )
+    )
     service = TranslationService(
         translator,
         TranslationCache(db.engine),

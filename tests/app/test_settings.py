@@ -1,0 +1,51 @@
+"""Settings: defaults, dev secret kept across restarts, production refuses to start without one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_embed_sqlite_and_memory_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGEWAY_DATA_DIR", str(tmp_path))
+    settings = load_settings()
+    assert settings.database_url == f"sqlite:///{(tmp_path / 'bridgeway.db').resolve()}"
+    assert settings.broker_url == "memory://"
+    assert settings.packages_dir == tmp_path / "argos-packages"
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path).resolve_secret()
+    second = Settings(data_dir=tmp_path).resolve_secret()
+    assert first == second
+    assert len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_without_secret_refuses(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="BRIDGEWAY_SECRET_KEY is required"):
+        Settings(data_dir=tmp_path, env="production").resolve_secret()
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("BRIDGEWAY_DATABASE_URL", "not a url", "BRIDGEWAY_DATABASE_URL"),
+        ("BRIDGEWAY_ROOM_SIZE", "9", "BRIDGEWAY_ROOM_SIZE"),
+        ("BRIDGEWAY_ENV", "staging", "BRIDGEWAY_ENV"),
+        ("BRIDGEWAY_WS_MAX_SIZE", "lots", "BRIDGEWAY_WS_MAX_SIZE"),
+    ],
+    ids=["database-url", "room-size", "env", "ws-max-size"],
+)
+def test_invalid_values_give_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert fragment in message
+    assert "\n" not in message
