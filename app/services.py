@@ -49,6 +49,9 @@ def moderation_config(settings: Settings) -> ModerationConfig:
         contact_action=Action(settings.moderation_contact_action),
         extra_words=tuple(settings.moderation_extra_words),
         max_length=settings.max_message_chars,
+        flood_messages=settings.moderation_flood_messages,
+        flood_seconds=settings.moderation_flood_seconds,
+        link_allowlist=tuple(settings.moderation_link_allowlist),
     )
 
 

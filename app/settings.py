@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     moderation_hooks: list[str] = Field(default_factory=lambda: list(DEFAULT_HOOKS))
     moderation_extra_words: list[str] = Field(default_factory=list)
     moderation_contact_action: Literal["block", "mask"] = "block"
+    moderation_flood_messages: int = Field(default=8, ge=1)
+    moderation_flood_seconds: float = Field(default=10.0, gt=0)
+    moderation_link_allowlist: list[str] = Field(default_factory=list)
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
 

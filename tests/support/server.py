@@ -1,0 +1,104 @@
+"""A real Bridgeway under uvicorn on 127.0.0.1, as a subprocess that tests can kill and restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 20.0) -> Server:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGEWAY_")}
+        environment.update(
+            {
+                "BRIDGEWAY_DATA_DIR": str(self.data_dir),
+                "BRIDGEWAY_SECRET_KEY": "test-secret-key-for-bridgeway-tests",
+                "BRIDGEWAY_TRANSLATION_BACKEND": "off",
+                "BRIDGEWAY_JOIN_RATE": "10000/minute",
+                "BRIDGEWAY_BASE_URL": self.url,
+                **self.env,
+            }
+        )
+        self._close_log()
+        self._log = open(self.data_dir / f"server-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools",
+                "--ws-max-size", "65536", "--no-access-log", "--timeout-graceful-shutdown", "5",
+            ],
+            env=environment,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.log_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not become healthy: {self.log_text()[-2000:]}")
+
+    def log_text(self) -> str:
+        path = self.data_dir / f"server-{self.port}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+        self._close_log()
+
+    def terminate(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(20)
+        self._close_log()
+        return code
+
+    def join(self, code: str, name: str) -> dict[str, object]:
+        response = httpx.post(self.url + "/api/join", json={"code": code, "name": name}, timeout=10)
+        assert response.status_code == 201, response.text
+        body: dict[str, object] = response.json()
+        return body
