@@ -1,0 +1,278 @@
+"""The live console of one session: open/pause/resume/close, prompts, announcements and the page itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.facilitation import (
+    Run,
+    audit,
+    conflict,
+    done,
+    form_of,
+    guard,
+    local_time,
+    publish,
+    staff_route,
+    text_field,
+)
+from app.models import School
+from app.moderation_queue import queue_items
+from app.participation import session_stats
+from app.scheduler import close_session
+from app.templating import render
+from rooms.clock import iso
+from rooms.models import (
+    ExchangeSession,
+    Message,
+    MessageKind,
+    ModerationState,
+    Participant,
+    Room,
+    RoomStatus,
+    SessionStatus,
+)
+from rooms.service import message_frame
+from rooms.store import room_members
+
+MAX_PROMPTS = 20
+RECENT_PER_ROOM = 30
+# action -> (states it may start from, state it leads to, event students receive)
+TRANSITIONS: dict[str, tuple[tuple[SessionStatus, ...], SessionStatus, str]] = {
+    "open": ((SessionStatus.SCHEDULED,), SessionStatus.LIVE, "session_opened"),
+    "pause": ((SessionStatus.LIVE,), SessionStatus.PAUSED, "session_paused"),
+    "resume": ((SessionStatus.PAUSED,), SessionStatus.LIVE, "session_resumed"),
+}
+
+
+def console_snapshot(db: Session, session_id: int) -> dict[str, Any]:
+    """Open rooms with members and recent deliverable messages, plus everyone in the session (for the page)."""
+    rooms = db.exec(
+        select(Room).where(Room.session_id == session_id, Room.status == RoomStatus.OPEN).order_by(col(Room.id))
+    ).all()
+    participants = db.exec(
+        select(Participant).where(Participant.session_id == session_id).order_by(col(Participant.display_name))
+    ).all()
+    names = {p.id: p for p in participants}
+    views = []
+    for room in rooms:
+        assert room.id is not None
+        recent = db.exec(
+            select(Message)
+            .where(
+                Message.room_id == room.id,
+                col(Message.state).in_([ModerationState.VISIBLE, ModerationState.MASKED]),
+            )
+            .order_by(col(Message.id).desc())
+            .limit(RECENT_PER_ROOM)
+        ).all()
+        frames = []
+        for message in reversed(recent):
+            sender = names.get(message.participant_id)
+            view = {"id": sender.id, "name": sender.display_name, "country": sender.country} if sender else None
+            frames.append(message_frame(message, view))
+        views.append({"id": room.id, "slow_mode": room.slow_mode_seconds, "members": room_members(db, room.id),
+                      "messages": frames})  # fmt: skip
+    return {"rooms": views, "participants": participants}
+
+
+def _strings(request: Request) -> dict[str, str]:
+    """Interface strings the console script needs, in the page's language."""
+    from app.i18n import gettext, pick_language
+
+    lang = pick_language(request)
+    texts = {
+        "live": "Live view connected.",
+        "offline": "Live view disconnected; reconnecting…",
+        "flagged": "A message was held for review in room %(room)s.",
+        "report": "A student reported a message in room %(room)s.",
+        "room": "Room %(room)s",
+        "new_room": "Room %(room)s opened. Reload the page to act on it.",
+        "withdrawn": "(withdrawn)",
+        "announcement": "announcement",
+        "prompt": "prompt",
+        "done": "Done.",
+        "failed": "That did not work:",
+    }
+    return {key: gettext(lang, text) for key, text in texts.items()}
+
+
+def _school(db: Session, school_id: int | None) -> School | None:
+    return db.get(School, school_id) if school_id is not None else None
+
+
+async def console_page(request: Request) -> Response:
+    run = await guard(request)
+    snapshot = await run.svc.db.run(console_snapshot, run.session_id)
+    stats = await run.svc.db.run(session_stats, run.session_id)
+    school = await run.svc.db.run(_school, run.user.school_id)
+    tz = school.timezone if school else "UTC"
+    s = run.session
+    live_rooms = [
+        {"id": r["id"], "members": [{"id": m.id, "name": m.display_name, "country": m.country} for m in r["members"]],
+         "messages": r["messages"]}
+        for r in snapshot["rooms"]
+    ]  # fmt: skip
+    context = {
+        "s": s,
+        "tz": tz,
+        "starts": local_time(s.starts_at, tz),
+        "ends": local_time(s.ends_at, tz),
+        "rooms": snapshot["rooms"],
+        "participants": snapshot["participants"],
+        "stats": stats,
+        "prompt_now": s.prompts[s.current_prompt] if 0 <= s.current_prompt < len(s.prompts) else None,
+        "has_next_prompt": s.current_prompt + 1 < len(s.prompts),
+        "queue_count": len(await run.svc.db.run(queue_items, run.session_id)),
+        "boot": {"session": s.id, "rooms": live_rooms, "user_language": run.user.language, "t": _strings(request)},
+    }
+    return render(request, "facilitators/console.html", context)
+
+
+# -- session lifecycle --------------------------------------------------------------------------------
+
+
+def _transition(db: Session, run: Run, action: str) -> bool:
+    sources, target, _ = TRANSITIONS[action]
+    result = db.execute(
+        update(ExchangeSession)
+        .where(col(ExchangeSession.id) == run.session_id, col(ExchangeSession.status).in_(sources))
+        .values(status=target)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        db.rollback()
+        return False
+    audit(db, run, f"session_{action}")
+    db.commit()
+    return True
+
+
+def _lifecycle(action: str) -> Any:
+    async def endpoint(request: Request) -> Response:
+        run = await guard(request)
+        if not await run.svc.db.run(_transition, run, action):
+            raise conflict(f"The session is {run.session.status.value}: it cannot be {action}ed now.")
+        await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": TRANSITIONS[action][2]}))
+        if TRANSITIONS[action][1] == SessionStatus.LIVE:
+            run.svc.lobby.request(run.session_id)
+        return done(request, run, {"status": TRANSITIONS[action][1].value})
+
+    endpoint.__name__ = f"session_{action}"
+    return endpoint
+
+
+def _close(db: Session, run: Run) -> bool:
+    if not close_session(db, run.session_id):
+        return False
+    audit(db, run, "session_close")
+    db.commit()
+    return True
+
+
+async def session_close(request: Request) -> Response:
+    """End the session now: every room closes and every student is told (their sockets end)."""
+    run = await guard(request)
+    if not await run.svc.db.run(_close, run):
+        raise conflict("The session is already closed.")
+    await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": "session_closed"}))
+    return done(request, run, {"status": SessionStatus.CLOSED.value})
+
+
+# -- topic, prompts, announcements -------------------------------------------------------------------
+
+
+def _save_prompts(db: Session, run: Run, topic: str, prompts: list[str]) -> None:
+    s = db.get(ExchangeSession, run.session_id)
+    assert s is not None
+    s.topic, s.prompts = topic, prompts
+    s.current_prompt = min(s.current_prompt, len(prompts) - 1)
+    db.add(s)
+    audit(db, run, "edit_prompts", f"{len(prompts)} prompts")
+    db.commit()
+
+
+async def edit_prompts(request: Request) -> Response:
+    """Set the topic and the prompt sequence (one prompt per line)."""
+    run = await guard(request)
+    form = await form_of(request)
+    topic = text_field(form, "topic", max_len=300)
+    lines = [line.strip() for line in text_field(form, "prompts", max_len=20_000).splitlines() if line.strip()]
+    if len(lines) > MAX_PROMPTS or any(len(line) > 500 for line in lines):
+        raise HTTPException(400, f"Up to {MAX_PROMPTS} prompts of at most 500 characters each.")
+    await run.svc.db.run(_save_prompts, run, topic, lines)
+    return done(request, run, {"topic": topic, "prompts": lines})
+
+
+def _room_messages(db: Session, run: Run, kind: MessageKind, text: str) -> list[Message]:
+    rooms = db.exec(select(Room.id).where(Room.session_id == run.session_id, Room.status == RoomStatus.OPEN)).all()
+    messages = [Message(room_id=room_id, kind=kind, text=text) for room_id in rooms if room_id is not None]
+    db.add_all(messages)
+    return messages
+
+
+def _advance(db: Session, run: Run) -> tuple[str, list[Message]] | None:
+    s = db.get(ExchangeSession, run.session_id)
+    assert s is not None
+    step = s.current_prompt + 1
+    if step >= len(s.prompts):
+        return None
+    moved = db.execute(  # compare-and-set, so two facilitators clicking together push one prompt, not two
+        update(ExchangeSession)
+        .where(col(ExchangeSession.id) == run.session_id, col(ExchangeSession.current_prompt) == s.current_prompt)
+        .values(current_prompt=step)
+    )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        db.rollback()
+        return None
+    text = s.prompts[step]
+    messages = _room_messages(db, run, MessageKind.PROMPT, text)
+    audit(db, run, "next_prompt", f"prompt {step + 1}: {text}")
+    db.commit()
+    return text, messages
+
+
+async def next_prompt(request: Request) -> Response:
+    """Push the next prompt: a prompt message in every open room's history, and the ``prompt`` event to all."""
+    run = await guard(request)
+    pushed = await run.svc.db.run(_advance, run)
+    if pushed is None:
+        raise conflict("There is no next prompt: add prompts first.")
+    text, messages = pushed
+    for message in messages:
+        await publish(run.svc.hub.to_room(run.session_id, message.room_id, message_frame(message, None)))
+    await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": "prompt", "text": text}))
+    return done(request, run, {"prompt": text, "rooms": len(messages)})
+
+
+def _announce(db: Session, run: Run, text: str) -> list[Message]:
+    messages = _room_messages(db, run, MessageKind.ANNOUNCEMENT, text)
+    audit(db, run, "announce", text)
+    db.commit()
+    return messages
+
+
+async def announce(request: Request) -> Response:
+    """Post an announcement into every open room (kept in each room's history)."""
+    run = await guard(request)
+    text = text_field(await form_of(request), "text", max_len=500, required=True)
+    messages = await run.svc.db.run(_announce, run, text)
+    for message in messages:
+        await publish(run.svc.hub.to_room(run.session_id, message.room_id, message_frame(message, None)))
+    return done(request, run, {"rooms": len(messages), "sent_at": iso(messages[0].created_at) if messages else None})
+
+
+P = "/facilitate/{session_id:int}"
+routes = [
+    staff_route(P, console_page, ["GET"]),
+    *(staff_route(f"{P}/{action}", _lifecycle(action), ["POST"]) for action in TRANSITIONS),
+    staff_route(f"{P}/close", session_close, ["POST"]),
+    staff_route(f"{P}/prompts", edit_prompts, ["POST"]),
+    staff_route(f"{P}/prompt/next", next_prompt, ["POST"]),
+    staff_route(f"{P}/announce", announce, ["POST"]),
+]

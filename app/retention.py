@@ -1,0 +1,204 @@
+"""Data retention: purge students' data of old sessions, and export or erase one student's data on request.
+
+``purge`` deletes participants, their messages, reports, room memberships and rooms of every session that
+ended more than its exchange's ``retention_days`` (else ``BRIDGEWAY_RETENTION_DAYS``) ago. The session row
+and the ``ModerationAction`` audit log stay: the audit log has no foreign keys precisely so it outlives them.
+Cached translations of purged messages are dropped too (they are keyed by the text's hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.facilitation import Run, audit, conflict, done, guard, publish, staff_route
+from app.models import Exchange, SchoolClass
+from app.security import new_nonce
+from rooms.clock import iso, utcnow
+from rooms.models import (
+    ExchangeSession,
+    Message,
+    ModerationAction,
+    Participant,
+    ParticipantStatus,
+    Report,
+    Room,
+    RoomMember,
+    SessionStatus,
+)
+from translation.models import Translation
+
+ERASED_TEXT = "[erased]"
+
+
+@dataclass
+class PurgeReport:
+    sessions: list[int]
+    participants: int = 0
+    messages: int = 0
+    reports: int = 0
+    room_members: int = 0
+    rooms: int = 0
+    translations: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def expired_sessions(db: Session, default_days: int, now: datetime | None = None) -> list[int]:
+    """Sessions that ended (closed, cancelled or past their end) longer ago than their retention period."""
+    now = now or utcnow()
+    rows = db.exec(
+        select(ExchangeSession.id, ExchangeSession.ends_at, ExchangeSession.status, Exchange.retention_days).join(
+            Exchange, col(Exchange.id) == col(ExchangeSession.exchange_id)
+        )
+    ).all()
+    expired = []
+    for session_id, ends_at, status, days in rows:
+        if session_id is None or (status not in (SessionStatus.CLOSED, SessionStatus.CANCELLED) and ends_at > now):
+            continue
+        if ends_at < now - timedelta(days=days or default_days):
+            expired.append(session_id)
+    return sorted(expired)
+
+
+def purge(db: Session, default_days: int, *, dry_run: bool = False, now: datetime | None = None) -> PurgeReport:
+    """Delete the student data of expired sessions (one transaction); with ``dry_run`` only count it."""
+    sessions = expired_sessions(db, default_days, now)
+    report = PurgeReport(sessions)
+    if not sessions:
+        return report
+    room_ids = list(db.exec(select(Room.id).where(col(Room.session_id).in_(sessions))))
+    people = list(db.exec(select(Participant.id).where(col(Participant.session_id).in_(sessions))))
+    message_filter = col(Message.room_id).in_(room_ids) | col(Message.participant_id).in_(people)
+    message_ids = list(db.exec(select(Message.id).where(message_filter)))
+    report_filter = col(Report.message_id).in_(message_ids) | col(Report.reporter_id).in_(people)
+    member_filter = col(RoomMember.room_id).in_(room_ids) | col(RoomMember.participant_id).in_(people)
+    hashes = {
+        hashlib.sha256(t.encode("utf-8")).hexdigest() for t in db.exec(select(Message.text).where(message_filter))
+    }
+    report.participants, report.messages, report.rooms = len(people), len(message_ids), len(room_ids)
+    report.reports = len(db.exec(select(Report.id).where(report_filter)).all())
+    report.room_members = len(db.exec(select(RoomMember.room_id).where(member_filter)).all())
+    report.translations = len(db.exec(select(Translation.id).where(col(Translation.text_hash).in_(hashes))).all())
+    if dry_run:
+        return report
+    db.execute(delete(Report).where(report_filter))
+    db.execute(delete(Message).where(message_filter))
+    db.execute(delete(RoomMember).where(member_filter))
+    db.execute(update(Participant).where(col(Participant.id).in_(people)).values(room_id=None))
+    db.execute(delete(Participant).where(col(Participant.id).in_(people)))
+    db.execute(delete(Room).where(col(Room.id).in_(room_ids)))
+    db.execute(delete(Translation).where(col(Translation.text_hash).in_(hashes)))
+    db.add(ModerationAction(action="purge", reason=f"retention: sessions {sessions}"[:500]))
+    db.commit()
+    return report
+
+
+# -- one student's data ---------------------------------------------------------------------------------
+
+
+def _student(db: Session, run: Run, pid: int) -> Participant:
+    from starlette.exceptions import HTTPException
+
+    participant = db.get(Participant, pid)
+    if participant is None or participant.session_id != run.session_id:
+        raise HTTPException(404, "No such student in this session.")
+    return participant
+
+
+def participant_data(db: Session, run: Run, pid: int) -> dict[str, Any]:
+    """Everything stored about one student in this session (for a data-access request), audited."""
+    p = _student(db, run, pid)
+    school_class = db.get(SchoolClass, p.class_id)
+    messages = db.exec(select(Message).where(Message.participant_id == pid).order_by(col(Message.id))).all()
+    reports = db.exec(select(Report).where(Report.reporter_id == pid).order_by(col(Report.id))).all()
+    actions = db.exec(
+        select(ModerationAction).where(ModerationAction.participant_id == pid).order_by(col(ModerationAction.id))
+    ).all()
+    data = {
+        "participant": {
+            "id": p.id, "session": p.session_id, "name": p.display_name, "country": p.country,
+            "languages": p.languages, "class": school_class.name if school_class else None,
+            "status": p.status.value, "banned": p.banned, "erased": p.erased, "joined_at": iso(p.joined_at),
+            "muted_until": iso(p.muted_until) if p.muted_until else None,
+        },
+        "messages": [
+            {"id": m.id, "room": m.room_id, "time_utc": iso(m.created_at), "text": m.text,
+             "original_text": m.original_text, "language": m.language, "state": m.state.value, "reason": m.reason}
+            for m in messages
+        ],
+        "reports_made": [
+            {"id": r.id, "message_id": r.message_id, "reason": r.reason, "note": r.note, "status": r.status,
+             "time_utc": iso(r.created_at)}
+            for r in reports
+        ],
+        "moderation": [
+            {"time_utc": iso(a.created_at), "action": a.action, "reason": a.reason, "message_id": a.message_id}
+            for a in actions
+        ],
+    }  # fmt: skip
+    audit(db, run, "export_participant", f"{len(messages)} messages", participant_id=pid)
+    db.commit()
+    return data
+
+
+async def export_participant(request: Request) -> Response:
+    """One student's data as JSON (download)."""
+    run = await guard(request)
+    pid = int(request.path_params["participant_id"])
+    data = await run.svc.db.run(participant_data, run, pid)
+    headers = {"Content-Disposition": f'attachment; filename="bridgeway-participant-{pid}.json"',
+               "Cache-Control": "no-store"}  # fmt: skip
+    return JSONResponse(data, headers=headers)
+
+
+def erase_participant(db: Session, run: Run, pid: int) -> tuple[int | None, int]:
+    """Replace the student's texts and name, mark them erased and end their token; the audit row says so."""
+    p = _student(db, run, pid)
+    if p.erased:
+        raise conflict("This student's data was already erased.")
+    room_id = p.room_id
+    changed = db.execute(
+        update(Message).where(col(Message.participant_id) == pid).values(text=ERASED_TEXT, original_text=None)
+    )
+    db.execute(update(Report).where(col(Report.reporter_id) == pid).values(note=""))
+    if room_id is not None:
+        member = db.get(RoomMember, (room_id, pid))
+        if member is not None and member.left_at is None:
+            member.left_at = utcnow()
+            db.add(member)
+    # The pseudonym must stay unique within the session, hence the id.
+    p.display_name, p.erased, p.token_nonce = f"erased-{pid}", True, new_nonce()
+    p.room_id, p.status, p.muted_until = None, ParticipantStatus.REMOVED, None
+    db.add(p)
+    count = int(changed.rowcount)  # type: ignore[attr-defined]
+    audit(db, run, "erase_participant", f"{count} messages erased", room_id=room_id, participant_id=pid)
+    db.commit()
+    return room_id, count
+
+
+async def erase(request: Request) -> Response:
+    """Erase one student's data now (texts replaced, name replaced, account ended); the audit log keeps the act."""
+    run = await guard(request)
+    pid = int(request.path_params["participant_id"])
+    room_id, count = await run.svc.db.run(erase_participant, run, pid)
+    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "removed"}))
+    if room_id is not None:
+        frame = {"type": "presence", "room": room_id, "participant": pid, "state": "left"}
+        await publish(run.svc.hub.to_room(run.session_id, room_id, frame))
+    return done(request, run, {"erased": pid, "messages": count})
+
+
+S = "/facilitate/{session_id:int}/participants/{participant_id:int}"
+routes = [
+    staff_route(f"{S}/export.json", export_participant, ["GET"]),
+    staff_route(f"{S}/erase", erase, ["POST"]),
+]
