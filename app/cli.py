@@ -218,5 +218,27 @@ def translation_install_demo() -> None:
         click.echo(f"installed demo pack {pkg.from_code} -> {pkg.to_code} into {settings.packages_dir}")
 
 
+@main.command()
+@click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+def purge(dry_run: bool) -> None:
+    """Delete student data of sessions that ended longer ago than the retention period; keep the audit log."""
+    from sqlmodel import Session
+
+    from app.retention import purge as run_purge
+
+    settings = _settings()
+    engine = _migrated_engine(settings)
+    with Session(engine) as db:
+        report = run_purge(db, settings.retention_days, dry_run=dry_run)
+    engine.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    sessions = ", ".join(str(s) for s in report.sessions) or "none"
+    click.echo(
+        f"{verb}: {report.participants} participants, {report.messages} messages, {report.reports} reports, "
+        f"{report.room_members} room memberships, {report.rooms} rooms, {report.translations} cached translations "
+        f"(sessions past retention: {sessions}); the moderation audit log is kept"
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
