@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 
@@ -22,7 +22,6 @@ from rooms.models import (
     MessageKind,
     ModerationAction,
     Participant,
-    ParticipantStatus,
     Room,
     RoomStatus,
     SessionStatus,
@@ -174,7 +173,7 @@ def test_next_prompt_after_the_last_is_a_conflict(client: TestClient, csrf: str,
 def test_announcement_lands_in_every_open_room(
     client: TestClient, csrf: str, demo: DemoData, settings: Settings
 ) -> None:
-    with paired_pair(client) as (a, b, room):
+    with paired_pair(client) as (a, b, _room):
         response = post(client, f"/facilitate/{demo.session_id}/announce", csrf, text="Five minutes left!")
         got_a, got_b = until(a, "message"), until(b, "message")
     assert response.json()["rooms"] == 1
@@ -183,9 +182,7 @@ def test_announcement_lands_in_every_open_room(
     assert len(actions(settings, "announce")) == 1
 
 
-def test_watch_socket_streams_room_messages_to_the_facilitator(
-    client: TestClient, csrf: str, demo: DemoData
-) -> None:
+def test_watch_socket_streams_room_messages_to_the_facilitator(client: TestClient, csrf: str, demo: DemoData) -> None:
     with paired_pair(client) as (a, _b, room), client.websocket_connect(f"/ws/watch?session={demo.session_id}") as w:
         assert w.receive_json()["type"] == "watching"
         send(a, "w1", "can you see this")
