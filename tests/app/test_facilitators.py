@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,7 +15,8 @@ from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 
 from app.db import make_engine
-from app.demo import DemoData
+from app.demo import DemoData, seed_demo
+from app.migrate import upgrade
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import (
@@ -27,6 +30,8 @@ from rooms.models import (
     SessionStatus,
 )
 from tests.app.staff_login import login
+from tests.conftest import make_settings
+from tests.support.server import Server
 from tests.support.students import hello, join, send, until
 
 JSON = {"Accept": "application/json"}
@@ -266,3 +271,62 @@ def test_move_puts_a_student_in_another_room_and_repairs_the_partner(
     assert len(actions(settings, "move")) == 1
     again = post(client, f"/facilitate/{demo.session_id}/move", csrf, participant_id=mover, room_id=target)
     assert again.status_code == 409
+
+
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+@pytest.mark.browser
+def test_console_in_a_browser_streams_messages_and_alerts_on_reports(tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+    from websockets.sync.client import connect
+
+    config = make_settings(tmp_path)
+    engine = make_engine(config.database_url)
+    upgrade(engine)
+    data = seed_demo(engine, config)
+    engine.dispose()
+    server = Server(tmp_path).start()
+
+    def student(code: str, name: str) -> Any:
+        ws = connect(server.ws_url, open_timeout=10, legacy=True)
+        ws.send(json.dumps({"type": "hello", "v": 1, "token": server.join(code, name)["token"]}))
+        return ws
+
+    def wait_for(ws: Any, frame_type: str) -> dict[str, Any]:
+        for _ in range(100):
+            frame: dict[str, Any] = json.loads(ws.recv(timeout=10))
+            if frame["type"] == frame_type:
+                return frame
+        raise AssertionError(frame_type)
+
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(f"{server.url}/login")
+            page.fill("#username", "facilitator")
+            page.fill("#password", data.logins["facilitator"])
+            page.click("form[action='/login'] button[type=submit]")
+            page.goto(f"{server.url}/facilitate/{data.session_id}")
+            expect(page.locator("#console-connection")).to_have_text("Live view connected.")
+            alice, bruno = student("RIVER9", "Alice"), student("CERVA3", "Bruno")
+            wait_for(alice, "paired")
+            wait_for(bruno, "paired")
+            alice.send(json.dumps({"type": "send", "client_id": "b1", "text": "<i>hello</i> from Alice"}))
+            sent = wait_for(alice, "ack")
+            expect(page.locator(".room-card .text", has_text="<i>hello</i> from Alice")).to_be_visible()
+            bruno.send(json.dumps({"type": "report", "message_id": sent["id"], "reason": "other"}))
+            expect(page.locator("#console-alert")).to_contain_text("reported a message")
+            expect(page.locator("#queue-count")).to_have_text("1")
+            alice.close()
+            bruno.close()
+            browser.close()
+        assert errors == []
+    finally:
+        server.kill()
