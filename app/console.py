@@ -157,7 +157,7 @@ def _lifecycle(action: str) -> Any:
     async def endpoint(request: Request) -> Response:
         run = await guard(request)
         if not await run.svc.db.run(_transition, run, action):
-            raise conflict(f"The session is {run.session.status.value}: it cannot be {action}ed now.")
+            raise conflict(f"The session is {run.session.status.value}: you cannot {action} it now.")
         await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": TRANSITIONS[action][2]}))
         if TRANSITIONS[action][1] == SessionStatus.LIVE:
             run.svc.lobby.request(run.session_id)
