@@ -1,0 +1,84 @@
+"""Built-in `flood` hook: per-participant rate and repetition limits, kept in bounded memory."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field
+
+from rooms.hookspecs import hookimpl
+from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
+from rooms.moderation_text import normalise
+
+MAX_PARTICIPANTS = 10_000  # least recently active participants are forgotten first beyond this
+_MAX_TIMESTAMPS = 1_000
+
+
+@dataclass(slots=True)
+class _Recent:
+    sent: deque[float] = field(default_factory=lambda: deque(maxlen=_MAX_TIMESTAMPS))
+    last_text: str | None = None
+    repeats: int = 0
+    last_sent_at: float | None = None
+    last_verdict: Verdict | None = None
+
+
+def _comparable(text: str) -> str:
+    return " ".join(normalise(text).folded.split())
+
+
+class FloodHook:
+    """One instance per plugin manager so state belongs to the deployment, not the module."""
+
+    BRIDGEWAY_INLINE = True
+
+    def __init__(self, max_participants: int = MAX_PARTICIPANTS) -> None:
+        self._max_participants = max_participants
+        self._state: OrderedDict[int, _Recent] = OrderedDict()
+
+    def tracked_participants(self) -> int:
+        """How many participants currently have state (for tests and metrics)."""
+        return len(self._state)
+
+    @hookimpl
+    def moderate_message(self, message: MessageContext, config: ModerationConfig) -> Verdict | None:
+        """BLOCK "flood" past `flood_messages` in `flood_seconds`; BLOCK "repetition" past `repeat_limit` repeats.
+
+        The pass after translation (translations present, same `sent_at` as the last message counted) repeats
+        the first pass's verdict instead of counting the message twice.
+        """
+        recent = self._state.get(message.participant_id)
+        if recent is None:
+            recent = self._state[message.participant_id] = _Recent()
+            while len(self._state) > self._max_participants:
+                self._state.popitem(last=False)
+        else:
+            self._state.move_to_end(message.participant_id)
+        if message.translations and recent.last_sent_at == message.sent_at:
+            return recent.last_verdict
+        recent.last_sent_at = message.sent_at
+        recent.last_verdict = verdict = self._judge(recent, message.sent_at, _comparable(message.text), config)
+        return verdict
+
+    @staticmethod
+    def _judge(recent: _Recent, sent_at: float, text: str, config: ModerationConfig) -> Verdict | None:
+        window_start = sent_at - config.flood_seconds
+        while recent.sent and recent.sent[0] <= window_start:
+            recent.sent.popleft()
+        recent.sent.append(sent_at)
+        recent.repeats = recent.repeats + 1 if text == recent.last_text else 1
+        recent.last_text = text
+        if len(recent.sent) > config.flood_messages:
+            return Verdict(Action.BLOCK, "flood")
+        if recent.repeats > config.repeat_limit:
+            return Verdict(Action.BLOCK, "repetition")
+        return None
+
+    @hookimpl
+    def forget_participant(self, participant_id: int) -> None:
+        """Drop the participant's counters."""
+        self._state.pop(participant_id, None)
+
+
+def create_plugin() -> FloodHook:
+    """Fresh state for each plugin manager (see `create_plugin_manager`)."""
+    return FloodHook()
