@@ -1,0 +1,36 @@
+"""Interface strings that reach templates as data (status names, error titles), marked here so Babel extracts them."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it now; templates translate it when rendering."""
+    return message
+
+
+SESSION_STATUSES = [N_("scheduled"), N_("live"), N_("paused"), N_("closed"), N_("cancelled")]
+PARTICIPANT_STATUSES = [N_("waiting"), N_("paired"), N_("left"), N_("removed")]
+MESSAGE_KINDS = [N_("chat"), N_("announcement"), N_("prompt"), N_("system")]
+MODERATION_STATES = [N_("visible"), N_("masked"), N_("held"), N_("blocked"), N_("deleted")]
+ERROR_TITLES = [
+    N_("That request did not look right"),
+    N_("You are not allowed to do that"),
+    N_("We could not find that page"),
+    N_("That method is not allowed here"),
+    N_("That is too large"),
+    N_("Too many attempts"),
+    N_("Something went wrong on our side"),
+    N_("Error"),
+]
+# The facilitator console script's strings (app/console.py passes them through gettext at render time).
+CONSOLE_SCRIPT = [
+    N_("Live view connected."),
+    N_("Live view disconnected; reconnecting…"),
+    N_("A message was held for review in room %(room)s."),
+    N_("A student reported a message in room %(room)s."),
+    N_("Room %(room)s"),
+    N_("Room %(room)s opened. Reload the page to act on it."),
+    N_("(withdrawn)"),
+    N_("Done."),
+    N_("That did not work:"),
+]

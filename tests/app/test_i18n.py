@@ -1,0 +1,140 @@
+"""Interface translations: catalogues complete against a fresh extraction, compiled, and the language picker."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from starlette.testclient import TestClient
+
+from app import errors, i18n
+from app.locale import extra_messages
+from rooms.models import MessageKind, ModerationState, ParticipantStatus, SessionStatus
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LANGUAGE]
+# The same command as docs/i18n.md: the keywords pick up messages raised as JoinError/HTTPException and fail().
+EXTRACT_KEYWORDS = ["-k", "N_", "-k", "JoinError:2", "-k", "HTTPException:2", "-k", "fail:1"]
+PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
+
+
+@pytest.fixture(scope="module")
+def fresh_template(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """Extract every interface string from the code and templates as they are now."""
+    pot = tmp_path_factory.mktemp("i18n") / "messages.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "-q",
+            "extract",
+            "-F",
+            "babel.cfg",
+            *EXTRACT_KEYWORDS,
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    with pot.open("rb") as handle:
+        return read_po(handle)
+
+
+def _catalogue(language: str) -> Catalog:
+    with (i18n.LOCALE_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=language)
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=TRANSLATED)
+def test_catalogue_translates_every_extracted_message(fresh_template: Catalog, language: str) -> None:
+    catalogue = _catalogue(language)
+    untranslated = [
+        m.id
+        for m in fresh_template
+        if m.id and (catalogue.get(m.id) is None or not catalogue[m.id].string or catalogue[m.id].fuzzy)
+    ]
+    assert untranslated == [], f"{language}: run the steps in docs/i18n.md for {untranslated}"
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=TRANSLATED)
+def test_catalogue_keeps_every_placeholder(language: str) -> None:
+    broken = [
+        m.id
+        for m in _catalogue(language)
+        if m.id and sorted(PLACEHOLDER.findall(str(m.id))) != sorted(PLACEHOLDER.findall(str(m.string)))
+    ]
+    assert broken == []
+
+
+@pytest.mark.parametrize("language", TRANSLATED, ids=TRANSLATED)
+def test_compiled_catalogue_matches_the_po_file(language: str) -> None:
+    compiled = Translations.load(str(i18n.LOCALE_DIR), [language], domain="messages")
+    stale = [m.id for m in _catalogue(language) if m.id and compiled.gettext(str(m.id)) != m.string]
+    assert stale == [], f"{language}: run pybabel compile -d app/locale"
+
+
+@pytest.mark.parametrize(
+    ("values", "marked"),
+    [
+        ([s.value for s in SessionStatus], extra_messages.SESSION_STATUSES),
+        ([s.value for s in ParticipantStatus], extra_messages.PARTICIPANT_STATUSES),
+        ([k.value for k in MessageKind], extra_messages.MESSAGE_KINDS),
+        ([s.value for s in ModerationState], extra_messages.MODERATION_STATES),
+        ([*errors.TITLES.values(), "Error"], extra_messages.ERROR_TITLES),
+    ],
+    ids=["session-status", "participant-status", "message-kind", "moderation-state", "error-titles"],
+)
+def test_extra_messages_mark_every_value_templates_translate(values: list[str], marked: list[str]) -> None:
+    assert sorted(values) == sorted(marked)
+
+
+@pytest.mark.parametrize(
+    ("language", "direction", "heading"),
+    [
+        ("en", "ltr", "Meet classrooms across borders"),
+        ("es", "ltr", "Conoce aulas de otros países"),
+        ("fr", "ltr", "Rencontrez des classes par-delà les frontières"),
+        ("ar", "rtl", "تعرّف إلى فصول دراسية عبر الحدود"),
+    ],
+    ids=["en", "es", "fr", "ar"],
+)
+def test_language_picker_remembers_choice(client: TestClient, language: str, direction: str, heading: str) -> None:
+    home = client.get("/")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
+    assert token is not None
+    response = client.post(
+        "/language", data={"csrf_token": token.group(1), "lang": language, "next": "/join"}, follow_redirects=False
+    )
+    assert (response.status_code, response.headers["location"]) == (303, "/join")
+    page = client.get("/").text
+    assert f'<html lang="{language}" dir="{direction}">' in page
+    assert heading in page
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [("es-ES,es;q=0.9,en;q=0.8", "es"), ("ar", "ar"), ("de-DE,fr;q=0.5", "fr"), ("de-DE", "en"), ("", "en")],
+    ids=["spanish", "arabic", "second-choice", "unsupported", "none"],
+)
+def test_language_follows_accept_language_without_a_choice(client: TestClient, header: str, language: str) -> None:
+    page = client.get("/join", headers={"Accept-Language": header}).text
+    assert f'<html lang="{language}"' in page
+
+
+def test_language_picker_ignores_unknown_language_and_foreign_redirect(client: TestClient) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/").text)
+    assert token is not None
+    response = client.post(
+        "/language", data={"csrf_token": token.group(1), "lang": "xx", "next": "//evil.example"}, follow_redirects=False
+    )
+    assert (response.headers["location"], "bw_lang" in response.cookies) == ("/", False)
