@@ -21,6 +21,7 @@
   const langName = (code) => (T.language_names && T.language_names[code]) || code;
 
   let ws = null, me = null, room = null, lastId = 0, attempt = 0, typingTimer = null, reportTarget = null;
+  let retryTimer = null;
   const members = new Map();
   const rendered = new Map();      // message id -> <li>
   const pending = new Map(loadOutbox()); // client_id -> {text, li}
@@ -51,22 +52,29 @@
   });
 
   function connect() {
+    clearTimeout(retryTimer); retryTimer = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) {  // never two live sockets for one page
+      const old = ws; old.onopen = old.onmessage = old.onclose = null; old.close();
+    }
     setStatus(attempt ? T.reconnecting : T.connecting, attempt ? "reconnecting" : "connecting");
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(proto + "//" + location.host + "/ws");
     ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token: token, last_id: lastId }));
     ws.onmessage = (ev) => { let f; try { f = JSON.parse(ev.data); } catch (e) { return; } handle(f); };
     ws.onclose = (ev) => {
-      canWrite(false);
+      if (ev.target !== ws) return;  // an older socket we already gave up on
       if ([4001, 4003, 4010].includes(ev.code)) {
+        canWrite(false);
         setStatus(ev.code === 4010 ? T.session_closed : ev.reason || "closed", "ended");
         if (ev.code === 4001) setTimeout(() => { location.href = "/join"; }, 2500);
         return;
       }
       const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
       attempt += 1;
+      // Stay writable in a room: new messages wait in the outbox and are sent once the room is resumed.
+      canWrite(Boolean(room));
       setStatus(T.reconnecting, "reconnecting");
-      setTimeout(connect, delay);
+      retryTimer = setTimeout(connect, delay);
     };
   }
 
@@ -295,7 +303,18 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); els.composer.requestSubmit(); }
   });
   els.input.addEventListener("input", () => { if (room) send({ type: "typing" }); });
-  window.addEventListener("online", () => { if (ws && ws.readyState !== WebSocket.OPEN) { attempt = 0; } });
+  // The browser knows about a lost network before TCP does: drop the dead socket now, and retry at once when back.
+  window.addEventListener("offline", () => {
+    if (!ws) return;
+    const dead = ws; ws = null;
+    dead.onclose = null; dead.close();
+    canWrite(Boolean(room)); attempt = 1;
+    setStatus(T.reconnecting, "reconnecting");
+    clearTimeout(retryTimer); retryTimer = setTimeout(connect, 1000);
+  });
+  window.addEventListener("online", () => {
+    if (!ws || ws.readyState !== WebSocket.OPEN) { attempt = 1; connect(); }
+  });
 
   connect();
 })();

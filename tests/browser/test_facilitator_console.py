@@ -1,0 +1,60 @@
+"""A facilitator in a real browser: logs in, sees a reported message arrive live, reviews it and mutes the writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import Site
+from tests.browser.pages import check_page, join, send, wait_paired
+
+pytestmark = pytest.mark.browser
+
+
+def _log_in(page: Page, site: Site, target: str) -> None:
+    page.goto(f"/login?next={target}")
+    page.get_by_label("Username").fill("facilitator")
+    page.get_by_label("Password").fill(site.demo.logins["facilitator"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{target}")
+
+
+def test_facilitator_sees_report_live_and_mutes_the_student(
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str
+) -> None:
+    console = new_context().new_page()
+    console.goto("/login")
+    check_page(console, f"{shot_name}-login")
+    _log_in(console, site, f"/facilitate/{site.demo.session_id}")
+    alice, bruno = new_context().new_page(), new_context().new_page()
+    join(alice, "RIVER9", "Alice")
+    join(bruno, "CERVA3", "Bruno")
+    wait_paired(alice)
+    wait_paired(bruno)
+    send(alice, "give me your snapchat")
+    expect(console.locator(".room-card .msg .text")).to_contain_text(["give me your snapchat"])
+    expect(console.locator("#queue-count")).to_have_text("0")
+
+    bruno.locator(".msg.peer").get_by_role("button", name="Report").click()
+    bruno.locator("#report-dialog").get_by_label("What is wrong?").select_option("contact_details")
+    bruno.locator("#report-dialog").get_by_role("button", name="Report").click()
+    expect(console.locator("#queue-count")).to_have_text("1")
+    expect(console.locator("#console-alert")).to_be_visible()
+    check_page(console, f"{shot_name}-console")
+
+    console.locator("#queue-link").click()
+    item = console.locator(".queue-item")
+    expect(item).to_have_count(1)
+    expect(item.locator(".queue-text .text")).to_have_text("give me your snapchat")
+    expect(item).to_contain_text("Reported by Bruno")
+    check_page(console, f"{shot_name}-queue")
+    item.get_by_text("Act on Alice").click()
+    item.get_by_label("Mute for").select_option("5")
+    item.get_by_role("button", name="Mute", exact=True).click()
+    expect(alice.locator("#notice")).to_contain_text("A facilitator has muted you")
+    send(alice, "am I muted?")
+    expect(alice.locator(".msg.own.blocked")).to_have_count(1)
+    bruno.wait_for_timeout(300)
+    expect(bruno.locator(".msg.peer .text")).to_have_text(["give me your snapchat"])

@@ -1,0 +1,53 @@
+"""Keyboard only: a student can join and send a message with Tab, typing and Enter, seeing where focus is."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import Site
+from tests.browser.pages import join, wait_paired
+
+pytestmark = pytest.mark.browser
+
+
+def _tab_to(page: Page, selector: str, limit: int = 25) -> None:
+    """Press Tab until the element matching `selector` has focus, as a keyboard user would."""
+    target = page.locator(selector)
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} is not reachable with Tab within {limit} presses")
+
+
+def test_keyboard_only_join_and_send(site: Site, new_context: Callable[..., BrowserContext]) -> None:
+    alice = new_context().new_page()
+    bruno = new_context().new_page()
+    alice.goto("/")
+    alice.keyboard.press("Tab")
+    expect(alice.locator(".skip-link")).to_be_focused()
+    _tab_to(alice, "a[href='/join']")
+    alice.keyboard.press("Enter")
+    alice.wait_for_url("**/join")
+    _tab_to(alice, "#code")
+    alice.keyboard.type("RIVER9")
+    alice.keyboard.press("Tab")
+    expect(alice.locator("#name")).to_be_focused()
+    alice.keyboard.type("Alice")
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#country")).to_be_attached()
+    _tab_to(alice, "button[type=submit]:text-is('Join')")
+    alice.keyboard.press("Enter")
+    alice.wait_for_url("**/chat")
+    join(bruno, "CERVA3", "Bruno")
+    wait_paired(alice)
+    _tab_to(alice, "#message-input")
+    outline = alice.locator("#message-input").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none", "focused composer shows no focus outline"
+    alice.keyboard.type("typed with the keyboard")
+    alice.keyboard.press("Enter")
+    expect(bruno.locator(".msg.peer .text")).to_have_text(["typed with the keyboard"])
+    expect(alice.locator("#message-input")).to_be_focused()
