@@ -19,6 +19,9 @@
   const prefKey = "bw-show-translations";
   const fmt = (s, vars) => String(s).replace(/\{(\w+)\}/g, (_, k) => (vars && k in vars ? vars[k] : ""));
   const langName = (code) => (T.language_names && T.language_names[code]) || code;
+  // Times follow the interface language the student picked, not whatever the browser was set to.
+  const clock = (ts, opts) => { try { return new Date(ts).toLocaleTimeString(T.ui_lang || [], opts); } catch (e) { return new Date(ts).toLocaleTimeString([], opts); } };
+  const hhmm = { hour: "2-digit", minute: "2-digit" };
 
   let ws = null, me = null, room = null, lastId = 0, attempt = 0, typingTimer = null, reportTarget = null;
   let retryTimer = null;
@@ -113,7 +116,7 @@
       setPrompt(f.session.prompt);
     }
     if (f.room) enterRoom(f.room); else waitInLobby();
-    if (f.muted_until) showNotice(fmt(T.muted, { time: new Date(f.muted_until).toLocaleTimeString() }));
+    if (f.muted_until) showNotice(fmt(T.muted, { time: clock(f.muted_until, hhmm) }));
   }
 
   function waitInLobby() {
@@ -128,7 +131,7 @@
     for (const m of r.members) {
       members.set(m.id, m);
       const li = document.createElement("li");
-      li.dataset.id = m.id;
+      li.dataset.id = m.id; li.dir = "auto";
       li.textContent = m.name + " · " + m.country + (m.id === me.id ? " (" + T.you + ")" : "");
       els.members.appendChild(li);
     }
@@ -141,7 +144,7 @@
   function messageItem(cls) {
     const li = document.createElement("li"); li.className = "msg " + cls;
     const meta = document.createElement("p"); meta.className = "meta";
-    const body = document.createElement("p"); body.className = "text";
+    const body = document.createElement("p"); body.className = "text"; body.dir = "auto";  // user text may run either way
     const tr = document.createElement("div"); tr.className = "translations";
     li.append(meta, body, tr);
     return li;
@@ -168,7 +171,7 @@
     li.classList.remove("pending");
     li.dataset.id = f.id; li.lang = f.lang || "";
     rendered.set(f.id, li);
-    const time = new Date(f.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const time = clock(f.ts, hhmm);
     const who = f.kind === "announcement" ? T.announcement : f.kind === "prompt" ? T.prompt : own ? T.you : (f.from ? f.from.name + " · " + f.from.country : "");
     const meta = li.querySelector(".meta"); meta.textContent = who + " · " + time;
     li.querySelector(".text").textContent = f.text;
@@ -187,7 +190,7 @@
     if (!li || !me || (me.languages[0] !== f.lang)) return;
     const box = li.querySelector(".translations");
     box.replaceChildren();
-    const p = document.createElement("p"); p.className = "translation"; p.lang = f.lang;
+    const p = document.createElement("p"); p.className = "translation"; p.lang = f.lang; p.dir = "auto";
     const label = document.createElement("span"); label.className = "tr-label";
     if (f.text !== undefined) {
       label.textContent = fmt(T.translated, { source: langName(f.source), target: langName(f.lang) });
@@ -209,7 +212,7 @@
       if (f.id > lastId) lastId = f.id;
       if (f.state === "masked" && f.text) li.querySelector(".text").textContent = f.text;
       li.dataset.id = f.id; rendered.set(f.id, li);
-      li.querySelector(".meta").textContent = T.you + " · " + new Date(f.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      li.querySelector(".meta").textContent = T.you + " · " + clock(f.ts, hhmm);
     } else {
       li.classList.add(f.state);
       li.querySelector(".meta").textContent = T.you + " · " + (f.state === "held" ? T.held : T.blocked);
@@ -261,7 +264,7 @@
     switch (f.event) {
       case "partner_left": setStatus(T.partner_left, "partner-left"); break;
       case "repairing": waitInLobby(); break;
-      case "muted": showNotice(fmt(T.muted, { time: new Date(f.until).toLocaleTimeString() })); break;
+      case "muted": showNotice(fmt(T.muted, { time: clock(f.until, hhmm) })); break;
       case "unmuted": showNotice(T.unmuted); break;
       case "warned": showNotice(fmt(T.warned, { text: f.text || "" })); break;
       case "room_closed": showNotice(T.room_closed); waitInLobby(); break;
