@@ -1,0 +1,114 @@
+"""Tests for the built-in `contact` hook: what must be caught and what must pass, in en, es and fr."""
+
+from __future__ import annotations
+
+import pytest
+
+from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
+from rooms.moderation_contact import moderate_message
+
+BLOCKING = ModerationConfig()
+MASKING = ModerationConfig(contact_action=Action.MASK)
+
+
+def _message(text: str, translations: dict[str, str] | None = None) -> MessageContext:
+    return MessageContext(text, None, 1, 1, 1, 0.0, translations or {})
+
+
+CAUGHT = [
+    ("mail me at ana.perez@gmail.com", "contact_email"),
+    ("ana perez at gmail dot com", "contact_email"),
+    ("anaperez (at) hotmail (dot) fr", "contact_email"),
+    ("anaperez [at] outlook [dot] es", "contact_email"),
+    ("escribe a ana arroba gmail punto com", "contact_email"),
+    ("c'est ana arobase yahoo point fr", "contact_email"),
+    ("I'm ana_2010 at gmail", "contact_email"),
+    ("a\u200bn\u200ba@gmail.com", "contact_email"),
+    ("call me 06 12 34 56 78", "contact_phone"),
+    ("+33 6 12 34 56 78", "contact_phone"),
+    ("+44 7911 123456", "contact_phone"),
+    ("(555) 123-4567", "contact_phone"),
+    ("0612345678", "contact_phone"),
+    ("06.12.34.56.78", "contact_phone"),
+    ("06-12-34-56-78", "contact_phone"),
+    ("O6 12 34 56 78", "contact_phone"),
+    ("my number: \u0660\u0666\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668", "contact_phone"),
+    ("zero six one two three four five six seven eight", "contact_phone"),
+    ("mi numero es cero seis uno dos tres cuatro cinco seis siete ocho", "contact_phone"),
+    ("z\u00e9ro six un deux trois quatre cinq six sept huit", "contact_phone"),
+    ("0 6 1 2 3 4 5 6 7 8", "contact_phone"),
+    ("follow @cool_kid99", "contact_handle"),
+    ("add me on discord foo#1234", "contact_handle"),
+    ("my snap is xyz_12", "contact_handle"),
+    ("insta: foo.bar", "contact_handle"),
+    ("my ig username is lola.m", "contact_handle"),
+    ("follow me on instagram", "contact_handle"),
+    ("agr\u00e9game en insta", "contact_handle"),
+    ("a\u00f1\u00e1deme por whatsapp", "contact_handle"),
+    ("ajoute-moi sur snap", "contact_handle"),
+    ("join discord.gg/abcd", "contact_invite"),
+    ("chat.whatsapp.com/KJH7xx join us", "contact_invite"),
+    ("t.me/someone", "contact_invite"),
+    ("wa.me/33612345678", "contact_invite"),
+]
+PASSES = [
+    "I am 14",
+    "I was born in 2010, and in 2019 I moved",
+    "we are in room 204",
+    "see you at 10:30",
+    "le cours commence \u00e0 14h30",
+    "the match ended 3-2",
+    "it costs 5.99 euros",
+    "12 x 4 = 48",
+    "2+2=4",
+    "my birthday is 12/05/2024",
+    "on 12.05.2024 we visited 2024-05-12",
+    "the school year 2023-2024",
+    "1 2 3 4 5 6 7 8 9 10",
+    "uno dos tres cuatro cinco seis siete ocho nueve diez",
+    "un deux trois quatre cinq six sept huit neuf dix",
+    "the city has 1 000 000 people",
+    "I have 3 cats, 2 dogs and 1 fish",
+    "meet me at school",
+    "we are at the point where it gets hard",
+    "I play roblox and minecraft every day",
+    "my insta is private",
+    "I love minecraft: it's fun",
+    "see you @ 5pm",
+    "my name is Ana and I live in Madrid",
+    "what is your favourite app? I like snap",
+    "\u0627\u0633\u0645\u064a \u0644\u064a\u0644\u0649 \u0639\u0645\u0631\u064a 14 \u0633\u0646\u0629",
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), CAUGHT, ids=[text for text, _ in CAUGHT])
+def test_contact_blocks_details(text: str, reason: str) -> None:
+    assert moderate_message(message=_message(text), config=BLOCKING) == Verdict(Action.BLOCK, reason)
+
+
+@pytest.mark.parametrize("text", PASSES, ids=PASSES)
+def test_contact_passes_ordinary_numbers_and_words(text: str) -> None:
+    assert moderate_message(message=_message(text), config=BLOCKING) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("call me 06 12 34 56 78 ok?", "call me [hidden] ok?"),
+        ("mail ana.perez@gmail.com or +33 6 12 34 56 78", "mail [hidden] or [hidden]"),
+        ("my snap is xyz_12 :)", "my snap is [hidden] :)"),
+        ("call (555) 123-4567", "call [hidden]"),
+        ("\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18!", "[hidden]!"),
+    ],
+    ids=["phone", "email-and-phone", "handle", "bracketed-area-code", "fullwidth-digits"],
+)
+def test_contact_masks_when_configured(text: str, masked: str) -> None:
+    verdict = moderate_message(message=_message(text), config=MASKING)
+    assert verdict is not None
+    assert (verdict.action, verdict.text) == (Action.MASK, masked)
+
+
+@pytest.mark.parametrize("config", [BLOCKING, MASKING], ids=["block", "mask"])
+def test_contact_in_translation_only_blocks(config: ModerationConfig) -> None:
+    message = _message("mi n\u00famero: seis", {"en": "my number is 06 12 34 56 78"})
+    assert moderate_message(message=message, config=config) == Verdict(Action.BLOCK, "contact_phone")
