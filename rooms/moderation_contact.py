@@ -13,16 +13,20 @@ from rooms.moderation_text import texts_to_check
 BRIDGEWAY_INLINE = True
 HIDDEN = "[hidden]"
 
-# "@"/"." bare, or the spoken word in brackets or between spaces, never inside a word ("chat.whatsapp").
-_AT = r"(?:\s*@\s*|\s*[(\[{<]\s*(?:at|arroba|arobase)\s*[)\]}>]\s*|\s+(?:at|arroba|arobase)\s+)"
-_DOT = r"(?:\s*\.\s*|\s*[(\[{<]\s*(?:dot|punto|point)\s*[)\]}>]\s*|\s+(?:dot|punto|point)\s+)"
+# Spoken "at"/"dot" only in brackets or between spaces, never inside a word ("chat.whatsapp"); a spoken "at"
+# needs a spoken "dot" or a mail provider, so "look at example.com" stays a link, not an address.
+_AT_SIGN = r"\s*@\s*"
+_AT_WORD = r"(?:\s*[(\[{<]\s*(?:at|arroba|arobase)\s*[)\]}>]\s*|\s+(?:at|arroba|arobase)\s+)"
+_DOT_WORD = r"(?:\s*[(\[{<]\s*(?:dot|punto|point)\s*[)\]}>]\s*|\s+(?:dot|punto|point)\s+)"
+_DOT = rf"(?:\s*\.\s*|{_DOT_WORD})"
 _MAIL_TLDS = r"(?:com|net|org|edu|gov|fr|es|de|it|pt|co|uk|io|me|ma|dz|tn|eg|mx|ar|info)"
 # Without a ".com" only well-known providers count, so "meet me at school" never reads as an address.
 _PROVIDERS = r"(?:gmail|googlemail|hotmail|outlook|yahoo|icloud|protonmail|proton|msn|aol|gmx|yandex|laposte|wanadoo)"
 
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]{{1,64}}{_AT}(?:[a-z0-9-]{{2,}}{_DOT}{_MAIL_TLDS}|{_PROVIDERS})(?![\w-])"
+    rf"(?<![\w.+-])[\w.+-]{{1,64}}(?:{_AT_SIGN}[a-z0-9-]{{2,}}{_DOT}{_MAIL_TLDS}"
+    rf"|{_AT_WORD}[a-z0-9-]{{2,}}{_DOT_WORD}{_MAIL_TLDS}|(?:{_AT_SIGN}|{_AT_WORD}){_PROVIDERS}(?:{_DOT}{_MAIL_TLDS})?)(?![\w-])"
 )
 _INVITE = re.compile(
     r"(?<![\w.-])(?:discord(?:app)?\s*\.\s*(?:gg|com\s*/\s*invite)|chat\s*\.\s*whatsapp\s*\.\s*com|wa\s*\.\s*me"

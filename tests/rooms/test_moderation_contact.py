@@ -24,6 +24,7 @@ CAUGHT = [
     ("c'est ana arobase yahoo point fr", "contact_email"),
     ("I'm ana_2010 at gmail", "contact_email"),
     ("a\u200bn\u200ba@gmail.com", "contact_email"),
+    ("ana @ example . com", "contact_email"),
     ("call me 06 12 34 56 78", "contact_phone"),
     ("+33 6 12 34 56 78", "contact_phone"),
     ("+44 7911 123456", "contact_phone"),
@@ -70,6 +71,7 @@ PASSES = [
     "the city has 1 000 000 people",
     "I have 3 cats, 2 dogs and 1 fish",
     "meet me at school",
+    "look at example.com/cats",
     "we are at the point where it gets hard",
     "I play roblox and minecraft every day",
     "my insta is private",
@@ -97,10 +99,11 @@ def test_contact_passes_ordinary_numbers_and_words(text: str) -> None:
         ("call me 06 12 34 56 78 ok?", "call me [hidden] ok?"),
         ("mail ana.perez@gmail.com or +33 6 12 34 56 78", "mail [hidden] or [hidden]"),
         ("my snap is xyz_12 :)", "my snap is [hidden] :)"),
+        ("write to ana at gmail.com!", "write to [hidden]!"),
         ("call (555) 123-4567", "call [hidden]"),
         ("\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18!", "[hidden]!"),
     ],
-    ids=["phone", "email-and-phone", "handle", "bracketed-area-code", "fullwidth-digits"],
+    ids=["phone", "email-and-phone", "handle", "spoken-at-provider", "bracketed-area-code", "fullwidth-digits"],
 )
 def test_contact_masks_when_configured(text: str, masked: str) -> None:
     verdict = moderate_message(message=_message(text), config=MASKING)
