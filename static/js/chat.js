@@ -66,9 +66,9 @@
     ws.onmessage = (ev) => { let f; try { f = JSON.parse(ev.data); } catch (e) { return; } handle(f); };
     ws.onclose = (ev) => {
       if (ev.target !== ws) return;  // an older socket we already gave up on
-      if ([4001, 4003, 4010].includes(ev.code)) {
+      if ([4000, 4001, 4003, 4008, 4010].includes(ev.code)) {  // final: reconnecting would not help
         canWrite(false);
-        setStatus(ev.code === 4010 ? T.session_closed : ev.reason || "closed", "ended");
+        setStatus((T.closed && T.closed[ev.code]) || ev.reason || T.session_closed, "ended");
         if (ev.code === 4001) setTimeout(() => { location.href = "/join"; }, 2500);
         return;
       }
@@ -216,9 +216,10 @@
     } else {
       li.classList.add(f.state);
       li.querySelector(".meta").textContent = T.you + " · " + (f.state === "held" ? T.held : T.blocked);
-      const why = document.createElement("p"); why.className = "why"; why.textContent = f.notice || "";
+      const notice = (T.reasons && T.reasons[f.reason]) || f.notice || "";  // the student's language first
+      const why = document.createElement("p"); why.className = "why"; why.textContent = notice;
       li.appendChild(why);
-      showNotice(f.notice || "");
+      showNotice(notice);
     }
   }
 
@@ -231,9 +232,9 @@
         return;
       }
       pending.delete(f.client_id); saveOutbox();
-      if (item.li) { item.li.classList.add("blocked"); item.li.querySelector(".meta").textContent = T.you + " · " + T.blocked; }
+      if (item.li) { item.li.classList.remove("pending"); item.li.classList.add("blocked"); item.li.querySelector(".meta").textContent = T.you + " · " + T.blocked; }
     }
-    showNotice(f.message || f.code);
+    showNotice((T.errors && T.errors[f.code]) || f.message || f.code);
   }
 
   function onTyping(f) {

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -16,6 +18,8 @@ from starlette.testclient import TestClient
 from app import errors, i18n
 from app.locale import extra_messages
 from rooms.models import MessageKind, ModerationState, ParticipantStatus, SessionStatus
+from rooms.moderation_reasons import known_reasons, plain_reason
+from rooms.protocol import ERROR_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LANGUAGE]
@@ -138,3 +142,30 @@ def test_language_picker_ignores_unknown_language_and_foreign_redirect(client: T
         "/language", data={"csrf_token": token.group(1), "lang": "xx", "next": "//evil.example"}, follow_redirects=False
     )
     assert (response.headers["location"], "bw_lang" in response.cookies) == ("/", False)
+
+
+def _chat_strings(client: TestClient) -> dict[str, Any]:
+    """Join through the real form and read the strings the chat page hands to its script."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/join").text)
+    assert token is not None
+    form = {"csrf_token": token.group(1), "code": "RIVER9", "name": "Alice"}
+    client.post("/join", data=form)
+    joined = client.post("/join", data={**form, "step": "2", "country": "GB", "languages": "en"})
+    found = re.search(r'<script type="application/json" id="i18n">(.*?)</script>', joined.text, re.S)
+    assert found is not None, joined.text[:500]
+    strings: dict[str, Any] = json.loads(found.group(1))
+    return strings
+
+
+def test_chat_page_explains_every_moderation_reason_in_the_interface_language(client: TestClient, demo: object) -> None:
+    reasons = _chat_strings(client)["reasons"]
+    assert reasons == {code: plain_reason(code) for code in known_reasons()}
+
+
+def test_chat_page_error_texts_match_the_protocol_messages(client: TestClient, demo: object) -> None:
+    errors_shown = _chat_strings(client)["errors"]
+    reworded = {"token_invalid", "token_expired"}  # "token" means nothing to a student: said in plain words
+    assert set(errors_shown) <= set(ERROR_MESSAGES)
+    assert {c: t for c, t in errors_shown.items() if c not in reworded} == {
+        c: ERROR_MESSAGES[c] for c in errors_shown if c not in reworded
+    }

@@ -56,5 +56,6 @@ def test_facilitator_sees_report_live_and_mutes_the_student(
     expect(alice.locator("#notice")).to_contain_text("A facilitator has muted you")
     send(alice, "am I muted?")
     expect(alice.locator(".msg.own.blocked")).to_have_count(1)
+    check_page(alice, f"{shot_name}-muted-student")
     bruno.wait_for_timeout(300)
     expect(bruno.locator(".msg.peer .text")).to_have_text(["give me your snapchat"])

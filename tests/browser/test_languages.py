@@ -75,3 +75,24 @@ def test_interface_language_home_join_and_chat(
     expect(page.locator(".msg.peer .text")).to_have_text(["hola"])
     expect(page.locator("#send-button")).to_have_text(send)
     check_page(page, f"{shot_name}-chat")
+
+
+def test_moderation_notice_is_in_the_students_language(
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str
+) -> None:
+    spanish = new_context(locale="es-ES", extra_http_headers={"Accept-Language": "es-ES,es;q=0.9"}).new_page()
+    _join_by_form(spanish, "CERVA3", "Bruno")
+    spanish.locator("form[action='/join'] button[type=submit]").click()
+    partner = new_context().new_page()
+    _join_by_form(partner, "RIVER9", "Alice")
+    partner.locator("form[action='/join'] button[type=submit]").click()
+    wait_paired(spanish)
+    spanish.locator("#message-input").fill("escríbeme a bruno@example.com")
+    spanish.locator("#send-button").click()
+    expect(spanish.locator("#notice")).to_have_text(
+        "Parece que tu mensaje contenía una dirección de correo electrónico. "
+        "Para que todos estén seguros, aquí no se pueden compartir datos de contacto."
+    )
+    expect(spanish.locator(".msg.own.blocked .why")).to_have_count(1)
+    check_page(spanish, f"{shot_name}-blocked")
+    expect(partner.locator(".msg.peer")).to_have_count(0)

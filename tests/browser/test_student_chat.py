@@ -79,7 +79,7 @@ def test_report_dialog_sends_report_and_thanks_the_student(
 
 
 def test_offline_student_misses_nothing_and_offline_message_arrives_once(
-    site: Site, new_context: Callable[..., BrowserContext]
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str
 ) -> None:
     alice, bruno = _pair(new_context)
     send(alice, "before")
@@ -90,6 +90,7 @@ def test_offline_student_misses_nothing_and_offline_message_arrives_once(
     send(alice, "while you were away 2")
     send(bruno, "typed offline")
     expect(bruno.locator(".msg.own.pending .text")).to_have_text(["typed offline"])
+    check_page(bruno, f"{shot_name}-offline")
     bruno.context.set_offline(False)
     expect(bruno.locator(".msg.peer .text")).to_have_text(
         ["before", "while you were away 1", "while you were away 2"], timeout=20_000
