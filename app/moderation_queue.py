@@ -7,6 +7,7 @@ act on the student, or dismiss the report). Acting twice on the same item answer
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from sqlalchemy import update
@@ -20,7 +21,6 @@ from app.safeguarding import notify_pending
 from app.templating import render
 from rooms.clock import iso
 from rooms.models import Message, ModerationState, Participant, Report, Room
-from rooms.service import message_frame
 
 log = logging.getLogger(__name__)
 CONTEXT = 3  # messages shown before and after the one in question
@@ -171,7 +171,7 @@ async def release(request: Request) -> Response:
     run = await guard(request)
     why = text_field(await form_of(request), "reason", max_len=500)
     message, sender = await run.svc.db.run(_release, run, int(request.path_params["message_id"]), why)
-    await publish(run.svc.hub.to_room(run.session_id, message.room_id, message_frame(message, sender)))
+    await run.svc.rooms.deliver(run.session_id, message, sender, time.time())  # also translates it
     return done(request, run, {"released": message.id}, f"/facilitate/{run.session_id}/queue")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio.to_thread
@@ -84,7 +85,19 @@ async def start_services(settings: Settings, secret: str) -> Services:
     )
     limits = RateLimits(settings)
     tokens = ParticipantTokens(secret)
-    return Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, translator)
+    svc = Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, translator)
+    from app.safeguarding import notify_report
+
+    # Reports reach the schools' safeguarding contacts at once, even when no facilitator console is open.
+    rooms.report_listeners.append(lambda report_id: _notify(svc, report_id, notify_report))
+    return svc
+
+
+async def _notify(svc: Services, report_id: int, notify: Callable[[Services, int], Awaitable[bool]]) -> None:
+    try:
+        await notify(svc, report_id)
+    except Exception:
+        log.exception("safeguarding notification for report %s failed", report_id)
 
 
 async def _start_translation(settings: Settings, db: Database, hub: Hub, moderator: Moderator) -> RoomTranslator | None:

@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     moderation_flood_messages: int = Field(default=8, ge=1)
     moderation_flood_seconds: float = Field(default=10.0, gt=0)
     moderation_link_allowlist: list[str] = Field(default_factory=list)
+    smtp_url: SecretStr | None = None
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
 

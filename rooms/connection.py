@@ -29,6 +29,7 @@ class Connection:
     last_sent: float = 0.0
     last_typing: float = 0.0
     slow_mode_seconds: int = 0
+    paused: bool = False
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int | None = None
     close_reason: str = ""

@@ -146,10 +146,10 @@ class Hub:
             room_id = int(target[1:])
             control = json.loads(text) if text.startswith('{"type":"event"') else None
             for conn in list(self.rooms.get(room_id, ())):
+                conn.send(text)
                 if control is not None:
                     for handler in self._control_handlers:
                         handler(conn, control)
-                conn.send(text)
             for conn in list(self.watchers.get(session_id, ())):
                 conn.send(text)
             if self._event_listeners and '"type":"presence"' in text:
@@ -159,16 +159,20 @@ class Hub:
             conn = self.participants.get(participant_id)
             frame = json.loads(text)
             if conn is not None:
+                conn.send(text)
                 for handler in self._control_handlers:
                     handler(conn, frame)
-                conn.send(text)
             self._notify(session_id, target, text, frame)
         elif kind == "w":
             for conn in list(self.watchers.get(session_id, ())):
                 conn.send(text)
         elif kind == "a":
+            control = json.loads(text) if text.startswith('{"type":"event"') else None
             for conn in list(self.session_members.get(session_id, ())):
                 conn.send(text)
+                if control is not None:
+                    for handler in self._control_handlers:
+                        handler(conn, control)
             for conn in list(self.watchers.get(session_id, ())):
                 conn.send(text)
             self._notify(session_id, target, text)

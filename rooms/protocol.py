@@ -28,6 +28,7 @@ ERROR_MESSAGES: Final[dict[str, str]] = {
     "unsupported_version": "This server speaks protocol version 1.",
     "session_not_live": "The session is not open right now.",
     "session_closed": "The session has ended.",
+    "session_paused": "The facilitator has paused the session. Wait a moment.",
     "banned": "You have been removed from this session.",
     "not_in_room": "You are not in a room yet.",
     "room_closed": "This room has been closed.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,7 @@ class RoomService:
         self._rate = parse_rate(config.message_rate)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._away: dict[int, asyncio.TimerHandle] = {}
+        self.report_listeners: list[Callable[[int], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         hub.on_control(self._apply_control)
 
@@ -117,6 +119,7 @@ class RoomService:
         conn.languages = tuple(participant.languages)
         conn.class_id = participant.class_id
         conn.muted_until = participant.muted_until
+        conn.paused = exchange_session.status == SessionStatus.PAUSED
         conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
         if participant.status == ParticipantStatus.LEFT:
@@ -222,6 +225,9 @@ class RoomService:
         cid = send.client_id
         if conn.room_id is None or conn.session_id is None or conn.participant_id is None:
             raise FrameError("not_in_room")
+        if conn.paused:
+            conn.send(_dump(error_frame("session_paused", cid)))
+            return
         if len(send.text) > self.config.max_message_chars:
             conn.send(_dump(error_frame("too_long", cid, max_chars=self.config.max_message_chars)))
             return
@@ -238,13 +244,14 @@ class RoomService:
             conn.send(_dump(error_frame("slow_mode", cid, retry_after=round(wait, 1))))
             return
         language = send.language or (conn.languages[0] if conn.languages else None)
+        sent_at = time.time()
         context = MessageContext(
             text=send.text,
             language=language,
             participant_id=conn.participant_id,
             room_id=conn.room_id,
             session_id=conn.session_id,
-            sent_at=time.time(),
+            sent_at=sent_at,
         )
         outcome = await self.moderator.moderate(context)
         state = _STATE_FOR_ACTION[outcome.action]
@@ -281,18 +288,22 @@ class RoomService:
         conn.send(_dump(ack))
         if written.duplicate:
             return
-        await self._deliver(conn, stored)
+        await self._deliver(conn, stored, sent_at)
 
-    async def _deliver(self, conn: Connection, stored: Message) -> None:
+    async def _deliver(self, conn: Connection, stored: Message, sent_at: float) -> None:
         assert conn.session_id is not None
         assert conn.room_id is not None
+        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
         if stored.state in (ModerationState.VISIBLE, ModerationState.MASKED):
-            sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
-            await self._safe_publish(conn.session_id, conn.room_id, message_frame(stored, sender))
-            if self.translator is not None:
-                self._spawn(self.translator.translate_message(conn.session_id, stored, conn))
+            await self.deliver(conn.session_id, stored, sender, sent_at)
         elif stored.state == ModerationState.HELD:
             await self.hub.to_watchers(conn.session_id, {"type": "flagged", "message": _queue_item(stored, conn)})
+
+    async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
+        """Publish a stored, visible message to its room, then translate it (also used when a facilitator releases)."""
+        await self._safe_publish(session_id, stored.room_id, message_frame(stored, sender))
+        if self.translator is not None and stored.kind == MessageKind.CHAT:
+            self._spawn(self.translator.translate_message(session_id, stored, sender, sent_at))
 
     async def typing(self, conn: Connection) -> None:
         if conn.room_id is None or conn.session_id is None:
@@ -317,6 +328,8 @@ class RoomService:
         if report is None:
             raise FrameError("unknown_message")
         conn.send(_dump({"type": "reported", "message_id": message_id}))
+        for listener in self.report_listeners:
+            self._spawn(listener(report.id))
         await self.hub.to_watchers(
             conn.session_id,
             {
@@ -365,6 +378,10 @@ class RoomService:
             conn.close(CLOSE_FORBIDDEN, str(event))
         elif event == "session_closed":
             conn.close(CLOSE_SESSION_ENDED, "session_closed")
+        elif event == "session_paused":
+            conn.paused = True
+        elif event in ("session_resumed", "session_opened"):
+            conn.paused = False
 
     async def _safe_publish(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
         from rooms.broker import BrokerUnavailable

@@ -54,7 +54,10 @@ class RoomTranslator:
         self._room_languages[room_id] = (time.monotonic(), languages)
         return languages
 
-    async def translate_message(self, session_id: int, message: Message, sender: Connection) -> None:
+    async def translate_message(
+        self, session_id: int, message: Message, sender: dict[str, Any] | None, sent_at: float
+    ) -> None:
+        """Translate into every other language of the room; ``sent_at`` is the first moderation pass's."""
         if message.language is None or message.id is None:
             return
         targets = {t for t in await self._targets(message.room_id) if t != message.language}
@@ -74,7 +77,7 @@ class RoomTranslator:
                     participant_id=message.participant_id or 0,
                     room_id=message.room_id,
                     session_id=session_id,
-                    sent_at=time.time(),
+                    sent_at=sent_at,
                     translations=done,
                 )
             )
@@ -95,9 +98,11 @@ class RoomTranslator:
         for frame in _frames(message, results.values()):
             conn.send(dumps(frame))
 
-    async def _withdraw(self, session_id: int, message: Message, reason: str | None, sender: Connection) -> None:
+    async def _withdraw(
+        self, session_id: int, message: Message, reason: str | None, sender: dict[str, Any] | None
+    ) -> None:
         """A translation revealed what the original hid: take the message back and hold it for review."""
-        await self.db.run(_hold, message.id, reason)
+        await self.db.run(_hold, message.id, reason, session_id)
         await self.hub.to_room(
             session_id,
             message.room_id,
@@ -110,7 +115,7 @@ class RoomTranslator:
                 "message": {
                     "id": message.id,
                     "room": message.room_id,
-                    "from": {"id": sender.participant_id, "name": sender.display_name, "country": sender.country},
+                    "from": sender,
                     "text": message.text,
                     "lang": message.language,
                     "reason": reason,
@@ -138,7 +143,7 @@ def _frames(message: Message, results: Iterable[Any]) -> list[dict[str, Any]]:
     return frames
 
 
-def _hold(db: Any, message_id: int, reason: str | None) -> None:
+def _hold(db: Any, message_id: int, reason: str | None, session_id: int) -> None:
     message = db.get(Message, message_id)
     if message is None:
         return
@@ -147,6 +152,7 @@ def _hold(db: Any, message_id: int, reason: str | None) -> None:
     db.add(message)
     db.add(
         ModerationAction(
+            session_id=session_id,
             room_id=message.room_id,
             message_id=message_id,
             participant_id=message.participant_id,

@@ -1,0 +1,118 @@
+"""Translation inside rooms with the real Argos code path and tiny demo models built by the test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+from starlette.testclient import TestClient
+
+from app.db import make_engine
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import make_settings
+from tests.support.students import hello, join, send, until
+from translation.models import Translation
+
+pytestmark = pytest.mark.translation
+
+
+@pytest.fixture(scope="module")
+def demo_packs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from translation.tinymodel import install_demo_packages
+
+    directory = tmp_path_factory.mktemp("argos-packages")
+    install_demo_packages(directory)
+    return directory
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_template: Path, demo_packs: Path) -> Settings:
+    import shutil
+
+    shutil.copy(migrated_template, tmp_path / "bridgeway.db")
+    return make_settings(tmp_path, translation_backend="argos", translation_packages_dir=demo_packs)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sockets(client: TestClient) -> Iterator[ExitStack]:
+    with ExitStack() as stack:
+        yield stack
+
+
+def _pair(client: TestClient, stack: ExitStack, second: tuple[str, str, dict[str, object]]) -> tuple[Any, Any]:
+    alice = join(client, "RIVER9", "Alice")
+    other = join(client, second[0], second[1], **second[2])
+    a = stack.enter_context(client.websocket_connect("/ws"))
+    b = stack.enter_context(client.websocket_connect("/ws"))
+    welcome = hello(a, alice["token"])
+    assert "es" in welcome["translation_languages"]
+    hello(b, other["token"])
+    until(a, "paired")
+    until(b, "paired")
+    return a, b
+
+
+def test_partner_gets_original_first_then_translation(client: TestClient, demo: object, sockets: ExitStack) -> None:
+    a, b = _pair(client, sockets, ("CERVA3", "Bruno", {}))
+    send(a, "t1", "Hello world")
+    original = until(b, "message")
+    assert original["text"] == "Hello world"
+    assert original["lang"] == "en"
+    translated = until(b, "translation")
+    assert translated == {
+        "type": "translation",
+        "id": original["id"],
+        "room": original["room"],
+        "source": "en",
+        "lang": "es",
+        "text": "Hola mundo",
+    }
+    assert until(a, "translation")["lang"] == "es"  # the room gets each language once, senders included
+    send(b, "t2", "Hola amigo")
+    assert until(a, "translation")["text"] == "Hello friend"
+
+
+def test_repeated_phrase_is_translated_once(
+    client: TestClient, demo: object, settings: Settings, sockets: ExitStack
+) -> None:
+    a, b = _pair(client, sockets, ("CERVA3", "Bruno", {}))
+    for i in range(3):
+        send(a, f"r{i}", "Good morning friend")
+        assert until(b, "translation")["text"] == "Bueno mañana amigo"
+    engine = make_engine(settings.database_url)
+    with Session(engine) as db:
+        rows = db.exec(select(Translation).where(Translation.source == "en", Translation.target == "es")).all()
+    engine.dispose()
+    assert len(rows) == 1
+
+
+def test_missing_pair_falls_back_to_original_with_notice(client: TestClient, demo: object, sockets: ExitStack) -> None:
+    a, b = _pair(client, sockets, ("CERVA3", "Berta", {"languages": ["de"]}))
+    send(a, "m1", "Hello world")
+    assert until(b, "message")["text"] == "Hello world"
+    frame = until(b, "translation")
+    assert frame["lang"] == "de"
+    assert frame["error"] == "unavailable"
+    assert "text" not in frame
+
+
+def test_pivot_through_english(client: TestClient, demo: object, sockets: ExitStack) -> None:
+    a, b = _pair(client, sockets, ("CERVA3", "Fleur", {"languages": ["es"]}))
+    send(a, "fr1", "bonjour ami", lang="fr")
+    frames = {f["lang"]: f for f in (until(b, "translation"), until(b, "translation"))}
+    assert frames["en"]["text"] == "hello friend"  # the room needs en (Alice) and es (Fleur)
+    frame = frames["es"]
+    assert frame["source"] == "fr"
+    assert frame["lang"] == "es"
+    assert frame["text"] == "hola amigo"
