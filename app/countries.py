@@ -24,6 +24,6 @@ LANGUAGE_NAMES: dict[str, str] = dict(
 def language_name(code: str, in_language: str = "en") -> str:
     """The name of language ``code`` written in ``in_language`` (e.g. "espagnol" for es in fr)."""
     try:
-        return Locale(in_language).languages.get(code, code)
+        return str(Locale(in_language).languages.get(code, code))
     except Exception:
         return LANGUAGE_NAMES.get(code, code)

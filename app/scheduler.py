@@ -30,7 +30,7 @@ def open_due(db: Session) -> list[int]:
     for session_id in due:
         result = db.execute(
             update(ExchangeSession)
-            .where(col(ExchangeSession.id) == session_id, ExchangeSession.status == SessionStatus.SCHEDULED)
+            .where(col(ExchangeSession.id) == session_id, col(ExchangeSession.status) == SessionStatus.SCHEDULED)
             .values(status=SessionStatus.LIVE)
         )
         if result.rowcount:  # type: ignore[attr-defined]
@@ -52,7 +52,7 @@ def close_session(db: Session, session_id: int) -> bool:
     )
     db.execute(
         update(Room)
-        .where(col(Room.session_id) == session_id, Room.status == RoomStatus.OPEN)
+        .where(col(Room.session_id) == session_id, col(Room.status) == RoomStatus.OPEN)
         .values(status=RoomStatus.CLOSED, closed_at=now)
     )
     db.commit()

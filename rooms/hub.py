@@ -156,12 +156,12 @@ class Hub:
                 self._notify(session_id, target, text)
         elif kind == "p":
             participant_id = int(target[1:])
-            conn = self.participants.get(participant_id)
+            member = self.participants.get(participant_id)
             frame = json.loads(text)
-            if conn is not None:
-                conn.send(text)
+            if member is not None:
+                member.send(text)
                 for handler in self._control_handlers:
-                    handler(conn, frame)
+                    handler(member, frame)
             self._notify(session_id, target, text, frame)
         elif kind == "w":
             for conn in list(self.watchers.get(session_id, ())):

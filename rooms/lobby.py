@@ -7,7 +7,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
+from sqlalchemy import CursorResult
 from sqlmodel import Session, col, select
 
 from rooms.clock import utcnow
@@ -151,11 +153,11 @@ def _claim(db: Session, room_id: int, members: list[Participant]) -> bool:
     ids = [m.id for m in members]
     result = db.execute(
         update(Participant)
-        .where(col(Participant.id).in_(ids), Participant.status == ParticipantStatus.WAITING)
+        .where(col(Participant.id).in_(ids), col(Participant.status) == ParticipantStatus.WAITING)
         .values(status=ParticipantStatus.PAIRED, room_id=room_id, waiting_since=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != len(ids):
+    if cast(CursorResult[Any], result).rowcount != len(ids):
         return False
     for member in members:
         assert member.id is not None

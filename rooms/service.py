@@ -329,7 +329,8 @@ class RoomService:
             raise FrameError("unknown_message")
         conn.send(_dump({"type": "reported", "message_id": message_id}))
         for listener in self.report_listeners:
-            self._spawn(listener(report.id))
+            if report.id is not None:
+                self._spawn(listener(report.id))
         await self.hub.to_watchers(
             conn.session_id,
             {

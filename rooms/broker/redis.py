@@ -51,7 +51,7 @@ class RedisBroker:
                 await self._reader
         if self._pubsub is not None:
             with contextlib.suppress(RedisError):
-                await self._pubsub.aclose()
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
         if self._client is not None:
             await self._client.aclose()
 
@@ -113,5 +113,5 @@ class RedisBroker:
             self._set_health(False)
             with contextlib.suppress(Exception):
                 if self._pubsub is not None:
-                    await self._pubsub.aclose()
+                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
             await asyncio.sleep(self._retry_delay)
