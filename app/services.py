@@ -83,6 +83,8 @@ async def start_services(settings: Settings, secret: str) -> Services:
             repair_grace=settings.repair_grace_seconds,
         ),
     )
+    if translator is not None:
+        translator.moderator = rooms.moderator_for  # second pass uses the session's overrides too
     limits = RateLimits(settings)
     tokens = ParticipantTokens(secret)
     svc = Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, translator)
@@ -119,7 +121,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
         timeout=settings.translation_timeout,
     )
     service.start()
-    return RoomTranslator(service, hub, db, moderator)
+    return RoomTranslator(service, hub, db, lambda _session_id: moderator)
 
 
 async def stop_services(services: Services) -> None:

@@ -18,7 +18,15 @@ from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby, member_view, room_view
-from rooms.models import Message, MessageKind, ModerationState, ParticipantStatus, Report, SessionStatus
+from rooms.models import (
+    ExchangeSession,
+    Message,
+    MessageKind,
+    ModerationState,
+    ParticipantStatus,
+    Report,
+    SessionStatus,
+)
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.protocol import (
     CLOSE_FORBIDDEN,
@@ -90,6 +98,7 @@ class RoomService:
         self._rate = parse_rate(config.message_rate)
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
         self._away: dict[int, asyncio.TimerHandle] = {}
+        self._session_moderators: dict[int, Moderator] = {}
         self.report_listeners: list[Callable[[int], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         hub.on_control(self._apply_control)
@@ -114,6 +123,7 @@ class RoomService:
             return False
         conn.session_id = exchange_session.id
         conn.participant_id = participant_id
+        self._load_session_moderation(exchange_session)
         conn.display_name = participant.display_name
         conn.country = participant.country
         conn.languages = tuple(participant.languages)
@@ -139,6 +149,20 @@ class RoomService:
         elif exchange_session.status == SessionStatus.LIVE:
             self.lobby.request(exchange_session.id or 0)
         return True
+
+    def moderator_for(self, session_id: int) -> Moderator:
+        """The deployment's moderator with this session's overrides (e.g. its link allow-list) applied."""
+        return self._session_moderators.get(session_id, self.moderator)
+
+    def _load_session_moderation(self, exchange_session: ExchangeSession) -> None:
+        if exchange_session.id is None or not exchange_session.moderation:
+            return
+        try:
+            config = self.moderator.config.merged(exchange_session.moderation)
+        except ValueError:
+            log.exception("session %s has invalid moderation overrides; using the defaults", exchange_session.id)
+            return
+        self._session_moderators[exchange_session.id] = Moderator(config, self.moderator.plugin_manager)
 
     def _welcome(self, seat: Seat, conn: Connection) -> dict[str, Any]:
         s = seat.session
@@ -179,6 +203,7 @@ class RoomService:
             if room_id is None:
                 return
             await self.db.run(mark_left, pid)
+            self.moderator.forget_participant(pid)
             await self._safe_publish(
                 session_id, room_id, {"type": "presence", "room": room_id, "participant": pid, "state": "left"}
             )
@@ -253,7 +278,7 @@ class RoomService:
             session_id=conn.session_id,
             sent_at=sent_at,
         )
-        outcome = await self.moderator.moderate(context)
+        outcome = await self.moderator_for(conn.session_id).moderate(context)
         state = _STATE_FOR_ACTION[outcome.action]
         if (
             self.translator is not None

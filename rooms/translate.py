@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rooms.broker import BrokerUnavailable
@@ -26,7 +26,9 @@ _ROOM_LANG_TTL = 10.0
 class RoomTranslator:
     """Translates each message once per language its room needs, then re-checks the translations."""
 
-    def __init__(self, service: TranslationService, hub: Hub, db: Database, moderator: Moderator) -> None:
+    def __init__(
+        self, service: TranslationService, hub: Hub, db: Database, moderator: Callable[[int], Moderator]
+    ) -> None:
         self.service = service
         self.hub = hub
         self.db = db
@@ -70,7 +72,7 @@ class RoomTranslator:
             return
         done = {lang: r.text for lang, r in results.items() if r.text is not None}
         if done:
-            verdict = await self.moderator.moderate(
+            verdict = await self.moderator(session_id).moderate(
                 MessageContext(
                     text=message.text,
                     language=message.language,

@@ -9,8 +9,9 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from app.db import make_engine
+from app.demo import DemoData
 from app.settings import Settings
-from rooms.models import Message, ModerationState
+from rooms.models import ExchangeSession, Message, ModerationState
 from tests.support.students import hello, join, send, until
 
 
@@ -255,3 +256,25 @@ def test_moderated_contact_details_are_not_delivered(client: TestClient, demo: o
     engine.dispose()
     assert row is not None
     assert row.state == ModerationState.BLOCKED
+
+
+def test_session_overrides_apply_its_link_allowlist(client: TestClient, demo: DemoData, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as db:
+        live = db.get(ExchangeSession, demo.session_id)
+        assert live is not None
+        live.moderation = {"link_allowlist": ["wikipedia.org"]}
+        db.add(live)
+        db.commit()
+    engine.dispose()
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        send(a, "ok-link", "read https://en.wikipedia.org/wiki/Madrid")
+        assert until(a, "ack")["state"] == "visible"
+        send(a, "bad-link", "join me at https://chat.example.com/room")
+        ack = until(a, "ack")
+        assert ack["state"] == "blocked"
+        assert ack["reason"] == "link"
