@@ -51,3 +51,31 @@ def test_keyboard_only_join_and_send(site: Site, new_context: Callable[..., Brow
     alice.keyboard.press("Enter")
     expect(bruno.locator(".msg.peer .text")).to_have_text(["typed with the keyboard"])
     expect(alice.locator("#message-input")).to_be_focused()
+
+
+def test_keyboard_only_report_dialog_traps_focus_and_returns_it(
+    site: Site, new_context: Callable[..., BrowserContext]
+) -> None:
+    alice = new_context().new_page()
+    bruno = new_context().new_page()
+    join(alice, "RIVER9", "Alice")
+    join(bruno, "CERVA3", "Bruno")
+    wait_paired(alice)
+    wait_paired(bruno)
+    bruno.locator("#message-input").fill("hello Alice")
+    bruno.keyboard.press("Enter")
+    report = alice.locator(".msg.peer button.report")
+    expect(report).to_have_count(1)
+    _tab_to(alice, ".msg.peer button.report")
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#report-dialog")).to_be_visible()
+    expect(alice.locator("#report-reason")).to_be_focused()
+    alice.keyboard.press("Escape")
+    expect(alice.locator("#report-dialog")).to_be_hidden()
+    expect(report).to_be_focused()
+    alice.keyboard.press("Enter")
+    alice.keyboard.press("ArrowDown")  # "They asked for or shared contact details"
+    _tab_to(alice, "#report-submit", limit=3)
+    alice.keyboard.press("Enter")
+    expect(alice.locator("#notice")).to_have_text("Thanks. A facilitator will look at it.")
+    expect(report).to_be_focused()
