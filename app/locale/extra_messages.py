@@ -10,6 +10,8 @@ def N_(message: str) -> str:
 
 SESSION_STATUSES = [N_("scheduled"), N_("live"), N_("paused"), N_("closed"), N_("cancelled")]
 PARTICIPANT_STATUSES = [N_("waiting"), N_("paired"), N_("left"), N_("removed")]
+ROLES = [N_("admin"), N_("coordinator"), N_("facilitator")]
+EXCHANGE_STATUSES = [N_("proposed"), N_("accepted"), N_("declined")]
 MESSAGE_KINDS = [N_("chat"), N_("announcement"), N_("prompt"), N_("system")]
 MODERATION_STATES = [N_("visible"), N_("masked"), N_("held"), N_("blocked"), N_("deleted")]
 ERROR_TITLES = [

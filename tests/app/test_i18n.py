@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from app import errors, i18n
 from app.locale import extra_messages
+from app.models import ExchangeStatus, Role
 from rooms.models import MessageKind, ModerationState, ParticipantStatus, SessionStatus
 from rooms.moderation_reasons import known_reasons, plain_reason
 from rooms.protocol import ERROR_MESSAGES
@@ -93,10 +94,20 @@ def test_compiled_catalogue_matches_the_po_file(language: str) -> None:
         ([s.value for s in SessionStatus], extra_messages.SESSION_STATUSES),
         ([s.value for s in ParticipantStatus], extra_messages.PARTICIPANT_STATUSES),
         ([k.value for k in MessageKind], extra_messages.MESSAGE_KINDS),
+        ([r.value for r in Role], extra_messages.ROLES),
+        ([x.value for x in ExchangeStatus], extra_messages.EXCHANGE_STATUSES),
         ([s.value for s in ModerationState], extra_messages.MODERATION_STATES),
         ([*errors.TITLES.values(), "Error"], extra_messages.ERROR_TITLES),
     ],
-    ids=["session-status", "participant-status", "message-kind", "moderation-state", "error-titles"],
+    ids=[
+        "session-status",
+        "participant-status",
+        "message-kind",
+        "role",
+        "exchange-status",
+        "moderation-state",
+        "error-titles",
+    ],
 )
 def test_extra_messages_mark_every_value_templates_translate(values: list[str], marked: list[str]) -> None:
     assert sorted(values) == sorted(marked)
