@@ -20,16 +20,24 @@ def _no_sideways_scroll(page: Page) -> None:
     assert width <= 390, f"{page.url} is {width}px wide on a 390px screen"
 
 
+@pytest.mark.parametrize("language", ["en", "ar"], ids=["ltr", "rtl"])
 def test_student_pages_fit_a_phone_and_composer_is_reachable(
-    site: Site, new_context: Callable[..., BrowserContext], shot_name: str
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str, language: str
 ) -> None:
-    alice = new_context(**PHONE).new_page()
+    phone = new_context(**PHONE)
+    phone.add_cookies([{"name": "bw_lang", "value": language, "url": site.url}])
+    alice = phone.new_page()
     bruno = new_context().new_page()
     for path in ("/", "/join"):
         alice.goto(path)
         _no_sideways_scroll(alice)
         check_page(alice, f"{shot_name}{path.replace('/', '-')}")
-    join(alice, "RIVER9", "Alice-with-a-rather-long-name")
+    expect(alice.locator("html")).to_have_attribute("lang", language)
+    alice.locator("#code").fill("RIVER9")
+    alice.locator("#name").fill("Alice-with-a-rather-long-name")
+    alice.locator("form[action='/join'] button[type=submit]").click()
+    _no_sideways_scroll(alice)
+    alice.locator("form[action='/join'] button[type=submit]").click()
     join(bruno, "CERVA3", "Bruno")
     wait_paired(alice)
     send(bruno, "x" * 300)
