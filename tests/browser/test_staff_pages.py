@@ -28,7 +28,8 @@ def _log_in(page: Page, site: Site, username: str, target: str) -> None:
 
 def _crawl(page: Page, start: str, prefixes: tuple[str, ...]) -> dict[str, list[str]]:
     """Visit pages breadth-first by their links; return each page's serious/critical axe findings."""
-    queue, seen, findings = [start], {start}, {}
+    queue, seen = [start], {start}
+    findings: dict[str, list[str]] = {}
     while queue and len(findings) < MAX_PAGES:
         path = queue.pop(0)
         response = page.goto(path)
@@ -36,10 +37,7 @@ def _crawl(page: Page, start: str, prefixes: tuple[str, ...]) -> dict[str, list[
         assert response.status == 200, f"{path} answered {response.status}"
         screenshot(page, "staff" + re.sub(r"[^\w]+", "-", path))
         violations = axe_violations(page)
-        if violations:
-            findings[path] = [describe(violations)]
-        else:
-            findings[path] = []
+        findings[path] = [describe(violations)] if violations else []
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
             link = urlsplit(href)
             if link.netloc or not link.path.startswith(prefixes) or SKIP.search(link.path):
