@@ -96,3 +96,17 @@ def test_moderation_notice_is_in_the_students_language(
     expect(spanish.locator(".msg.own.blocked .why")).to_have_count(1)
     check_page(spanish, f"{shot_name}-blocked")
     expect(partner.locator(".msg.peer")).to_have_count(0)
+
+
+def test_join_error_is_announced_in_the_students_language(
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str
+) -> None:
+    page = new_context(extra_http_headers={"Accept-Language": "fr-FR,fr;q=0.9"}).new_page()
+    page.goto("/join")
+    page.locator("#code").fill("NOPE99")
+    page.locator("#name").fill("Chloé")
+    page.locator("form[action='/join'] button[type=submit]").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_have_text("Nous ne connaissons pas ce code de classe. Vérifiez-le avec votre enseignant.")
+    expect(page.locator("#name")).to_have_value("Chloé")  # nothing typed is lost
+    check_page(page, f"{shot_name}-error")
