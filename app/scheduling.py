@@ -213,14 +213,19 @@ async def cancel(request: Request) -> Response:
     notice = field(form, "notice", 500)[:500] or "This session was cancelled."
     session_id = current.id or 0
 
-    def drop(db: Session) -> None:
+    def drop(db: Session) -> SessionStatus:
         row = db.get(ExchangeSession, session_id)
         assert row is not None
+        if row.status != SessionStatus.SCHEDULED:  # opened by the scheduler meanwhile
+            return row.status
         row.status, row.notice = SessionStatus.CANCELLED, notice
         db.add(row)
         db.commit()
+        return SessionStatus.SCHEDULED
 
-    await owned.svc.db.run(drop)
+    found = await owned.svc.db.run(drop)
+    if found != SessionStatus.SCHEDULED:
+        raise HTTPException(409, f"This session is {found.value}; only scheduled sessions can change.")
     await _tell_waiting_students(owned, session_id)
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 

@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 import anyio.to_thread
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -181,8 +182,8 @@ def _staff_of(db: Session, school_id: int) -> list[User]:
 async def _staff_render(
     request: Request, school: School, errors: list[str], status: int = 200, **extra: Any
 ) -> Response:
-    members = await staff_user(request)
-    users = await members[1].db.run(_staff_of, school.id or 0)
+    _, svc = await staff_user(request)
+    users = await svc.db.run(_staff_of, school.id or 0)
     context = {"school": school, "users": users, "errors": errors, "values": extra.pop("values", {}), **extra}
     return render(request, "schools/staff.html", context, status)
 
@@ -222,19 +223,19 @@ async def create_staff(request: Request) -> Response:
         return await _staff_render(request, school, errors, 400, values=values)
     hashed = await anyio.to_thread.run_sync(hash_password, password)  # argon2 is slow by design
 
-    def create(db: Session) -> None:
-        db.add(
-            User(
-                username=username,
-                display_name=display_name,
-                password_hash=hashed,
-                role=Role(role_text),
-                school_id=school.id,
-            )
-        )
-        db.commit()
+    def create(db: Session) -> bool:
+        user = User(username=username, display_name=display_name, password_hash=hashed, role=Role(role_text))
+        user.school_id = school.id
+        db.add(user)
+        try:
+            db.commit()
+        except IntegrityError:  # taken between the check above and now
+            db.rollback()
+            return False
+        return True
 
-    await svc.db.run(create)
+    if not await svc.db.run(create):
+        return await _staff_render(request, school, ["That username is taken."], 400, values=values)
     return await _staff_render(request, school, [], created=username, password=password if generated else None)
 
 
