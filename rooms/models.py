@@ -44,6 +44,7 @@ class ExchangeSession(SQLModel, table=True):
 
 
 class ParticipantStatus(StrEnum):
+    AWAY = "away"  # joined but not connected: never paired while away
     WAITING = "waiting"
     PAIRED = "paired"
     LEFT = "left"
@@ -60,8 +61,8 @@ class Participant(SQLModel, table=True):
     country: str = Field(max_length=2)
     languages: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     token_nonce: str = Field(max_length=32)
-    status: ParticipantStatus = ParticipantStatus.WAITING
-    waiting_since: datetime | None = Field(default_factory=utcnow)
+    status: ParticipantStatus = ParticipantStatus.AWAY
+    waiting_since: datetime | None = None
     room_id: int | None = Field(default=None, foreign_key="room.id")
     show_translations: bool = True
     muted_until: datetime | None = None

@@ -132,7 +132,7 @@ class RoomService:
         conn.paused = exchange_session.status == SessionStatus.PAUSED
         conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
-        if participant.status == ParticipantStatus.LEFT:
+        if participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
             await self.db.run(_rejoin_waiting, participant_id)
         await self.hub.attach(conn)
         conn.send(_dump(self._welcome(seat, conn)))
@@ -181,8 +181,8 @@ class RoomService:
 
     async def closed(self, conn: Connection) -> None:
         """The socket is gone: tell the room the student is reconnecting, and that they left after a grace."""
-        await self.hub.detach(conn)
         pid, session_id, room_id = conn.participant_id, conn.session_id, conn.room_id
+        await self.hub.detach(conn)
         if pid is None or session_id is None or self.hub.participants.get(pid) is not None:
             return
         if room_id is not None:
@@ -201,6 +201,7 @@ class RoomService:
             if pid in self.hub.participants:
                 return
             if room_id is None:
+                await self.db.run(_leave_lobby, pid)  # gone from the lobby: not paired until they come back
                 return
             await self.db.run(mark_left, pid)
             self.moderator.forget_participant(pid)
@@ -452,9 +453,20 @@ def _rejoin_waiting(db: Any, participant_id: int) -> None:
     from rooms.models import Participant
 
     participant = db.get(Participant, participant_id)
-    if participant is not None and participant.status == ParticipantStatus.LEFT:
+    if participant is not None and participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
         participant.status = ParticipantStatus.WAITING
         participant.waiting_since = utcnow()
+        db.add(participant)
+        db.commit()
+
+
+def _leave_lobby(db: Any, participant_id: int) -> None:
+    from rooms.models import Participant
+
+    participant = db.get(Participant, participant_id)
+    if participant is not None and participant.status == ParticipantStatus.WAITING:
+        participant.status = ParticipantStatus.AWAY
+        participant.waiting_since = None
         db.add(participant)
         db.commit()
 

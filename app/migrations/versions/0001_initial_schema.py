@@ -167,7 +167,7 @@ def upgrade() -> None:
     sa.Column('country', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
     sa.Column('languages', sa.JSON(), nullable=False),
     sa.Column('token_nonce', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('status', sa.Enum('WAITING', 'PAIRED', 'LEFT', 'REMOVED', name='participantstatus'), nullable=False),
+    sa.Column('status', sa.Enum('AWAY', 'WAITING', 'PAIRED', 'LEFT', 'REMOVED', name='participantstatus'), nullable=False),
     sa.Column('waiting_since', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('room_id', sa.Integer(), nullable=True),
     sa.Column('show_translations', sa.Boolean(), nullable=False),
