@@ -9,7 +9,7 @@ def N_(message: str) -> str:
 
 
 SESSION_STATUSES = [N_("scheduled"), N_("live"), N_("paused"), N_("closed"), N_("cancelled")]
-PARTICIPANT_STATUSES = [N_("waiting"), N_("paired"), N_("left"), N_("removed")]
+PARTICIPANT_STATUSES = [N_("away"), N_("waiting"), N_("paired"), N_("left"), N_("removed")]
 ROLES = [N_("admin"), N_("coordinator"), N_("facilitator")]
 EXCHANGE_STATUSES = [N_("proposed"), N_("accepted"), N_("declined")]
 MESSAGE_KINDS = [N_("chat"), N_("announcement"), N_("prompt"), N_("system")]
@@ -35,4 +35,21 @@ CONSOLE_SCRIPT = [
     N_("(withdrawn)"),
     N_("Done."),
     N_("That did not work:"),
+]
+# Form errors the school pages collect with errors.append("...") and show through templates/schools/_errors.html.
+FORM_ERRORS = [
+    N_("Give the school a name of 1 to 200 characters."),
+    N_("Pick the school's country from the list."),
+    N_("The safeguarding contact must be an e-mail address."),
+    N_("Usernames are 3 to 80 lower-case letters, digits, dots, dashes or underscores."),
+    N_("Pick the role: coordinator or facilitator."),
+    N_("The display name is longer than 120 characters."),
+    N_("That username is taken."),
+    N_("Pick at least one language."),
+    N_("Give the class a name of 1 to 120 characters."),
+    N_("Class size must be a whole number from 1 to 200."),
+    N_("Pick the mode: live or async."),
+    N_("Rooms hold 2 to 4 students."),
+    N_("At most 1 to 4 students of one class per room (or leave it blank)."),
+    N_("The title is longer than 200 characters."),
 ]

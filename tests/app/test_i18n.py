@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -180,3 +181,26 @@ def test_chat_page_error_texts_match_the_protocol_messages(client: TestClient, d
     assert {c: t for c, t in errors_shown.items() if c not in reworded} == {
         c: ERROR_MESSAGES[c] for c in errors_shown if c not in reworded
     }
+
+
+def _appended_form_errors() -> set[str]:
+    """Literal strings the app's handlers collect with ``errors.append("...")`` (shown via ``_(e)``)."""
+    found: set[str] = set()
+    for path in (ROOT / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "append"
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "errors"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.add(node.args[0].value)
+    return found
+
+
+def test_extra_messages_mark_every_literal_form_error() -> None:
+    assert _appended_form_errors() <= set(extra_messages.FORM_ERRORS)
