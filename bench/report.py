@@ -1,0 +1,85 @@
+"""Turn benchmark results into the printed table and the target checks (ratios to the bare baseline)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def knee(result: dict[str, Any] | None) -> float:
+    """Delivered messages/s at the knee (p99 <= 100 ms, nothing lost), 0 when not measured."""
+    if not result or "knee" not in result:
+        return 0.0
+    return float(result["knee"]["knee_per_s"])
+
+
+def _steps(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*result.get("knee", {}).get("steps", []), *result.get("steps", [])]
+
+
+def _knee_step(result: dict[str, Any]) -> dict[str, Any] | None:
+    value = knee(result)
+    return next((s for s in _steps(result) if s["delivered_per_s"] == value), None)
+
+
+def _check(name: str, measured: float | None, limit: float, higher_is_better: bool, unit: str) -> dict[str, Any]:
+    if measured is None:
+        return {"target": name, "measured": None, "limit": limit, "status": "not measured"}
+    ok = measured >= limit if higher_is_better else measured <= limit
+    return {"target": name, "measured": round(measured, 3), "limit": limit, "unit": unit, "status": "met" if ok else "MISSED"}
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets against what was measured in this run."""
+    s = results.get("scenarios", {})
+    base = knee(s.get("baseline"))
+    checks = []
+    one = knee(s.get("sqlite_1000"))
+    checks.append(_check("knee vs baseline (x)", one / base if base and one else None, 0.6, True, "x"))
+    at3k = s.get("sqlite_2000_at_3000") or {}
+    step = (at3k.get("steps") or [None])[0]
+    checks.append(_check("p50 at 3,000/s, 2,000 students", step and step["p50_ms"], 3.0, False, "ms"))
+    checks.append(_check("p99 at 3,000/s, 2,000 students", step and step["p99_ms"], 15.0, False, "ms"))
+    checks.append(_check("acked lost at 3,000/s", step and step["lost"], 0, False, "messages"))
+    idle = at3k.get("rss_idle_per_conn_kb") or (s.get("sqlite_1000") or {}).get("rss_idle_per_conn_kb")
+    checks.append(_check("memory per idle connection", idle, 40.0, False, "KB"))
+    checks.append(_check("2,000 students join -> paired", at3k.get("join_to_paired_s"), 5.0, False, "s"))
+    pairing = results.get("pairing", {}).get("pairing_10k_ms")
+    checks.append(_check("pairing 10,000 waiting", max(pairing) / 1000 if pairing else None, 0.2, False, "s"))
+    one_pg, two_pg = knee(s.get("postgres_redis_1proc")), knee(s.get("postgres_redis_2proc"))
+    ratio = two_pg / one_pg if one_pg and two_pg else None
+    checks.append(_check("2 processes (Redis) vs 1 process knee", ratio, 1.6, True, "x"))
+    return checks
+
+
+def _row(name: str, result: dict[str, Any], base: float) -> str:
+    if "error" in result and "students" not in result:
+        return f"{name:<28} failed: {result['error']}"
+    value = knee(result)
+    step = _knee_step(result) if value else (result.get("steps") or [None])[-1]
+    ratio = f"{value / base:5.2f}x" if value and base else "    - "
+    rate = f"{value:8.0f}" if value else f"{(step or {}).get('target_rate', 0):7.0f}*"
+    p50 = f"{step['p50_ms']:7.2f}" if step else "      -"
+    p99 = f"{step['p99_ms']:7.2f}" if step else "      -"
+    cpu = f"{step['server_cpu']:4.2f}" if step else "   -"
+    lost = sum(s["lost"] for s in _steps(result))
+    idle = result.get("rss_idle_per_conn_kb", 0.0)
+    return (
+        f"{name:<28}{result.get('students', 0):>6} {rate} {ratio} {p50} {p99} {cpu} {lost:>5} "
+        f"{idle:7.1f} {result.get('join_to_paired_s', 0):7.2f}"
+    )
+
+
+def print_report(results: dict[str, Any]) -> None:
+    s = results.get("scenarios", {})
+    base = knee(s.get("baseline"))
+    m = results.get("machine", {})
+    print(f"\n{m.get('cpu', '?')}, {m.get('cores')} cores, Python {m.get('python')}, load {m.get('load_average_1m')}")
+    print(f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} "
+          f"{'lost':>5} {'KB/idle':>7} {'join->p':>7}")
+    for name, result in s.items():
+        print(_row(name, result, base))
+    print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search")
+    print("\ntargets:")
+    for check in results.get("targets", []):
+        measured = "-" if check["measured"] is None else f"{check['measured']} {check.get('unit', '')}"
+        print(f"  {check['status']:<13} {check['target']:<40} {measured:>14}   (target {check['limit']})")
