@@ -289,8 +289,13 @@ def language_fit(a: Iterable[str], b: Iterable[str]) -> tuple[int, tuple[str, ..
     return 2 * bool(shared) + int(complementary), shared, complementary
 
 
-def match(mine: ClassProfile, other: ClassProfile, horizon: Interval) -> Match | None:
-    """How ``other`` fits ``mine`` over ``horizon``; None when it is not a candidate (same country, ages, languages)."""
+def match(
+    mine: ClassProfile, other: ClassProfile, horizon: Interval, mine_free: Sequence[Interval] | None = None
+) -> Match | None:
+    """How ``other`` fits ``mine`` over ``horizon``; None when it is not a candidate (same country, ages, languages).
+
+    ``mine_free`` is ``mine``'s intervals over ``horizon`` when the caller already has them (``rank`` does).
+    """
     if other.country == mine.country or other.class_id == mine.class_id:
         return None
     try:
@@ -300,10 +305,13 @@ def match(mine: ClassProfile, other: ClassProfile, horizon: Interval) -> Match |
     score, shared, complementary = language_fit(mine.languages, other.languages)
     if fit <= 0 or score == 0:
         return None
-    overlaps = intersect(
-        weekly_intervals(mine.windows, mine.timezone, horizon, mine.holidays),
-        weekly_intervals(other.windows, other.timezone, horizon, other.holidays),
-    )
+    if mine_free is None:
+        mine_free = weekly_intervals(mine.windows, mine.timezone, horizon, mine.holidays)
+    try:
+        theirs = weekly_intervals(other.windows, other.timezone, horizon, other.holidays)
+    except AvailabilityError:  # a zone removed from the tz database since they registered: no live overlap
+        theirs = []
+    overlaps = intersect(mine_free, theirs)
     return Match(
         partner=other,
         overlap_minutes=sum(i.minutes for i in overlaps),
@@ -311,13 +319,14 @@ def match(mine: ClassProfile, other: ClassProfile, horizon: Interval) -> Match |
         shared_languages=shared,
         complementary=complementary,
         age_fit=fit,
-        slots=summarise(overlaps, mine.timezone, other.timezone),
+        slots=summarise(overlaps, mine.timezone, other.timezone) if overlaps else [],
     )
 
 
 def rank(mine: ClassProfile, others: Iterable[ClassProfile], horizon: Interval) -> list[Match]:
     """Candidates best first: most overlap minutes, then language fit, then age fit, then name."""
-    found = [m for m in (match(mine, other, horizon) for other in others) if m is not None]
+    mine_free = weekly_intervals(mine.windows, mine.timezone, horizon, mine.holidays)
+    found = [m for m in (match(mine, other, horizon, mine_free) for other in others) if m is not None]
     return sorted(
         found, key=lambda m: (-m.overlap_minutes, -m.language_score, -m.age_fit, m.partner.school_name, m.partner.name)
     )

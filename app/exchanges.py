@@ -208,7 +208,8 @@ def session_rows(db: Session, exchange_id: int, sides: list[Side]) -> list[dict[
         .where(ExchangeSession.exchange_id == exchange_id)
         .order_by(col(ExchangeSession.starts_at))
     ).all()
-    facilitators = {u.id: u.display_name for u in db.exec(select(User)).all()}
+    wanted = {s.facilitator_id for s in sessions if s.facilitator_id is not None}
+    facilitators = {u.id: u.display_name for u in db.exec(select(User).where(col(User.id).in_(wanted))).all()}
     return [
         {
             "s": s,
