@@ -7,6 +7,7 @@ import time as clock
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,13 +17,15 @@ from starlette.testclient import TestClient
 
 from app.classes import CODE_ALPHABET
 from app.db import make_engine
-from app.demo import DemoData
+from app.demo import DemoData, seed_demo
+from app.main import create_app
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
 from app.security import hash_password
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 from tests.app.staff_login import csrf_from, login
+from tests.conftest import make_settings
 
 NEXT_YEAR = utcnow().year + 1
 SUMMER_DAY = date(NEXT_YEAR, 7, 5).isoformat()
@@ -587,3 +590,33 @@ def test_school_page_lists_classes_and_proposals_waiting(
     assert "waiting for your answer" in page
     assert "CERVA3" in page
     assert csrf_from(page)
+
+
+@pytest.mark.postgres
+def test_class_partners_exchange_and_session_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    """The whole coordinator path on the real PostgreSQL: JSON columns, aware datetimes, joins."""
+    pg_settings = make_settings(tmp_path, database_url=postgres_url)
+    with TestClient(create_app(pg_settings)) as pg_client:  # the lifespan migrates the empty schema
+        engine = make_engine(postgres_url)
+        data = seed_demo(engine, pg_settings)
+        engine.dispose()
+        csrf = as_user(pg_client, data, "coordinator-gb")
+        class_id = created_id(
+            post(
+                pg_client,
+                f"/schools/{data.school_ids[0]}/classes/new",
+                csrf,
+                CLASS_FORM | {"availability": "Mon 09:00-10:00"},
+            ),
+            "/classes/",
+        )
+        assert "3º ESO B" in pg_client.get(f"/classes/{class_id}/partners").text
+        exchange_id = demo_exchange(pg_settings)
+        form = when(SUMMER_DAY, "10:00", "11:00")
+        assert post(pg_client, f"/exchanges/{exchange_id}/sessions", csrf, form).status_code == 303
+        assert post(pg_client, f"/exchanges/{exchange_id}/sessions", csrf, form).status_code == 400  # overlap
+        new = sessions_of(pg_settings, exchange_id)[-1]
+        assert new.starts_at == datetime.fromisoformat(f"{SUMMER_DAY}T09:00:00+00:00")
+        with db(pg_settings) as session:
+            river = session.exec(select(SchoolClass.id).where(SchoolClass.join_code == "RIVER9")).one()
+        assert pg_client.get(f"/classes/{river}/calendar.ics").text.count("BEGIN:VEVENT") == 2
