@@ -26,7 +26,7 @@ def _log_in(page: Page, site: Site, username: str, target: str) -> None:
     page.wait_for_url(f"**{target}")
 
 
-def _crawl(page: Page, start: str, prefixes: tuple[str, ...]) -> dict[str, list[str]]:
+def _crawl(page: Page, start: str, prefixes: tuple[str, ...], language: str) -> dict[str, list[str]]:
     """Visit pages breadth-first by their links; return each page's serious/critical axe findings."""
     queue, seen = [start], {start}
     findings: dict[str, list[str]] = {}
@@ -35,7 +35,8 @@ def _crawl(page: Page, start: str, prefixes: tuple[str, ...]) -> dict[str, list[
         response = page.goto(path)
         assert response is not None
         assert response.status == 200, f"{path} answered {response.status}"
-        screenshot(page, "staff" + re.sub(r"[^\w]+", "-", path))
+        assert page.locator("html").get_attribute("lang") == language
+        screenshot(page, f"staff-{language}" + re.sub(r"[^\w]+", "-", path))
         violations = axe_violations(page)
         findings[path] = [describe(violations)] if violations else []
         for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"):
@@ -49,19 +50,28 @@ def _crawl(page: Page, start: str, prefixes: tuple[str, ...]) -> dict[str, list[
 
 
 @pytest.mark.parametrize(
-    ("username", "start", "prefixes"),
+    ("username", "start", "prefixes", "language"),
     [
-        ("coordinator-gb", "/schools", ("/schools", "/classes", "/exchanges")),
-        ("facilitator", "/facilitate", ("/facilitate",)),
+        ("coordinator-gb", "/schools", ("/schools", "/classes", "/exchanges"), "en"),
+        ("coordinator-es", "/schools", ("/schools", "/classes", "/exchanges"), "ar"),
+        ("facilitator", "/facilitate", ("/facilitate",), "en"),
+        ("facilitator", "/facilitate", ("/facilitate",), "fr"),
     ],
-    ids=["coordinator", "facilitator"],
+    ids=["coordinator-en", "coordinator-ar", "facilitator-en", "facilitator-fr"],
 )
 def test_staff_pages_have_no_serious_accessibility_violations(
-    site: Site, new_context: Callable[..., BrowserContext], username: str, start: str, prefixes: tuple[str, ...]
+    site: Site,
+    new_context: Callable[..., BrowserContext],
+    username: str,
+    start: str,
+    prefixes: tuple[str, ...],
+    language: str,
 ) -> None:
-    page = new_context().new_page()
+    context = new_context()
+    context.add_cookies([{"name": "bw_lang", "value": language, "url": site.url}])
+    page = context.new_page()
     _log_in(page, site, username, start)
-    findings = _crawl(page, start, prefixes)
+    findings = _crawl(page, start, prefixes, language)
     assert len(findings) > 1, f"only {list(findings)} reachable from {start}"
     failing = {path: found for path, found in findings.items() if found}
     assert failing == {}, "\n".join(f"{path}: {found[0]}" for path, found in failing.items())
