@@ -31,7 +31,10 @@ MESSAGE_BYTES = 120
 P99_LIMIT_MS = 100.0
 _ENCODE = str.maketrans("0123456789abcdef", "bcdfghjklmnpqrst")  # consonants: no digits for the phone filter
 _DECODE = str.maketrans("bcdfghjklmnpqrst", "0123456789abcdef")
-_FILLER = "hello from our town where the river is wide and the bakery sells warm bread every single morning yes"
+_FILLER = (
+    "hello from our town where the river is wide and the bakery sells warm bread"
+    " every single morning of the week to all"
+)
 
 
 def message_text(sent_ns: int) -> str:
@@ -81,6 +84,7 @@ class StepResult:
     client_cpu: float
     rss_per_conn_kb: float
     errors: dict[str, int]
+    ack_states: dict[str, int]
 
     @property
     def ok(self) -> bool:
@@ -163,9 +167,9 @@ class LoadGen:
         await asyncio.gather(*(one(s) for s in self.students))
         return time.monotonic() - started
 
-    async def wait_paired(self, timeout: float) -> int:
+    async def wait_paired(self, limit: float) -> int:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(limit):
                 for student in self.students:
                     await student.paired.wait()
         return sum(1 for s in self.students if s.paired.is_set())
@@ -173,10 +177,12 @@ class LoadGen:
     async def run_step(self, rate: float, duration: float, drain: float = 5.0) -> StepResult:
         """Send ``rate`` messages/s in total, round-robin over paired students, for ``duration`` seconds."""
         self.step += 1
-        self.sent.clear(), self.acked.clear(), self.deliveries.clear(), self.latencies.clear(), self.errors.clear()
+        for collected in (self.sent, self.acked, self.deliveries, self.latencies, self.errors):
+            collected.clear()
         senders = [s for s in self.students if s.paired.is_set() and s.ws is not None and s.partners > 0]
         meter, mine = CpuMeter(self.server_pids), CpuMeter([os.getpid()])
-        meter.start(), mine.start()
+        meter.start()
+        mine.start()
         started = time.monotonic()
         count, cursor = 0, 0
         while (elapsed := time.monotonic() - started) < duration:
@@ -194,8 +200,9 @@ class LoadGen:
         send_time = time.monotonic() - started
         cpu, client_cpu = meter.stop(), mine.stop()
         rss_loaded = rss_bytes(self.server_pids)
-        deadline = time.monotonic() + drain
-        while time.monotonic() < deadline and not self._settled():
+        for _ in range(int(drain / 0.05)):  # receive callbacks update plain counters: poll them
+            if self._settled():
+                break
             await asyncio.sleep(0.05)
         visible = [c for c, state in self.acked.items() if state in ("visible", "masked")]
         lost = sum(1 for c in visible if self.deliveries[c] < self.sent.get(c, 1))
@@ -216,6 +223,7 @@ class LoadGen:
             client_cpu=round(client_cpu, 2),
             rss_per_conn_kb=round((rss_loaded - self.rss_before) / max(1, len(self.students)) / 1024, 1),
             errors=dict(self.errors),
+            ack_states=dict(Counter(self.acked.values())),
         )
 
     def _settled(self) -> bool:
@@ -237,7 +245,10 @@ async def knee_search(gen: LoadGen, start: float, duration: float, growth: float
     while rate <= MAX_RATE and len(steps) < 12:
         result = await gen.run_step(rate, duration)
         steps.append(result)
-        _log(f"  step {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms cpu {result.server_cpu}/{result.client_cpu}")
+        _log(
+            f"  step {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms "
+            f"cpu server {result.server_cpu} client {result.client_cpu}"
+        )
         if not result.ok:
             bad_rate = rate
             break
@@ -333,7 +344,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     try:
         import uvloop

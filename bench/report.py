@@ -25,7 +25,13 @@ def _check(name: str, measured: float | None, limit: float, higher_is_better: bo
     if measured is None:
         return {"target": name, "measured": None, "limit": limit, "status": "not measured"}
     ok = measured >= limit if higher_is_better else measured <= limit
-    return {"target": name, "measured": round(measured, 3), "limit": limit, "unit": unit, "status": "met" if ok else "MISSED"}
+    return {
+        "target": name,
+        "measured": round(measured, 3),
+        "limit": limit,
+        "unit": unit,
+        "status": "met" if ok else "MISSED",
+    }
 
 
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,8 +80,10 @@ def print_report(results: dict[str, Any]) -> None:
     base = knee(s.get("baseline"))
     m = results.get("machine", {})
     print(f"\n{m.get('cpu', '?')}, {m.get('cores')} cores, Python {m.get('python')}, load {m.get('load_average_1m')}")
-    print(f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} "
-          f"{'lost':>5} {'KB/idle':>7} {'join->p':>7}")
+    print(
+        f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} "
+        f"{'lost':>5} {'KB/idle':>7} {'join->p':>7}"
+    )
     for name, result in s.items():
         print(_row(name, result, base))
     print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search")

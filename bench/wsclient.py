@@ -51,7 +51,7 @@ class WsClient(asyncio.Protocol):
 
     def _frame(self, frame: Frame) -> None:
         if frame.opcode is Opcode.TEXT and frame.fin:
-            self._on_text(frame.data.decode())
+            self._on_text(bytes(frame.data).decode())
         elif frame.opcode in (Opcode.TEXT, Opcode.CONT):
             self._fragments.append(bytes(frame.data))
             if frame.fin:
