@@ -1,0 +1,161 @@
+"""Redis restarted under two Bridgeway processes: fan-out recovers by itself and nothing acked is lost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.faults.peers import Peer, pair, seed
+from tests.support.server import Server, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+class RedisProcess:
+    """Our own throwaway redis-server on a free port (the shared one on 6379 is never touched)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.data_dir = data_dir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--daemonize", "no", "--dir", str(self.data_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if redis.Redis(port=self.port, socket_connect_timeout=0.5).ping():
+                    return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+@dataclass
+class Cluster:
+    redis: RedisProcess
+    one: Server
+    two: Server
+    alice: Peer  # on process one
+    bruno: Peer  # on process two
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
+    """Two processes on PostgreSQL and our own Redis; Alice on one, Bruno on two, paired and chatting."""
+    own = RedisProcess(tmp_path)
+    own.start()
+    seed(tmp_path, postgres_url)
+    env = {
+        "BRIDGEWAY_DATABASE_URL": postgres_url,
+        "BRIDGEWAY_BROKER_URL": own.url,
+        "BRIDGEWAY_MESSAGE_RATE": "1000/second",
+    }
+    one, two = Server(tmp_path, env=env).start(), Server(tmp_path, env=env).start()
+    try:
+        alice, bruno = pair(one, two)
+        assert alice.post("r0", "before the restart")["type"] == "ack"
+        assert bruno.first_of("message")["text"] == "before the restart"
+        yield Cluster(own, one, two, alice, bruno)
+    finally:
+        one.kill()
+        two.kill()
+        own.kill()
+
+
+def _restart_redis(c: Cluster) -> dict[str, object]:
+    """Kill Redis, send while it is down (acked: stored), start it again on the same port; return that ack."""
+    c.redis.kill()
+    for peer in (c.alice, c.bruno):
+        assert peer.first_of("event")["event"] == "broker_unavailable"
+    assert httpx.get(c.one.url + "/healthz", timeout=10).status_code == 503
+    during = c.alice.post("r1", "while redis is down")
+    assert during["type"] == "ack", during  # the database is up: only live fan-out is interrupted
+    c.redis.start()
+    for peer in (c.alice, c.bruno):
+        assert peer.first_of("event")["event"] == "broker_restored"
+    return during
+
+
+def _resume(peer: Peer, last_id: int) -> list[dict[str, object]]:
+    """Ask for every message after ``last_id``; return the catch-up frames (up to ``resumed``)."""
+    peer.ws.send(json.dumps({"type": "resume", "last_id": last_id}))
+    start = len(peer.frames)
+    peer.first_of("resumed")
+    return [f for f in peer.frames[start:] if f["type"] == "message"]
+
+
+def _texts(peer: Peer) -> set[str]:
+    return {str(f["text"]) for f in peer.frames if f["type"] == "message"}
+
+
+def test_redis_restart_recovers_fan_out_and_keeps_acked_messages(cluster: Cluster) -> None:
+    alice, bruno = cluster.alice, cluster.bruno
+    mark = bruno.last_id  # the id of "before the restart": what both clients had before the outage
+    _restart_redis(cluster)
+    # Live fan-out across the two processes comes back in both directions without anyone reconnecting
+    # (the first message each way may miss live delivery: see the first xfail test below) ...
+    there = [f"after the restart {i}" for i in range(3)]
+    back = [f"and back {i}" for i in range(3)]
+    assert all(alice.post(f"a{i}", text)["type"] == "ack" for i, text in enumerate(there))
+    assert bruno.message(there[-1])["from"]["name"] == "Alice"
+    assert all(bruno.post(f"b{i}", text)["type"] == "ack" for i, text in enumerate(back))
+    assert alice.message(back[-1])["from"]["name"] == "Bruno"
+    bruno.message(back[-1])  # his own copy: nothing live is still in flight
+    assert httpx.get(cluster.two.url + "/healthz", timeout=10).status_code == 200
+    # ... and a client that resumes from where it was before the outage gets everything, each message once.
+    everything = ["before the restart", "while redis is down", *there, *back]
+    for peer in (alice, bruno):
+        caught_up = _resume(peer, mark)
+        assert [f["text"] for f in caught_up] == everything[1:]
+        assert _texts(peer) == set(everything)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the first publish after a Redis restart fails on a stale pooled connection "
+    "(rooms/broker/redis.py RedisBroker.publish), so that message reaches other processes only by resume",
+)
+def test_redis_restart_first_message_after_recovery_is_fanned_out_live(cluster: Cluster) -> None:
+    _restart_redis(cluster)
+    after = cluster.alice.post("r2", "first after the restart")
+    assert after["type"] == "ack"
+    got = cluster.bruno.first_of("message", timeout=3)
+    assert (got["id"], got["text"]) == (after["id"], "first after the restart")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a message stored while Redis was down never reaches a live client of another process that "
+    "resumes from its highest seen id (docs/protocol.md) once a newer message overtook it; nothing re-sends it",
+)
+def test_redis_restart_outage_message_reaches_a_client_resuming_from_its_last_id(cluster: Cluster) -> None:
+    alice, bruno = cluster.alice, cluster.bruno
+    _restart_redis(cluster)
+    for i in range(3):
+        assert alice.post(f"a{i}", f"after {i}")["type"] == "ack"
+    bruno.message("after 2")
+    _resume(bruno, bruno.last_id)  # what docs/protocol.md tells a client to do
+    assert "while redis is down" in _texts(bruno)
