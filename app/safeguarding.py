@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
@@ -156,8 +157,21 @@ def _school_contacts(db: Session, participant_ids: set[int]) -> tuple[list[str],
 
 
 def claim_alerts(db: Session, report_ids: list[int], base_url: str) -> list[SafeguardingAlert]:
-    """Alerts for the reports not notified yet, marked as notified in the audit log in the same transaction."""
+    """Alerts for the reports not notified yet, marked as notified in the audit log in the same transaction.
+
+    Claims are serialised (a lock in this process; row locks on PostgreSQL across processes) so that the
+    report-time notification and a console reading the queue never both send the same alert.
+    """
+    with _CLAIM_LOCK:
+        return _claim_alerts(db, report_ids, base_url)
+
+
+_CLAIM_LOCK = threading.Lock()
+
+
+def _claim_alerts(db: Session, report_ids: list[int], base_url: str) -> list[SafeguardingAlert]:
     alerts = []
+    db.exec(select(Report.id).where(col(Report.id).in_(report_ids)).with_for_update()).all()
     for report_id in sorted(set(report_ids) - _notified(db, report_ids)):
         report = db.get(Report, report_id)
         message = db.get(Message, report.message_id) if report else None

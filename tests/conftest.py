@@ -56,7 +56,12 @@ def _service_available(marker: str) -> tuple[bool, str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip tests whose service is absent, with the reason; with BRIDGEWAY_REQUIRE_SERVICES=1 fail instead."""
+    """Skip tests whose service is absent, with the reason; with BRIDGEWAY_REQUIRE_SERVICES=1 fail instead.
+
+    Browser tests run last: Playwright's sync API keeps an event loop running in the main thread while a
+    browser is open, which would break the asyncio tests that follow it.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
     cache: dict[str, tuple[bool, str]] = {}
     for item in items:
         for marker in ("postgres", "redis", "browser", "translation"):

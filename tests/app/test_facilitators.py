@@ -25,6 +25,7 @@ from rooms.models import (
     MessageKind,
     ModerationAction,
     Participant,
+    ParticipantStatus,
     Room,
     RoomStatus,
     SessionStatus,
@@ -217,6 +218,11 @@ def test_stats_show_talk_balance_silence_and_countries(client: TestClient, csrf:
 def test_pair_now_pairs_waiting_students(client: TestClient, csrf: str, demo: DemoData, settings: Settings) -> None:
     join(client, "RIVER9", "Wait1")
     join(client, "CERVA3", "Wait2")
+    with db(settings) as session:  # connected students waiting in the lobby, not yet paired automatically
+        for participant in session.exec(select(Participant)):
+            participant.status = ParticipantStatus.WAITING
+            session.add(participant)
+        session.commit()
     response = post(client, f"/facilitate/{demo.session_id}/pair", csrf)
     assert response.status_code == 200
     (room_id,) = response.json()["rooms"]
