@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rooms.broker import Broker, BrokerUnavailable
@@ -30,7 +30,6 @@ class Hub:
         self.participants: dict[int, Connection] = {}
         self._channel_refs: dict[int, int] = defaultdict(int)
         self._control_handlers: list[ControlHandler] = []
-        self._event_listeners: list[Callable[[int, str, dict[str, Any]], None]] = []
         self.broker_healthy = True
 
     async def start(self) -> None:
@@ -42,10 +41,6 @@ class Hub:
     def on_control(self, handler: ControlHandler) -> None:
         """Register a handler that sees participant-targeted control frames before they are sent."""
         self._control_handlers.append(handler)
-
-    def on_event(self, listener: Callable[[int, str, dict[str, Any]], None]) -> None:
-        """Register a listener for decoded (session, target, frame) of presence and control events."""
-        self._event_listeners.append(listener)
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -143,43 +138,30 @@ class Hub:
             return
         kind = target[:1]
         if kind == "r":
-            room_id = int(target[1:])
-            control = json.loads(text) if text.startswith('{"type":"event"') else None
-            for conn in list(self.rooms.get(room_id, ())):
-                conn.send(text)
-                if control is not None:
-                    for handler in self._control_handlers:
-                        handler(conn, control)
-            for conn in list(self.watchers.get(session_id, ())):
-                conn.send(text)
-            if self._event_listeners and '"type":"presence"' in text:
-                self._notify(session_id, target, text)
+            self._fan_out(self.rooms.get(int(target[1:]), ()), text)
+            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
         elif kind == "p":
-            participant_id = int(target[1:])
-            member = self.participants.get(participant_id)
-            frame = json.loads(text)
+            member = self.participants.get(int(target[1:]))
             if member is not None:
-                member.send(text)
-                for handler in self._control_handlers:
-                    handler(member, frame)
-            self._notify(session_id, target, text, frame)
+                self._fan_out((member,), text)
         elif kind == "w":
-            for conn in list(self.watchers.get(session_id, ())):
-                conn.send(text)
+            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
         elif kind == "a":
-            control = json.loads(text) if text.startswith('{"type":"event"') else None
-            for conn in list(self.session_members.get(session_id, ())):
-                conn.send(text)
-                if control is not None:
-                    for handler in self._control_handlers:
-                        handler(conn, control)
-            for conn in list(self.watchers.get(session_id, ())):
-                conn.send(text)
-            self._notify(session_id, target, text)
+            self._fan_out(self.session_members.get(session_id, ()), text)
+            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
 
-    def _notify(self, session_id: int, target: str, text: str, frame: dict[str, Any] | None = None) -> None:
-        if not self._event_listeners:
-            return
-        decoded = frame if frame is not None else json.loads(text)
-        for listener in self._event_listeners:
-            listener(session_id, target, decoded)
+    def _fan_out(self, conns: Iterable[Connection], text: str, control: bool = True) -> None:
+        """Send one serialised frame to each socket; control frames then update each student socket's state.
+
+        The frame goes first so that a student who is being closed (banned, removed) still reads why.
+        """
+        frame = json.loads(text) if control and self._control_handlers and _is_control(text) else None
+        for conn in list(conns):
+            conn.send(text)
+            if frame is not None:
+                for handler in self._control_handlers:
+                    handler(conn, frame)
+
+
+def _is_control(text: str) -> bool:
+    return text.startswith(('{"type":"event"', '{"type":"paired"'))

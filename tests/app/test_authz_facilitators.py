@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 from starlette.testclient import TestClient
 
-from app.db import make_engine
 from app.demo import DemoData
 from app.models import Role, School, User
 from app.security import hash_password
 from app.settings import Settings
 from rooms.models import ExchangeSession, ModerationAction, SessionStatus
 from tests.app.staff_login import csrf_from, login
+from tests.support.db import db
 
 NONE = 999_999  # ids that do not exist: an authorised request gets past the guard and then 404s, harmlessly
 PASSWORD = "correct horse battery"
@@ -49,16 +47,6 @@ ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("POST", "/facilitate/{s}/resume", {}),
     ("POST", "/facilitate/{s}/close", {}),
 ]
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

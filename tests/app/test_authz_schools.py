@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from app.db import make_engine
 from app.demo import DemoData
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
 from app.security import hash_password
@@ -20,20 +17,11 @@ from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession
 from tests.app.staff_login import csrf_from, login
+from tests.support.db import db
 
 PASSWORD = "correct horse battery"
 SUMMER_DAY = f"{utcnow().year + 1}-07-05"
 LONDON_HOUR = {"start_date": SUMMER_DAY, "end_date": SUMMER_DAY, "timezone": "Europe/London"}
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 
@@ -32,6 +32,7 @@ from rooms.models import (
 )
 from tests.app.staff_login import login
 from tests.conftest import make_settings
+from tests.support.db import db
 from tests.support.server import Server
 from tests.support.students import hello, join, send, until
 
@@ -41,16 +42,6 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def csrf(client: TestClient, demo: DemoData) -> str:
     return login(client, "facilitator", demo.logins["facilitator"])
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @contextmanager

@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import icalendar
 import pytest
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
-from app.db import make_engine
 from app.demo import DemoData
 from app.models import Exchange, SchoolClass
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 from tests.app.staff_login import login
+from tests.support.db import db
 
 SUMMER_DAY = f"{utcnow().year + 1}-07-05"
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def class_ids(settings: Settings) -> tuple[int, int]:

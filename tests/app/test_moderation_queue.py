@@ -8,16 +8,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 from starlette.websockets import WebSocketDisconnect
 
-from app.db import make_engine
 from app.demo import DemoData
 from app.settings import Settings
 from rooms.models import Message, ModerationAction, ModerationState, Participant, Report, Room, RoomStatus
 from tests.app.staff_login import login
+from tests.support.db import db
 from tests.support.students import hello, join, send, until
 
 JSON = {"Accept": "application/json"}
@@ -26,16 +26,6 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def csrf(client: TestClient, demo: DemoData) -> str:
     return login(client, "facilitator", demo.logins["facilitator"])
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 @contextmanager

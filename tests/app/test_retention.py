@@ -6,15 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 from starlette.testclient import TestClient
 
-from app.db import make_engine
 from app.demo import DemoData
 from app.models import Exchange
 from app.retention import purge
@@ -31,19 +28,10 @@ from rooms.models import (
     SessionStatus,
 )
 from tests.app.staff_login import login
+from tests.support.db import db
 from tests.support.students import hello, join, send, until
 
 STUDENT_TABLES = (Participant, Message, Report, RoomMember, Room)
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def counts(settings: Settings) -> dict[str, int]:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import re
 import time as clock
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 from starlette.testclient import TestClient
 
 from app.classes import CODE_ALPHABET
@@ -26,19 +24,10 @@ from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
+from tests.support.db import db
 
 NEXT_YEAR = utcnow().year + 1
 SUMMER_DAY = date(NEXT_YEAR, 7, 5).isoformat()
-
-
-@contextmanager
-def db(settings: Settings) -> Iterator[Session]:
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine, expire_on_commit=False) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def count(settings: Settings, model: type[Any]) -> int:

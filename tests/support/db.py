@@ -1,0 +1,21 @@
+"""Open the test's database directly, to set up rows or check what the app stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlmodel import Session
+
+from app.db import make_engine
+from app.settings import Settings
+
+
+@contextmanager
+def db(settings: Settings) -> Iterator[Session]:
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
