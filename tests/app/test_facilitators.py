@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,6 @@ from typing import Any
 import pytest
 from sqlmodel import select
 from starlette.testclient import TestClient
-from starlette.testclient import WebSocketTestSession as WS
 
 from app.db import make_engine
 from app.demo import DemoData, seed_demo
@@ -23,7 +20,6 @@ from rooms.models import (
     ExchangeSession,
     Message,
     MessageKind,
-    ModerationAction,
     Participant,
     ParticipantStatus,
     Room,
@@ -32,9 +28,9 @@ from rooms.models import (
 )
 from tests.app.staff_login import login
 from tests.conftest import make_settings
-from tests.support.db import db
+from tests.support.db import audit_rows, db
 from tests.support.server import Server
-from tests.support.students import hello, join, send, until
+from tests.support.students import hello, join, paired_pair, send, until
 
 JSON = {"Accept": "application/json"}
 
@@ -42,22 +38,6 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def csrf(client: TestClient, demo: DemoData) -> str:
     return login(client, "facilitator", demo.logins["facilitator"])
-
-
-@contextmanager
-def paired_pair(client: TestClient) -> Iterator[tuple[WS, WS, int]]:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        room = until(a, "paired")["room"]["id"]
-        until(b, "paired")
-        yield a, b, room
-
-
-def actions(settings: Settings, action: str) -> list[ModerationAction]:
-    with db(settings) as session:
-        return list(session.exec(select(ModerationAction).where(ModerationAction.action == action)))
 
 
 def post(client: TestClient, url: str, csrf: str, **data: Any) -> Any:
@@ -73,7 +53,7 @@ def test_session_list_shows_live_session_in_school_time(client: TestClient, csrf
 
 
 def test_console_page_shows_rooms_with_escaped_messages(client: TestClient, csrf: str, demo: DemoData) -> None:
-    with paired_pair(client) as (a, b, room):
+    with paired_pair(client) as (a, b, room, _alice, _bruno):
         send(a, "x1", "<b>hi</b> there")
         until(b, "message")
         page = client.get(f"/facilitate/{demo.session_id}")
@@ -97,7 +77,7 @@ def test_console_page_shows_rooms_with_escaped_messages(client: TestClient, csrf
 def test_lifecycle_tells_students_and_audits(
     client: TestClient, csrf: str, demo: DemoData, settings: Settings, steps: list[str], event: str, status: str
 ) -> None:
-    with paired_pair(client) as (a, _b, room):
+    with paired_pair(client) as (a, _b, room, _alice, _bruno):
         for step in steps:
             response = post(client, f"/facilitate/{demo.session_id}/{step}", csrf)
             assert response.status_code == 200, response.text
@@ -113,7 +93,7 @@ def test_lifecycle_tells_students_and_audits(
     assert exchange_session.status == status
     assert room_row is not None
     assert (room_row.status == RoomStatus.CLOSED) == (status == SessionStatus.CLOSED)
-    assert len(actions(settings, f"session_{steps[-1]}")) == 1
+    assert len(audit_rows(settings, f"session_{steps[-1]}")) == 1
 
 
 def test_open_turns_a_scheduled_session_live(client: TestClient, csrf: str, demo: DemoData, settings: Settings) -> None:
@@ -143,7 +123,7 @@ def test_open_turns_a_scheduled_session_live(client: TestClient, csrf: str, demo
 def test_next_prompt_reaches_every_room_and_history(
     client: TestClient, csrf: str, demo: DemoData, settings: Settings
 ) -> None:
-    with paired_pair(client) as (a, b, room):
+    with paired_pair(client) as (a, b, room, _alice, _bruno):
         response = post(client, f"/facilitate/{demo.session_id}/prompt/next", csrf)
         assert response.status_code == 200
         message = until(b, "message")
@@ -170,17 +150,20 @@ def test_next_prompt_after_the_last_is_a_conflict(client: TestClient, csrf: str,
 def test_announcement_lands_in_every_open_room(
     client: TestClient, csrf: str, demo: DemoData, settings: Settings
 ) -> None:
-    with paired_pair(client) as (a, b, _room):
+    with paired_pair(client) as (a, b, _room, _alice, _bruno):
         response = post(client, f"/facilitate/{demo.session_id}/announce", csrf, text="Five minutes left!")
         got_a, got_b = until(a, "message"), until(b, "message")
     assert response.json()["rooms"] == 1
     assert got_a["kind"] == got_b["kind"] == "announcement"
     assert got_a["text"] == "Five minutes left!"
-    assert len(actions(settings, "announce")) == 1
+    assert len(audit_rows(settings, "announce")) == 1
 
 
 def test_watch_socket_streams_room_messages_to_the_facilitator(client: TestClient, csrf: str, demo: DemoData) -> None:
-    with paired_pair(client) as (a, _b, room), client.websocket_connect(f"/ws/watch?session={demo.session_id}") as w:
+    with (
+        paired_pair(client) as (a, _b, room, _alice, _bruno),
+        client.websocket_connect(f"/ws/watch?session={demo.session_id}") as w,
+    ):
         assert w.receive_json()["type"] == "watching"
         send(a, "w1", "can you see this")
         seen = until(w, "message")
@@ -188,7 +171,7 @@ def test_watch_socket_streams_room_messages_to_the_facilitator(client: TestClien
 
 
 def test_stats_show_talk_balance_silence_and_countries(client: TestClient, csrf: str, demo: DemoData) -> None:
-    with paired_pair(client) as (a, b, room):
+    with paired_pair(client) as (a, b, room, _alice, _bruno):
         send(a, "s1", "one two three")
         until(a, "ack")
         send(a, "s2", "four five six seven")
@@ -220,13 +203,13 @@ def test_pair_now_pairs_waiting_students(client: TestClient, csrf: str, demo: De
     with db(settings) as session:
         rooms = {p.room_id for p in session.exec(select(Participant))}
     assert rooms == {room_id}
-    assert len(actions(settings, "pair_now")) == 1
+    assert len(audit_rows(settings, "pair_now")) == 1
 
 
 def test_repair_closes_rooms_and_pairs_everyone_again(
     client: TestClient, csrf: str, demo: DemoData, settings: Settings
 ) -> None:
-    with paired_pair(client) as (a, b, room):
+    with paired_pair(client) as (a, b, room, _alice, _bruno):
         response = post(client, f"/facilitate/{demo.session_id}/repair", csrf)
         assert until(a, "event")["event"] == "repairing"
         new_room = until(a, "paired")["room"]["id"]
@@ -265,7 +248,7 @@ def test_move_puts_a_student_in_another_room_and_repairs_the_partner(
         moved = session.get(Participant, mover)
     assert moved is not None
     assert moved.room_id == target
-    assert len(actions(settings, "move")) == 1
+    assert len(audit_rows(settings, "move")) == 1
     again = post(client, f"/facilitate/{demo.session_id}/move", csrf, participant_id=mover, room_id=target)
     assert again.status_code == 409
 

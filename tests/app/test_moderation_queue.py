@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlmodel import select
 from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 from starlette.websockets import WebSocketDisconnect
 
 from app.demo import DemoData
 from app.settings import Settings
-from rooms.models import Message, ModerationAction, ModerationState, Participant, Report, Room, RoomStatus
+from rooms.models import Message, ModerationState, Participant, Report, Room, RoomStatus
 from tests.app.staff_login import login
-from tests.support.db import db
-from tests.support.students import hello, join, send, until
+from tests.support.db import audit_rows, db
+from tests.support.students import hello, join, paired_pair, send, until
 
 JSON = {"Accept": "application/json"}
 
@@ -26,23 +23,6 @@ JSON = {"Accept": "application/json"}
 @pytest.fixture
 def csrf(client: TestClient, demo: DemoData) -> str:
     return login(client, "facilitator", demo.logins["facilitator"])
-
-
-@contextmanager
-def paired_pair(client: TestClient) -> Iterator[tuple[WS, WS, int, int, int]]:
-    """Alice (GB) and Bruno (ES) in one room: (alice socket, bruno socket, room, alice id, bruno id)."""
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        room = until(a, "paired")["room"]["id"]
-        until(b, "paired")
-        yield a, b, room, alice["participant"]["id"], bruno["participant"]["id"]
-
-
-def audit_rows(settings: Settings, action: str) -> list[ModerationAction]:
-    with db(settings) as session:
-        return list(session.exec(select(ModerationAction).where(ModerationAction.action == action)))
 
 
 def hold(settings: Settings, room: int, participant: int, text: str, language: str = "en") -> int:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.db import make_engine
 from app.settings import Settings
+from rooms.models import ModerationAction
 
 
 @contextmanager
@@ -19,3 +20,9 @@ def db(settings: Settings) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+def audit_rows(settings: Settings, action: str) -> list[ModerationAction]:
+    """The moderation audit log entries of one kind."""
+    with db(settings) as session:
+        return list(session.exec(select(ModerationAction).where(ModerationAction.action == action)))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -34,3 +36,15 @@ def until(ws: WS, frame_type: str, limit: int = 50) -> dict[str, Any]:
 
 def send(ws: WS, client_id: str, text: str, **extra: Any) -> None:
     ws.send_text(json.dumps({"type": "send", "client_id": client_id, "text": text, **extra}))
+
+
+@contextmanager
+def paired_pair(client: TestClient) -> Iterator[tuple[WS, WS, int, int, int]]:
+    """Alice (GB) and Bruno (ES) in one room: (alice socket, bruno socket, room, alice id, bruno id)."""
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        room = until(a, "paired")["room"]["id"]
+        until(b, "paired")
+        yield a, b, room, alice["participant"]["id"], bruno["participant"]["id"]
