@@ -85,6 +85,19 @@ def _required_service_missing(request: pytest.FixtureRequest) -> None:
     pytest.fail(f"BRIDGEWAY_REQUIRE_SERVICES=1 but: {'; '.join(reasons)}")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Real argon2id, with the smallest cost: the default (~0.25 s a hash) dominates a suite that logs in a lot."""
+    from argon2 import PasswordHasher
+
+    import app.security as security
+
+    original = security._hasher
+    security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    security._hasher = original
+
+
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite database migrated to head once per run; each test gets a copy (much faster than migrating)."""
