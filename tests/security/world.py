@@ -29,7 +29,7 @@ class World:
         def one(match: re.Match[str]) -> str:
             if match.group(1) == "token":
                 return "not-a-token"
-            choices = self.ids.get(match.group(1), [1]) + [0, 999_999]
+            choices = [*self.ids.get(match.group(1), [1]), 0, 999_999]
             return str(choices[pick % len(choices)])
 
         return _PARAM.sub(one, path)
