@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 
 import anyio.to_thread
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -15,6 +16,11 @@ from rooms.database import Database
 from rooms.models import Message
 
 log = logging.getLogger(__name__)
+_TABLE: Table = Message.__table__  # type: ignore[attr-defined]
+_COLUMNS = [column.name for column in _TABLE.columns if column.name != "id"]
+# One multi-row INSERT ... RETURNING per batch: several times cheaper than the ORM unit of work, and the
+# writer thread holds the GIL for less of the event loop's time.
+_INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
 
 
 class WriteFailed(Exception):
@@ -95,13 +101,16 @@ class BatchWriter:
                     future.set_result(result)
 
     def _commit(self, messages: list[Message]) -> list[Written]:
-        with self._db.session() as session:
-            session.add_all(messages)
-            try:
-                session.commit()
-                return [Written(m, False) for m in messages]
-            except IntegrityError:
-                session.rollback()
+        rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
+        try:
+            with self._db.engine.begin() as conn:
+                ids = conn.execute(_INSERT, rows).scalars().all()
+        except IntegrityError:
+            pass
+        else:
+            for message, message_id in zip(messages, ids, strict=True):
+                message.id = message_id
+            return [Written(m, False) for m in messages]
         # A retried client id collided inside the batch: fall back to one row at a time.
         return [self._commit_one(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
 
