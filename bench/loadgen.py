@@ -192,8 +192,10 @@ class LoadGen:
                 cursor += 1
                 student.seq += 1
                 cid = f"{self.step}.{student.idx}.{student.seq}"
+                if student.ws is None or not student.ws.is_open:
+                    self.errors["socket_closed"] += 1  # the server closed it (e.g. slow consumer): counted, not sent
+                    continue
                 self.sent[cid] = student.partners
-                assert student.ws is not None
                 student.ws.send_json({"type": "send", "client_id": cid, "text": message_text(time.monotonic_ns())})
             count += max(due, 0)
             await asyncio.sleep(0.002)
@@ -214,7 +216,7 @@ class LoadGen:
             acked=len(self.acked),
             delivered=delivered,
             lost=lost,
-            unacked=count - len(self.acked) - sum(self.errors.values()),
+            unacked=len(self.sent) - len(self.acked) - sum(v for k, v in self.errors.items() if k != "socket_closed"),
             p50_ms=round(percentile(self.latencies, 0.50), 2),
             p95_ms=round(percentile(self.latencies, 0.95), 2),
             p99_ms=round(percentile(self.latencies, 0.99), 2),
@@ -227,7 +229,7 @@ class LoadGen:
         )
 
     def _settled(self) -> bool:
-        if len(self.acked) + sum(self.errors.values()) < len(self.sent):
+        if len(self.acked) + sum(v for k, v in self.errors.items() if k != "socket_closed") < len(self.sent):
             return False
         return all(self.deliveries[c] >= self.sent[c] for c, st in self.acked.items() if st in ("visible", "masked"))
 
@@ -249,13 +251,19 @@ async def knee_search(gen: LoadGen, start: float, duration: float, growth: float
             f"  step {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms "
             f"cpu server {result.server_cpu} client {result.client_cpu}"
         )
+        if not result.ok and good is None and rate > 100 and len(steps) < 6:
+            bad_rate, rate = rate, rate / 2  # the start was already past the knee: look lower first
+            await asyncio.sleep(0.5)
+            continue
         if not result.ok:
             bad_rate = rate
             break
         good = result
+        if bad_rate is not None:
+            break  # found good ground below a failed start: bisect up from here
         rate *= growth
         await asyncio.sleep(0.5)
-    low = good.target_rate if good else start / growth
+    low = good.target_rate if good else 0.0
     for _ in range(bisect if bad_rate else 0):
         assert bad_rate is not None
         mid = (low + bad_rate) / 2
@@ -306,6 +314,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         _log(f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms lost {result.lost}")
         report.setdefault("steps", []).append(result.__dict__)
     report["other_frames"] = dict(gen.other_frames)
+    closes = Counter(s.ws.close_code for s in gen.students if s.ws is not None and not s.ws.is_open)
+    report["closed_by_server"] = {str(code): n for code, n in closes.items()}
     report["load_after"] = load_average()
     gen.close_all()
     await asyncio.sleep(0.2)

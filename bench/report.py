@@ -1,7 +1,13 @@
-"""Turn benchmark results into the printed table and the target checks (ratios to the bare baseline)."""
+"""Turn benchmark results into the printed table and the target checks (ratios to the bare baseline).
+
+``python -m bench.report [bench/results/latest.json]`` prints the table of an earlier run again.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -67,10 +73,14 @@ def _row(name: str, result: dict[str, Any], base: float) -> str:
     p50 = f"{step['p50_ms']:7.2f}" if step else "      -"
     p99 = f"{step['p99_ms']:7.2f}" if step else "      -"
     cpu = f"{step['server_cpu']:4.2f}" if step else "   -"
+    # Server CPU per delivered message: robust to other load on the machine, unlike the knee itself.
+    cost = (
+        f"{step['server_cpu'] / step['delivered_per_s'] * 1e6:6.0f}" if step and step["delivered_per_s"] else "     -"
+    )
     lost = sum(s["lost"] for s in _steps(result))
     idle = result.get("rss_idle_per_conn_kb", 0.0)
     return (
-        f"{name:<28}{result.get('students', 0):>6} {rate} {ratio} {p50} {p99} {cpu} {lost:>5} "
+        f"{name:<28}{result.get('students', 0):>6} {rate} {ratio} {p50} {p99} {cpu} {cost} {lost:>5} "
         f"{idle:7.1f} {result.get('join_to_paired_s', 0):7.2f}"
     )
 
@@ -81,13 +91,19 @@ def print_report(results: dict[str, Any]) -> None:
     m = results.get("machine", {})
     print(f"\n{m.get('cpu', '?')}, {m.get('cores')} cores, Python {m.get('python')}, load {m.get('load_average_1m')}")
     print(
-        f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} "
+        f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} {'µs/msg':>6} "
         f"{'lost':>5} {'KB/idle':>7} {'join->p':>7}"
     )
     for name, result in s.items():
         print(_row(name, result, base))
-    print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search")
+    print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search;")
+    print("cpu = server cores busy at that step; µs/msg = server CPU time per delivered message")
     print("\ntargets:")
     for check in results.get("targets", []):
         measured = "-" if check["measured"] is None else f"{check['measured']} {check.get('unit', '')}"
         print(f"  {check['status']:<13} {check['target']:<40} {measured:>14}   (target {check['limit']})")
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results/latest.json")
+    print_report(json.loads(path.read_text()))

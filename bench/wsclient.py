@@ -15,6 +15,7 @@ from websockets.client import ClientProtocol
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
+from websockets.protocol import State
 from websockets.uri import parse_uri
 
 TextHandler = Callable[[str], None]
@@ -68,6 +69,16 @@ class WsClient(asyncio.Protocol):
             self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
         if not self.closed.done():
             self.closed.set_result(None)
+
+    @property
+    def is_open(self) -> bool:
+        return self._proto.state is State.OPEN
+
+    @property
+    def close_code(self) -> int | None:
+        """The code of the server's close frame, if it sent one."""
+        received = self._proto.close_rcvd
+        return received.code if received is not None else None
 
     def send_text(self, text: str) -> None:
         self._proto.send_text(text.encode())
