@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from app import i18n
+from app.countries import localized_countries, localized_languages
 from app.security import csrf_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,9 @@ def _context(request: Request) -> dict[str, Any]:
         "lang": language,
         "dir": "rtl" if language in i18n.RTL else "ltr",
         "languages": i18n.LANGUAGES,
+        # Override the English name tables views pass in: every page names countries in the reader's language.
+        "countries": localized_countries(language),
+        "language_names": localized_languages(language),
         "csrf_token": csrf_token(request.session) if "session" in request.scope else "",
         "current_user": request.scope.get("user"),
     }
