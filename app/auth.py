@@ -36,9 +36,11 @@ async def check_csrf(request: Request) -> None:
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     token = request.headers.get("x-csrf-token")
-    if token is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        # No Bridgeway form uploads files; refusing before parsing leaves no spooled temp files behind.
+        raise HTTPException(415, "File uploads are not accepted here.")
+    if token is None and content_type.startswith("application/x-www-form-urlencoded"):
         form = await request.form()
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None

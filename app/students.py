@@ -41,6 +41,8 @@ class JoinResult:
 
 def clean_name(raw: str) -> str:
     """A pseudonym: NFKC-normalised, no control or zero-width characters, 1-40 characters."""
+    if not _encodable(raw):
+        raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
     name = unicodedata.normalize("NFKC", raw)
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
     name = re.sub(r"\s+", " ", name)
@@ -51,8 +53,17 @@ def clean_name(raw: str) -> str:
     return name
 
 
+def _encodable(text: str) -> bool:
+    """JSON may carry lone surrogates (\\ud800) that no database can store: treat them as bad input."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
-    code = code.strip().upper()
+    code = code.strip().upper() if _encodable(code) else ""
     school_class = db.exec(select(SchoolClass).where(SchoolClass.join_code == code)).first() if code else None
     if school_class is None:
         raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)

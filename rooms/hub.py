@@ -30,6 +30,7 @@ class Hub:
         self.participants: dict[int, Connection] = {}
         self._channel_refs: dict[int, int] = defaultdict(int)
         self._control_handlers: list[ControlHandler] = []
+        self._status_listeners: list[Callable[[bool], None]] = []
         self.broker_healthy = True
 
     async def start(self) -> None:
@@ -120,8 +121,14 @@ class Hub:
 
     # -- delivery ---------------------------------------------------------------------------------
 
+    def on_broker_status(self, listener: Callable[[bool], None]) -> None:
+        """Register a listener told when cross-process delivery is lost (False) and back (True)."""
+        self._status_listeners.append(listener)
+
     def _on_broker_status(self, healthy: bool) -> None:
         self.broker_healthy = healthy
+        for listener in self._status_listeners:
+            listener(healthy)
         code = "broker_restored" if healthy else "broker_unavailable"
         text = dumps({"type": "event", "event": code})
         for members in self.session_members.values():

@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from limits import parse as parse_rate
@@ -37,7 +38,7 @@ from rooms.protocol import (
     get_str,
     parse_send,
 )
-from rooms.store import Seat, history, load_seat, mark_left, return_to_lobby
+from rooms.store import Seat, history, history_since, load_seat, mark_left, return_to_lobby
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter, WriteFailed
 
@@ -102,6 +103,8 @@ class RoomService:
         self.report_listeners: list[Callable[[int], Awaitable[None]]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         hub.on_control(self._apply_control)
+        hub.on_broker_status(self._broker_status)
+        self._outage_since: datetime | None = None
 
     # -- connection lifecycle ---------------------------------------------------------------------
 
@@ -391,7 +394,6 @@ class RoomService:
             return
         event = frame.get("event")
         if event == "muted":
-            from datetime import datetime
 
             conn.muted_until = datetime.fromisoformat(str(frame["until"]))
         elif event == "unmuted":
@@ -409,6 +411,26 @@ class RoomService:
             conn.paused = True
         elif event in ("session_resumed", "session_opened"):
             conn.paused = False
+
+    def _broker_status(self, healthy: bool) -> None:
+        if not healthy:
+            self._outage_since = self._outage_since or utcnow()
+        elif self._outage_since is not None:
+            since, self._outage_since = self._outage_since, None
+            self._spawn(self._replay_since(since - timedelta(seconds=2)))
+
+    async def _replay_since(self, since: datetime) -> None:
+        """After a broker outage, re-send what other processes stored meanwhile: live fan-out could not carry it.
+
+        Clients ignore message ids they already have, so re-sending what was delivered locally is harmless.
+        """
+        for room_id, members in list(self.hub.rooms.items()):
+            messages, names = await self.db.run(_room_messages_since, room_id, since)
+            for message in messages:
+                sender = names.get(message.participant_id) if message.participant_id is not None else None
+                text = _dump(message_frame(message, sender))
+                for conn in list(members):
+                    conn.send(text)
 
     async def _safe_publish(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
         from rooms.broker import BrokerUnavailable
@@ -488,10 +510,17 @@ def _store_report(db: Any, message_id: int, room_id: int, reporter_id: int, reas
     return report
 
 
+def _room_messages_since(db: Any, room_id: int, since: datetime) -> tuple[list[Message], dict[int, dict[str, Any]]]:
+    return _with_senders(db, history_since(db, room_id, since))
+
+
 def _history_with_senders(db: Any, room_id: int, last_id: int) -> tuple[list[Message], dict[int, dict[str, Any]]]:
+    return _with_senders(db, history(db, room_id, last_id))
+
+
+def _with_senders(db: Any, messages: list[Message]) -> tuple[list[Message], dict[int, dict[str, Any]]]:
     from rooms.models import Participant
 
-    messages = history(db, room_id, last_id)
     ids = {m.participant_id for m in messages if m.participant_id is not None}
     names: dict[int, dict[str, Any]] = {}
     for pid in ids:

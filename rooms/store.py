@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -60,6 +61,16 @@ def history(db: Session, room_id: int, after_id: int, limit: int = 500) -> list[
         .where(Message.room_id == room_id, col(Message.id) > after_id, col(Message.state).in_(DELIVERABLE))
         .order_by(col(Message.id))
         .limit(limit)
+    )
+    return list(rows)
+
+
+def history_since(db: Session, room_id: int, since: datetime) -> list[Message]:
+    """Deliverable messages of a room stored at or after ``since`` (replayed after a broker outage)."""
+    rows = db.exec(
+        select(Message)
+        .where(Message.room_id == room_id, Message.created_at >= since, col(Message.state).in_(DELIVERABLE))
+        .order_by(col(Message.id))
     )
     return list(rows)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import anyio.to_thread
 from sqlalchemy import Table, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from sqlmodel import Session, select
 
 from rooms.database import Database
@@ -97,22 +97,37 @@ class BatchWriter:
             self.batches += 1
             self.rows += len(live)
             for (_, future), result in zip(live, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, WriteFailed):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)
 
-    def _commit(self, messages: list[Message]) -> list[Written]:
+    def _commit(self, messages: list[Message]) -> list[Written | WriteFailed]:
         rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
         try:
             with self._db.engine.begin() as conn:
                 ids = conn.execute(_INSERT, rows).scalars().all()
-        except IntegrityError:
-            pass
+        except (IntegrityError, DataError, StatementError) as exc:
+            if isinstance(exc, OperationalError):
+                raise  # the database is unreachable: the whole batch fails and nothing is acknowledged
         else:
             for message, message_id in zip(messages, ids, strict=True):
                 message.id = message_id
             return [Written(m, False) for m in messages]
-        # A retried client id collided inside the batch: fall back to one row at a time.
-        return [self._commit_one(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
+        # A retried client id collided inside the batch, or one row is bad: fall back to one row at a time,
+        # so one bad message fails alone instead of failing everyone's.
+        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
+
+    def _commit_one_safely(self, message: Message) -> Written | WriteFailed:
+        try:
+            return self._commit_one(message)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            log.warning("message from participant %s not written: %s", message.participant_id, type(exc).__name__)
+            return WriteFailed(type(exc).__name__)
 
     def _commit_one(self, message: Message) -> Written:
         with self._db.session() as session:

@@ -59,6 +59,12 @@ class RedisBroker:
         assert self._client is not None
         try:
             await self._client.publish(PREFIX + channel, payload)
+        except (RedisConnectionError, RedisTimeoutError):
+            # After a Redis restart the first pooled connection is stale: one retry opens a fresh one.
+            try:
+                await self._client.publish(PREFIX + channel, payload)
+            except RedisError as exc:
+                raise BrokerUnavailable(str(exc)) from None
         except RedisError as exc:
             raise BrokerUnavailable(str(exc)) from None
 
