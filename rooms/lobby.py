@@ -44,18 +44,25 @@ class Lobby:
         self._hub = hub
         self._lone_wait = lone_wait_seconds
         self._pending: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()  # sessions that got requests while their pass was running
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def request(self, session_id: int, delay: float = 0.2) -> None:
         """Pair soon: arrivals within ``delay`` are paired together, which gives better mixes."""
         if session_id in self._pending:
+            self._again.add(session_id)
             return
         self._pending[session_id] = asyncio.create_task(self._later(session_id, delay))
 
     async def _later(self, session_id: int, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
-            await self.pair_now(session_id)
+            while True:
+                self._again.discard(session_id)
+                await self.pair_now(session_id)
+                if session_id not in self._again:
+                    break
+                await asyncio.sleep(delay)  # batch the late arrivals too
         except Exception:
             log.exception("pairing session %s failed", session_id)
         finally:
