@@ -54,8 +54,23 @@ def _looks_innocent(digits: str, groups: list[str], folded_span: str) -> bool:
     return bool(_DATE.fullmatch(folded_span.strip()))
 
 
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _may_hold_a_number(folded: str) -> bool:
+    """Cheap upper bound: fewer digit-like tokens in the whole text than a number needs means none is there."""
+    count = len(_DIGIT.findall(folded))
+    if count >= MIN_DIGITS:
+        return True
+    count += sum(1 for word in _WORD.findall(folded) if word in DIGIT_WORDS or word in _LOOKALIKES)
+    return count >= MIN_DIGITS
+
+
 def find_phone_numbers(folded: str) -> Iterator[tuple[int, int]]:
     """Yield folded spans that read as phone numbers (at least MIN_DIGITS digits in one run)."""
+    if not _may_hold_a_number(folded):
+        return
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded)]
     index = 0
     while index < len(tokens):

@@ -121,19 +121,29 @@ def _candidates(token: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=64)
+def _phrase_starts(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(entry.split(" ", 1)[0] for entry in words if " " in entry)
+
+
 def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
     """Folded spans of listed words and phrases, matched as whole words so "class" and "Scunthorpe" pass."""
     tokens: list[tuple[int, int, str]] = []
     for match in _TOKEN.finditer(folded):
         start, end, token = match.start(), match.end(), match.group()
         stripped = token.strip("!")
-        if stripped and (any(ch.isalpha() or ch in "@$" for ch in stripped) or stripped in _LEET_CHARS):
+        if stripped and (
+            stripped.isalpha() or any(ch.isalpha() or ch in "@$" for ch in stripped) or stripped in _LEET_CHARS
+        ):
             offset = len(token) - len(token.lstrip("!"))
             tokens.append((start + offset, start + offset + len(stripped), stripped))
     spans: list[tuple[int, int]] = []
+    starts = _phrase_starts(words)
     for index, (start, end, token) in enumerate(tokens):
         if _candidates(token) & words:
             spans.append((start, end))
+        if token not in starts:
+            continue  # most words begin no listed phrase: skip building phrases from them
         phrase = token
         for last in range(index + 1, min(index + MAX_PHRASE_WORDS, len(tokens))):
             phrase += " " + tokens[last][2]

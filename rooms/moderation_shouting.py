@@ -26,12 +26,11 @@ def sentence_case(text: str, language: str | None = None) -> str:
 @hookimpl
 def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdict | None:
     """MASK "shouting" when there are enough cased letters and nearly all of them are capitals."""
-    upper = lower = 0
-    for ch in message.text:
-        if ch.isupper():
-            upper += 1
-        elif ch.islower():
-            lower += 1
+    text = message.text
+    if text == text.lower():
+        return None  # no capitals at all: the common case, decided in C
+    upper = sum(1 for ch in text if ch.isupper())
+    lower = sum(1 for ch in text if ch.islower())
     cased = upper + lower
     if cased < config.shouting_min_letters or upper < config.shouting_ratio * cased:
         return None

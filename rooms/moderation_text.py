@@ -43,7 +43,7 @@ def fold(text: str) -> str:
 
 
 def _is_plain_ascii(text: str) -> bool:
-    return text.isascii() and all(" " <= ch <= "~" for ch in text)
+    return text.isascii() and text.isprintable()
 
 
 @dataclass(frozen=True, slots=True)
