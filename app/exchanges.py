@@ -76,20 +76,21 @@ async def partners_page(request: Request) -> Response:
         "linked": linked,
         "weeks": weeks,
         "max_weeks": MAX_WEEKS,
+        "default_room_size": owned.svc.settings.room_size,
         "countries": COUNTRIES,
         "language_names": LANGUAGE_NAMES,
     }
     return render(request, "schools/partners.html", context)
 
 
-def read_rules(form: FormData, class_count: int) -> tuple[dict[str, Any], list[str]]:
-    """Mode and group rules: rooms of 2-4, at most ``max_per_class`` of one class per room (blank: no limit)."""
+def read_rules(form: FormData, class_count: int, default_room_size: int = 2) -> tuple[dict[str, Any], list[str]]:
+    """Mode and group rules: rooms of 2-4 (blank: BRIDGEWAY_ROOM_SIZE), at most ``max_per_class`` of one class."""
     errors: list[str] = []
     mode = field(form, "mode", 8) or "live"
     if mode not in MODES:
         errors.append("Pick the mode: live or async.")
     size_text = field(form, "room_size", 2)
-    room_size = int(size_text) if size_text.isdigit() else 0
+    room_size = (int(size_text) if size_text.isdigit() else 0) if size_text else default_room_size
     if not 2 <= room_size <= 4:
         errors.append("Rooms hold 2 to 4 students.")
     limit_text = field(form, "max_per_class", 2)
@@ -111,7 +112,7 @@ async def propose(request: Request) -> Response:
     form = await request.form()
     partner_text = field(form, "partner_class_id", 12)
     partner_id = int(partner_text) if partner_text.isdigit() else 0
-    rules, errors = read_rules(form, 2)
+    rules, errors = read_rules(form, 2, owned.svc.settings.room_size)
     title = field(form, "title") or f"{owned.school_class.name} + partners"
     if len(title) > 200:
         errors.append("The title is longer than 200 characters.")

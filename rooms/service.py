@@ -208,6 +208,9 @@ class RoomService:
             await self._safe_publish(
                 session_id, room_id, {"type": "presence", "room": room_id, "participant": pid, "state": "left"}
             )
+            if not await self.db.run(_room_seat, room_id):
+                await self.db.run(return_to_lobby, [], room_id)  # everyone has gone: close the empty room
+                return
             seat_members = [c for c in self.hub.rooms.get(room_id, ()) if c.participant_id != pid]
             if len(seat_members) == 1:
                 await self.hub.to_room(session_id, room_id, {"type": "event", "event": "partner_left", "room": room_id})
