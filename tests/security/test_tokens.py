@@ -1,0 +1,127 @@
+"""Student tokens: forged, tampered, expired, replayed after a ban or an erasure, or for a closed session."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from sqlmodel import Session
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from app.demo import DemoData
+from app.security import ParticipantTokens, TokenError
+from app.settings import Settings
+from rooms.models import ExchangeSession, Participant, SessionStatus
+from tests.app.staff_login import login
+from tests.support.db import db
+from tests.support.students import join
+
+SECRET = "test-secret-key-for-bridgeway-tests"
+
+
+def _refusal(client: TestClient, token: str) -> tuple[str, int]:
+    """Say hello with ``token``; return the error code and the close code the server answered with."""
+    with client.websocket_connect("/ws") as ws:
+        ws.send_text(json.dumps({"type": "hello", "v": 1, "token": token}))
+        frame = ws.receive_json()
+        assert frame["type"] == "error", frame
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    return frame["code"], closed.value.code
+
+
+class _PastSigner(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 13 * 3600  # older than the 12 h token lifetime
+
+
+def _expired(real: str) -> str:
+    """The real claims, correctly signed with the real secret, but 13 hours ago."""
+    serializer = URLSafeTimedSerializer(SECRET, salt="bridgeway.participant", signer=_PastSigner)
+    return serializer.dumps(dict(zip("psn", _claims(real), strict=True)))
+
+
+def _set(settings: Settings, change: Callable[[Session, Participant], None], pid: int) -> None:
+    with db(settings) as session:
+        participant = session.get(Participant, pid)
+        assert participant is not None
+        change(session, participant)
+        session.commit()
+
+
+def _ban(session: Session, p: Participant) -> None:
+    p.banned = True
+    session.add(p)
+
+
+def _close_session(session: Session, p: Participant) -> None:
+    exchange_session = session.get(ExchangeSession, p.session_id)
+    assert exchange_session is not None
+    exchange_session.status = SessionStatus.CLOSED
+    session.add(exchange_session)
+
+
+@pytest.mark.parametrize(
+    ("make_token", "code"),
+    [
+        (lambda real: ParticipantTokens("some-other-secret").issue(*_claims(real)), "token_invalid"),
+        (lambda real: real[:-3] + ("AAA" if not real.endswith("AAA") else "BBB"), "token_invalid"),
+        (lambda real: "." + real, "token_invalid"),
+        (lambda real: "", "token_invalid"),
+        (lambda real: URLSafeTimedSerializer(SECRET, salt="bridgeway.participant").dumps([1, 2]), "token_invalid"),
+        (_expired, "token_expired"),
+        (lambda real: ParticipantTokens(SECRET).issue(_claims(real)[0], _claims(real)[1], "0" * 16), "token_invalid"),
+    ],
+    ids=["other-secret", "tampered-signature", "garbled", "empty", "wrong-shape", "expired", "wrong-nonce"],
+)
+def test_token_forged_or_expired_is_refused_with_4001(
+    client: TestClient, demo: DemoData, make_token: Callable[[str], str], code: str
+) -> None:
+    real = join(client, "RIVER9", "Alice")["token"]
+    assert _refusal(client, make_token(real)) == (code, 4001)
+
+
+def _claims(token: str) -> tuple[int, int, str]:
+    claims = ParticipantTokens(SECRET).verify(token)
+    return claims.participant_id, claims.session_id, claims.nonce
+
+
+def test_expired_token_is_rejected_by_verify_itself() -> None:
+    tokens = ParticipantTokens(SECRET, max_age=0)
+    token = tokens.issue(1, 1, "n")
+    time.sleep(1.1)
+    with pytest.raises(TokenError) as err:
+        tokens.verify(token)
+    assert err.value.code == "token_expired"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [(_ban, ("banned", 4003)), (_close_session, ("session_closed", 4010))],
+    ids=["banned", "session-closed"],
+)
+def test_valid_token_replayed_after_ban_or_close_is_refused(
+    client: TestClient,
+    demo: DemoData,
+    settings: Settings,
+    change: Callable[[Session, Participant], None],
+    expected: tuple[str, int],
+) -> None:
+    body = join(client, "RIVER9", "Alice")
+    _set(settings, change, body["participant"]["id"])
+    assert _refusal(client, body["token"]) == expected
+
+
+def test_token_replayed_after_erasure_is_refused(client: TestClient, demo: DemoData) -> None:
+    body = join(client, "RIVER9", "Alice")
+    csrf = login(client, "facilitator", demo.logins["facilitator"])
+    pid = body["participant"]["id"]
+    response = client.post(
+        f"/facilitate/{demo.session_id}/participants/{pid}/erase", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert response.status_code in (200, 303), response.text
+    assert _refusal(client, body["token"]) == ("token_invalid", 4001)
