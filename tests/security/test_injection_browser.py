@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Site, start_site
 from tests.browser.pages import join, send, wait_paired
@@ -62,10 +62,15 @@ def _not_pwned(page: Page, dialogs: list[str]) -> None:
 
 def test_hostile_text_from_students_and_staff_is_inert(site: Site, browser: Browser) -> None:
     dialogs: list[str] = []
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     pages = [browser.new_context(base_url=site.url).new_page() for _ in range(2)]
     for page in pages:
         page.set_default_timeout(10_000)
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", record)
     alice, bruno = pages
     try:
         # A name is re-shown in the join form when it is refused: the attribute must stay an attribute.
