@@ -2,7 +2,8 @@
 
 Run ``python -m bench.soak`` (2,000 students) or ``python -m bench.soak --quick`` (300). Everything runs on
 127.0.0.1 against a fresh data dir and takes a few minutes at most. Exit status 1 when any acknowledged message
-is missing, stored twice, or was not delivered to every member of its room (live or via resume).
+is missing, stored twice, or was not delivered to every member of its room (live or via resume); the server's
+RSS after warm-up, half-way and after the churn is reported (``--max-rss-growth`` turns it into a check too).
 """
 
 from __future__ import annotations
@@ -315,7 +316,8 @@ async def run(args: argparse.Namespace) -> int:
     if bad:
         print("FAIL: acknowledged messages were lost, duplicated or not delivered", file=sys.stderr)
         return 1
-    if summary["rss_growth_pct"] is not None and summary["rss_growth_pct"] > args.max_rss_growth:
+    growth = summary["rss_growth_pct"]
+    if args.max_rss_growth is not None and growth is not None and growth > args.max_rss_growth:
         print(f"FAIL: server memory grew more than {args.max_rss_growth}% after churn", file=sys.stderr)
         return 1
     return 0
@@ -327,7 +329,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="300 students, 20 s of churn")
     parser.add_argument("--churn", type=float, default=60.0, help="seconds of chatting and dropping (default 60)")
     parser.add_argument("--drop-chance", type=float, default=0.15, help="chance a student drops before a message")
-    parser.add_argument("--max-rss-growth", type=float, default=25.0, help="fail above this %% RSS growth")
+    parser.add_argument(
+        "--max-rss-growth", type=float, default=None, help="also fail above this %% RSS growth (default: report only)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.students, args.churn = 300, 20.0
