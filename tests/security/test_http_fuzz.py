@@ -161,3 +161,28 @@ def test_multipart_upload_to_a_form_route_is_refused_without_leaks(client: TestC
         sys.unraisablehook = previous
     assert response.status_code == 415
     assert leaks == []
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: PostgreSQL text cannot hold NUL; a \\u0000 in the join code reaches the query and fails: 500 "
+    "(app/students.py find_class; SQLite only answers 404)",
+)
+def test_join_api_code_with_a_nul_is_a_client_error_on_postgres(tmp_path: Path, postgres_url: str) -> None:
+    from app.db import make_engine
+    from app.demo import seed_demo
+    from app.migrate import upgrade
+
+    config = make_settings(tmp_path, database_url=postgres_url)
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    seed_demo(engine, config)
+    engine.dispose()
+    with TestClient(create_app(config), raise_server_exceptions=False) as client:
+        response = client.post(
+            "/api/join",
+            content=b'{"code": "RIVER9\\u0000", "name": "Alice"}',
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code < 500
