@@ -54,7 +54,9 @@ def clean_name(raw: str) -> str:
 
 
 def _encodable(text: str) -> bool:
-    """JSON may carry lone surrogates (\\ud800) that no database can store: treat them as bad input."""
+    """JSON may carry lone surrogates (\\ud800) or NUL, which no database (PostgreSQL text) can store: bad input."""
+    if "\x00" in text:
+        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

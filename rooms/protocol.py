@@ -95,6 +95,8 @@ def get_str(frame: dict[str, Any], key: str, *, required: bool = True, max_len: 
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate escape such as "\\ud800": valid JSON, not storable text
         raise FrameError("bad_frame", f"'{key}' is not valid Unicode text") from None
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise FrameError("bad_frame", f"'{key}' contains a NUL character")
     if max_len is not None and len(value) > max_len:
         raise FrameError("bad_frame", f"'{key}' is longer than {max_len} characters")
     return value

@@ -164,11 +164,6 @@ def test_multipart_upload_to_a_form_route_is_refused_without_leaks(client: TestC
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: PostgreSQL text cannot hold NUL; a \\u0000 in the join code reaches the query and fails: 500 "
-    "(app/students.py find_class; SQLite only answers 404)",
-)
 def test_join_api_code_with_a_nul_is_a_client_error_on_postgres(tmp_path: Path, postgres_url: str) -> None:
     from app.db import make_engine
     from app.demo import seed_demo
