@@ -12,7 +12,7 @@ from app.db import make_engine
 from app.demo import DemoData
 from app.settings import Settings
 from rooms.models import ExchangeSession, Message, ModerationState
-from tests.support.students import hello, join, send, until
+from tests.support.students import hello, join, paired_pair, send, until
 
 
 def test_two_students_from_different_countries_are_paired_and_chat(client: TestClient, demo: object) -> None:
@@ -63,11 +63,7 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
 
 
 def test_message_is_persisted_before_ack(client: TestClient, demo: object, settings: Settings) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
+    with paired_pair(client) as (a, _b, _room, _alice, _bruno):
         send(a, "persist-1", "stored first")
         ack = until(a, "ack")
         engine = make_engine(settings.database_url)
@@ -82,12 +78,7 @@ def test_message_is_persisted_before_ack(client: TestClient, demo: object, setti
 def test_retry_with_same_client_id_is_acked_once_and_stored_once(
     client: TestClient, demo: object, settings: Settings
 ) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
-        until(b, "paired")
+    with paired_pair(client) as (a, b, _room, _alice, _bruno):
         send(a, "same", "only once")
         first = until(a, "ack")
         send(a, "same", "only once")
@@ -161,12 +152,7 @@ def test_resume_after_drop_sends_missed_messages_in_order_without_duplicates(cli
     ],
 )
 def test_bad_frames_get_error_and_room_keeps_working(client: TestClient, demo: object, raw: str, code: str) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
-        until(b, "paired")
+    with paired_pair(client) as (a, b, _room, _alice, _bruno):
         a.send_text(raw)
         error = until(a, "error")
         assert error["code"] == code
@@ -176,11 +162,7 @@ def test_bad_frames_get_error_and_room_keeps_working(client: TestClient, demo: o
 
 
 def test_binary_frame_is_rejected_with_error(client: TestClient, demo: object) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
+    with paired_pair(client) as (a, _b, _room, _alice, _bruno):
         a.send_bytes(b"\xff\xfe\x00binary")
         assert until(a, "error")["code"] == "bad_frame"
 
@@ -217,11 +199,7 @@ def test_token_signed_with_another_key_is_rejected(client: TestClient, demo: obj
 
 
 def test_over_long_message_and_flood_get_clear_errors(client: TestClient, demo: object, settings: Settings) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
+    with paired_pair(client) as (a, _b, _room, _alice, _bruno):
         send(a, "long", "x" * (settings.max_message_chars + 1))
         error = until(a, "error")
         assert error["code"] == "too_long"
@@ -237,12 +215,7 @@ def test_over_long_message_and_flood_get_clear_errors(client: TestClient, demo: 
 
 
 def test_moderated_contact_details_are_not_delivered(client: TestClient, demo: object, settings: Settings) -> None:
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
-        until(b, "paired")
+    with paired_pair(client) as (a, b, _room, _alice, _bruno):
         send(a, "phone", "text me on +44 7700 900123")
         ack = until(a, "ack")
         assert ack["state"] == "blocked"
@@ -267,11 +240,7 @@ def test_session_overrides_apply_its_link_allowlist(client: TestClient, demo: De
         db.add(live)
         db.commit()
     engine.dispose()
-    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
-    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
-        hello(a, alice["token"])
-        hello(b, bruno["token"])
-        until(a, "paired")
+    with paired_pair(client) as (a, _b, _room, _alice, _bruno):
         send(a, "ok-link", "read https://en.wikipedia.org/wiki/Madrid")
         assert until(a, "ack")["state"] == "visible"
         send(a, "bad-link", "join me at https://chat.example.com/room")
