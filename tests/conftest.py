@@ -59,9 +59,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Skip tests whose service is absent, with the reason; with BRIDGEWAY_REQUIRE_SERVICES=1 fail instead.
 
     Browser tests run last: Playwright's sync API keeps an event loop running in the main thread while a
-    browser is open, which would break the asyncio tests that follow it.
+    browser is open, which would break the asyncio tests (and other Playwright instances) that follow it.
     """
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    def order(item: pytest.Item) -> tuple[bool, bool]:
+        # tests/browser shares one session-scoped browser; other browser tests start and stop their own first.
+        return item.get_closest_marker("browser") is not None, "tests/browser/" in item.nodeid
+
+    items.sort(key=order)
     cache: dict[str, tuple[bool, str]] = {}
     for item in items:
         for marker in ("postgres", "redis", "browser", "translation"):
