@@ -55,11 +55,12 @@ def _empty_rooms(db: Session, run: Run) -> list[tuple[int, list[int]]]:
 async def repair_all(request: Request) -> Response:
     """Close every room, return everyone to the waiting pool and pair again (new partners where possible)."""
     run = await guard(request)
-    moved = await run.svc.db.run(_empty_rooms, run)
-    for room_id, participant_ids in moved:
-        for pid in participant_ids:
-            frame = {"type": "event", "event": "repairing", "room": room_id}
-            await publish(run.svc.hub.to_participant(run.session_id, pid, frame))
+    async with run.svc.lobby.lock(run.session_id):
+        moved = await run.svc.db.run(_empty_rooms, run)
+        for room_id, participant_ids in moved:
+            for pid in participant_ids:
+                frame = {"type": "event", "event": "repairing", "room": room_id}
+                await publish(run.svc.hub.to_participant(run.session_id, pid, frame))
     formed = await run.svc.lobby.pair_now(run.session_id) if run.session.status == SessionStatus.LIVE else []
     return done(request, run, {"closed": [r for r, _ in moved], "rooms": [room.room_id for room in formed]})
 

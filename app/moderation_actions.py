@@ -135,10 +135,11 @@ async def remove(request: Request) -> Response:
     run = await guard(request)
     form = await form_of(request)
     pid = int(request.path_params["participant_id"])
-    room_id, remaining = await run.svc.db.run(_remove, run, pid, _why(form))
-    await publish(
-        run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "moved_out", "room": room_id})
-    )
+    async with run.svc.lobby.lock(run.session_id):  # no pairing pass between "waiting" and "moved_out"
+        room_id, remaining = await run.svc.db.run(_remove, run, pid, _why(form))
+        await publish(
+            run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "moved_out", "room": room_id})
+        )
     await _after_leaving(run, pid, room_id, remaining)
     return done(request, run, {"removed": pid, "room": room_id})
 

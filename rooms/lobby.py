@@ -68,6 +68,10 @@ class Lobby:
         finally:
             self._pending.pop(session_id, None)
 
+    def lock(self, session_id: int) -> asyncio.Lock:
+        """Hold this while returning students to the pool and telling them, so no pass pairs them in between."""
+        return self._locks[session_id]
+
     async def pair_now(self, session_id: int) -> list[FormedRoom]:
         async with self._locks[session_id]:
             formed = await self._db.run(_pair_session, session_id, self._lone_wait)

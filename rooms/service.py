@@ -224,9 +224,10 @@ class RoomService:
         seat = await self.db.run(_room_seat, room_id)
         if len(seat) != 1:
             return
-        moved = await self.db.run(return_to_lobby, seat, room_id)
-        for pid in moved:
-            await self.hub.to_participant(session_id, pid, {"type": "event", "event": "repairing", "room": room_id})
+        async with self.lobby.lock(session_id):
+            moved = await self.db.run(return_to_lobby, seat, room_id)
+            for pid in moved:
+                await self.hub.to_participant(session_id, pid, {"type": "event", "event": "repairing", "room": room_id})
         if moved:
             self.lobby.request(session_id)
 
