@@ -74,8 +74,11 @@ def test_keyboard_only_report_dialog_traps_focus_and_returns_it(
     expect(alice.locator("#report-dialog")).to_be_hidden()
     expect(report).to_be_focused()
     alice.keyboard.press("Enter")
+    expect(alice.locator("#report-dialog")).to_be_visible()
+    expect(alice.locator("#report-reason")).to_be_focused()
     alice.keyboard.press("ArrowDown")  # "They asked for or shared contact details"
     _tab_to(alice, "#report-submit", limit=3)
     alice.keyboard.press("Enter")
+    expect(alice.locator("#report-dialog")).to_be_hidden()
     expect(alice.locator("#notice")).to_have_text("Thanks. A facilitator will look at it.")
     expect(report).to_be_focused()
