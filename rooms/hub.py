@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,6 +31,7 @@ class Hub:
         self._channel_refs: dict[int, int] = defaultdict(int)
         self._control_handlers: list[ControlHandler] = []
         self._status_listeners: list[Callable[[bool], None]] = []
+        self._seen: dict[int, OrderedDict[int, None]] = {}  # per room: message ids already fanned out here
         self.broker_healthy = True
 
     async def start(self) -> None:
@@ -90,6 +91,7 @@ class Hub:
                 members.discard(conn)
                 if not members:
                     del self.rooms[conn.room_id]
+                    self._seen.pop(conn.room_id, None)
         conn.room_id = room_id
         if room_id is not None:
             self.rooms[room_id].add(conn)
@@ -145,7 +147,11 @@ class Hub:
             return
         kind = target[:1]
         if kind == "r":
-            self._fan_out(self.rooms.get(int(target[1:]), ()), text)
+            room_id = int(target[1:])
+            members = self.rooms.get(room_id)
+            if members and text.startswith(_MESSAGE_PREFIX) and not self.first_sight(room_id, _message_id(text)):
+                return  # the same message twice (a publish retried, a local fallback, a replay): deliver it once
+            self._fan_out(members or (), text)
             self._fan_out(self.watchers.get(session_id, ()), text, control=False)
         elif kind == "p":
             member = self.participants.get(int(target[1:]))
@@ -156,6 +162,21 @@ class Hub:
         elif kind == "a":
             self._fan_out(self.session_members.get(session_id, ()), text)
             self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+
+    def first_sight(self, room_id: int, message_id: int) -> bool:
+        """True the first time this process delivers ``message_id`` to its members of ``room_id``.
+
+        Remembers the last few hundred ids per room, and only for rooms with members here, so memory stays bounded.
+        """
+        seen = self._seen.get(room_id)
+        if seen is None:
+            seen = self._seen[room_id] = OrderedDict()
+        if message_id in seen:
+            return False
+        seen[message_id] = None
+        if len(seen) > _SEEN_PER_ROOM:
+            seen.popitem(last=False)
+        return True
 
     def _fan_out(self, conns: Iterable[Connection], text: str, control: bool = True) -> None:
         """Send one serialised frame to each socket; control frames then update each student socket's state.
@@ -168,6 +189,15 @@ class Hub:
             if frame is not None:
                 for handler in self._control_handlers:
                     handler(conn, frame)
+
+
+_MESSAGE_PREFIX = '{"type":"message","id":'
+_SEEN_PER_ROOM = 256
+
+
+def _message_id(text: str) -> int:
+    start = len(_MESSAGE_PREFIX)
+    return int(text[start : text.index(",", start)])
 
 
 def _is_control(text: str) -> bool:

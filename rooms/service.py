@@ -423,11 +423,13 @@ class RoomService:
     async def _replay_since(self, since: datetime) -> None:
         """After a broker outage, re-send what other processes stored meanwhile: live fan-out could not carry it.
 
-        Clients ignore message ids they already have, so re-sending what was delivered locally is harmless.
+        Only messages this process has not fanned out yet are sent, so nobody gets one twice.
         """
         for room_id, members in list(self.hub.rooms.items()):
             messages, names = await self.db.run(_room_messages_since, room_id, since)
             for message in messages:
+                if message.id is None or not self.hub.first_sight(room_id, message.id):
+                    continue  # delivered here already
                 sender = names.get(message.participant_id) if message.participant_id is not None else None
                 text = _dump(message_frame(message, sender))
                 for conn in list(members):
