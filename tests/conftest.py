@@ -61,6 +61,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     Browser tests run last: Playwright's sync API keeps an event loop running in the main thread while a
     browser is open, which would break the asyncio tests (and other Playwright instances) that follow it.
     """
+
     def order(item: pytest.Item) -> tuple[bool, bool]:
         # tests/browser shares one session-scoped browser; other browser tests start and stop their own first.
         return item.get_closest_marker("browser") is not None, "tests/browser/" in item.nodeid
