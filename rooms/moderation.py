@@ -7,7 +7,6 @@ import dataclasses
 import importlib
 import inspect
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,6 +17,7 @@ from typing import Any
 import pluggy
 
 from rooms import hookspecs
+from rooms.deadline import DeadlineExceeded, call_with_deadline
 from rooms.moderation_reasons import plain_reason
 
 __all__ = [
@@ -255,17 +255,15 @@ class Moderator:
         function = impl.function
         try:
             if getattr(impl.plugin, "BRIDGEWAY_INLINE", False) or inspect.iscoroutinefunction(function):
-                started = time.perf_counter()
-                result = function(**kwargs)
+                # An inline hook that overruns is interrupted, not just judged once it finally returns.
+                result = call_with_deadline(timeout, function, **kwargs)
                 if inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
-                elif time.perf_counter() - started > timeout:
-                    raise TimeoutError
             else:
                 result = await asyncio.wait_for(asyncio.to_thread(function, **kwargs), timeout)
                 if inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
-        except TimeoutError:
+        except (TimeoutError, DeadlineExceeded):
             logger.warning("moderation hook %r exceeded %.3fs; holding message in room %s", name, timeout, ctx.room_id)
             return _fail("hook_timeout")
         except Exception:

@@ -27,6 +27,7 @@ _LEET_L = str.maketrans({"1": "l"})
 _LEET_CHARS = frozenset("4@31!0$57")
 _STRETCHED = re.compile(r"(.)\1{2,}")
 _ARABIC_PREFIXES = ("\u0648", "\u0627\u0644")  # "wa-" and "al-" glued to the word
+_ARABIC_PREFIX_STARTS = frozenset(prefix[0] for prefix in _ARABIC_PREFIXES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,12 @@ def _candidates(token: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
+def _prefixes(words: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of every single-word entry: a spelled-out run stops growing once it leaves them."""
+    return frozenset(word[:end] for word in words if " " not in word for end in range(1, len(word)))
+
+
+@lru_cache(maxsize=64)
 def _phrase_starts(words: frozenset[str]) -> frozenset[str]:
     return frozenset(entry.split(" ", 1)[0] for entry in words if " " in entry)
 
@@ -162,14 +169,83 @@ def _spelled_out(folded: str, tokens: list[tuple[int, int, str]], words: frozens
         if len(token[2]) == 1 and (gap_ok or not run):
             run.append(token)
             continue
-        for first in range(len(run) - 2):
-            joined = run[first][2] + run[first + 1][2]
-            for last in range(first + 2, min(first + 16, len(run))):
-                joined += run[last][2]
-                if _candidates(joined) & words:
-                    spans.append((run[first][0], run[last][1]))
+        if len(run) >= 3:
+            spans.extend(_spelled_runs(run, words, _prefixes(words)))
         run = [token] if len(token[2]) == 1 else []
     return spans
+
+
+MAX_SPELLED = 16
+
+
+def _spelled_runs(
+    run: list[tuple[int, int, str]], words: frozenset[str], prefixes: frozenset[str]
+) -> list[tuple[int, int]]:
+    """Check the windows of one run of single characters, in time linear in the run.
+
+    Repeated characters are grouped first, and a group of three or more stands for one or two ("f u u u c k"),
+    as `_candidates` reads a stretched word. A window grows group by group only while the letters so far (as
+    typed, or read as leetspeak either way) still begin a listed word, so each start costs a few steps. A
+    leading "و"/"ال" may be an Arabic prefix: such windows get the full candidate check instead of pruning.
+    """
+    groups: list[tuple[str, int, int, int]] = []  # character, count, start, end
+    for start, end, ch in run:
+        if groups and groups[-1][0] == ch:
+            groups[-1] = (ch, groups[-1][1] + 1, groups[-1][2], end)
+        else:
+            groups.append((ch, 1, start, end))
+    spans: list[tuple[int, int]] = []
+    last_group = len(groups) - 1
+    for first in range(len(groups)):
+        prefixed = groups[first][0] in _ARABIC_PREFIX_STARTS
+        stack = [(first, "", "", "", 0)]
+        while stack:
+            index, typed, leet, leet_l, used = stack.pop()
+            ch, count, _start, end = groups[index]
+            if count == 1:
+                options: tuple[int, ...] = (1,)
+            elif index == first or count >= 3:  # a window may start inside the group, or it is stretched
+                options = (1, 2)
+            else:
+                options = (count,)
+            for copies in options:
+                tokens = used + (count if count >= 3 and index != first else copies)
+                if tokens > MAX_SPELLED:
+                    continue
+                grown_typed = typed + ch * copies
+                grown_leet = leet + _LEET_CHAR[ch] * copies
+                grown_leet_l = leet_l + _LEET_L_CHAR[ch] * copies
+                if tokens >= 3 and (
+                    grown_typed in words
+                    or grown_leet in words
+                    or grown_leet_l in words
+                    or (prefixed and _candidates(grown_typed) & words)
+                ):
+                    spans.append((groups[first][2], end))
+                if index < last_group and (
+                    prefixed or grown_typed in prefixes or grown_leet in prefixes or grown_leet_l in prefixes
+                ):
+                    stack.append((index + 1, grown_typed, grown_leet, grown_leet_l, tokens))
+    return spans
+
+
+class _LeetTable(dict[str, str]):
+    """Character -> its leetspeak reading, computed on first sight (single characters only)."""
+
+    def __init__(self, *tables: dict[int, str]) -> None:
+        super().__init__()
+        self._tables = tables
+
+    def __missing__(self, ch: str) -> str:
+        out = ch
+        for table in self._tables:
+            out = out.translate(table)
+        self[ch] = out
+        return out
+
+
+_LEET_CHAR = _LeetTable(_LEET)
+_LEET_L_CHAR = _LeetTable(_LEET_L, _LEET)
 
 
 @hookimpl

@@ -1,0 +1,61 @@
+"""Stop a CPU-bound call for real when it overruns, instead of judging it after it returns.
+
+Inline moderation hooks run on the event loop; a pathological regex there would freeze every room until it
+finished. CPython's regex engine and bytecode loop both check for signals, so a CPU-time interval timer
+(ITIMER_VIRTUAL: SIGALRM stays free for pytest-timeout and others) interrupts the call with `DeadlineExceeded`.
+Signals are only delivered to the main thread, so elsewhere (a TestClient's portal thread) the call runs to the
+end and the caller judges the elapsed time afterwards.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_armed = False
+
+
+class DeadlineExceeded(Exception):
+    """The call used more than its CPU-time budget and was interrupted (or finished too late)."""
+
+
+def _on_timer(signum: int, frame: FrameType | None) -> None:
+    if _armed:
+        raise DeadlineExceeded
+
+
+def _can_interrupt() -> bool:
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        return False
+    if signal.getsignal(signal.SIGVTALRM) is not _on_timer:
+        signal.signal(signal.SIGVTALRM, _on_timer)
+    return True
+
+
+def call_with_deadline(seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
+    """Run `function(**kwargs)`; raise DeadlineExceeded if it takes more than `seconds`.
+
+    On the main thread the call is interrupted once it has used `seconds` of CPU time; anywhere it is also
+    refused afterwards when its wall time was over the budget.
+    """
+    global _armed
+    started = time.perf_counter()
+    if not _can_interrupt():
+        result = function(**kwargs)
+    else:
+        _armed = True
+        signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+        try:
+            result = function(**kwargs)
+        finally:
+            _armed = False
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+    if time.perf_counter() - started > seconds:
+        raise DeadlineExceeded
+    return result

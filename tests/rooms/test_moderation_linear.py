@@ -1,0 +1,124 @@
+"""Every built-in hook runs in time linear in the message: pathological inputs up to the maximum length."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import time
+from collections.abc import Callable
+
+import pluggy
+import pytest
+
+from rooms import hookspecs
+from rooms.hookspecs import hookimpl
+from rooms.moderation import (
+    DEFAULT_HOOKS,
+    Action,
+    MessageContext,
+    ModerationConfig,
+    Moderator,
+    Verdict,
+    create_plugin_manager,
+)
+
+MAX_CHARS = 2000  # BRIDGEWAY_MAX_MESSAGE_CHARS's default and the length hook's limit
+BUDGET_MS = 10.0  # per hook and message; a quadratic pattern takes 40 ms and more here, the old shouting hook 80 s
+# Short runs of each kind of character the patterns care about, repeated to the maximum length.
+UNITS = [
+    "a", "A", "1", " ", "\n", "\t", ".", "@", "-", "_", "#", "+", "(", ")", "!", "?", "/", ":", ",", "é", "ß",
+    "\u0627", "\u0648", "\u200b", "\u20e3", "1\u20e3", "o", "0 ", "a.", "a@", "1 ", "1-", "1.", "1/", "ab ",
+    "at ", "dot ", "my snap ", "insta ", "add me on ", "f ", "f.", "4 ", "@ ", "s h ", "www.", "http://", "a.b",
+    "a_", "1,", "x.com/", "ABC ", "ABC. ", "A\n", ". ", "\n ", "1 2 ", "one ", "zero six ", "+1", "a-b.",
+]  # fmt: skip
+CORE = ["a", "A", "1", " ", ".", "@", "-", "\n", "!", "#", "/", "(", "\u0648"]
+
+
+def pathological_inputs() -> dict[str, str]:
+    inputs = {f"run {unit!r}": (unit * MAX_CHARS)[:MAX_CHARS] for unit in UNITS}
+    for a, b in itertools.combinations(CORE, 2):
+        inputs[f"alternating {a!r}{b!r}"] = ((a + b) * MAX_CHARS)[:MAX_CHARS]
+    inputs["capitals then newlines"] = "ABCDEFGHIJKLM" + "\n" * (MAX_CHARS - 13)  # froze the server for 80 s
+    inputs["capitals then spaced dots"] = "ABCDEFGHIJKLM" + ". " * ((MAX_CHARS - 13) // 2)
+    inputs["nested repetition"] = ("((a.b@c d)) " * MAX_CHARS)[:MAX_CHARS]
+    inputs["digits then letters"] = "1" * (MAX_CHARS // 2) + "a" * (MAX_CHARS // 2)
+    inputs["spaced letters"] = " ".join("abcdefghijklmnopqrstuvwxyz" * 40)[:MAX_CHARS]
+    inputs["spaced leet"] = " ".join("4@31!0$57abcs" * 80)[:MAX_CHARS]
+    return inputs
+
+
+INPUTS = pathological_inputs()
+
+
+def _plugin(name: str) -> Callable[..., object]:
+    manager = create_plugin_manager(load_entrypoints=False)
+    impl = next(i for i in manager.hook.moderate_message.get_hookimpls() if i.plugin_name == name)
+    return impl.function
+
+
+def _best_ms(hook: Callable[..., object], text: str, config: ModerationConfig, participant: int) -> float:
+    best = float("inf")
+    for attempt in range(3):
+        message = MessageContext(text, "en", participant * 10 + attempt, 1, 1, time.time())
+        started = time.perf_counter()
+        hook(message=message, config=config)
+        best = min(best, (time.perf_counter() - started) * 1000)
+        if best < BUDGET_MS / 4:
+            break  # clearly fast: no need to rule out a hiccup of the machine
+    return best
+
+
+@pytest.mark.parametrize("name", DEFAULT_HOOKS)
+def test_builtin_hook_is_linear_on_pathological_input(name: str) -> None:
+    hook = _plugin(name)
+    config = ModerationConfig()
+    slow: dict[str, float] = {}
+    for number, (label, text) in enumerate(INPUTS.items()):
+        assert len(text) <= MAX_CHARS
+        full = _best_ms(hook, text, config, number)
+        if full > BUDGET_MS:
+            slow[label] = full
+        elif full > 1.0:
+            # Linear time means a quarter of the text costs about a quarter: quadratic would cost 1/16.
+            quarter = _best_ms(hook, text[: MAX_CHARS // 4], config, number + 100_000)
+            if full > 8 * max(quarter, 0.05):
+                slow[f"{label} (x{full / max(quarter, 0.05):.0f} for 4x the text)"] = full
+    assert not slow, f"{name}: over {BUDGET_MS} ms or super-linear: {slow}"
+
+
+_CATASTROPHIC = re.compile(r"(a+)+$")
+
+
+class Catastrophic:
+    """A third-party inline hook with an exponential regex: it would run for hours if nothing stopped it."""
+
+    BRIDGEWAY_INLINE = True
+
+    @hookimpl
+    def moderate_message(self, message: MessageContext, config: ModerationConfig) -> Verdict | None:
+        return Verdict(Action.BLOCK, "never") if _CATASTROPHIC.match(message.text) else None
+
+
+async def test_pipeline_interrupts_an_overrunning_inline_hook(caplog: pytest.LogCaptureFixture) -> None:
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    manager.register(Catastrophic(), name="catastrophic")
+    moderator = Moderator(ModerationConfig(hooks=("catastrophic",), hook_timeout=0.2), manager)
+    started = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="rooms.moderation"):
+        outcome = await moderator.moderate(MessageContext("a" * 60 + "!", "en", 1, 1, 1, time.time()))
+    elapsed = time.perf_counter() - started
+    assert (outcome.action, outcome.reason, outcome.hook) == (Action.HOLD, "hook_timeout", "catastrophic")
+    assert elapsed < 2.0, f"the hook ran {elapsed:.1f} s: it was judged after returning, not stopped"
+    assert "'catastrophic'" in caplog.text
+
+
+async def test_pipeline_with_every_default_hook_handles_the_freezing_message() -> None:
+    moderator = Moderator(ModerationConfig(), create_plugin_manager(load_entrypoints=False))
+    started = time.perf_counter()
+    outcome = await moderator.moderate(MessageContext("ABCDEFGHIJKLM" + "\n" * 1987, "en", 1, 1, 1, time.time()))
+    assert time.perf_counter() - started < 0.5
+    assert outcome.action is Action.MASK
+    assert outcome.reason == "shouting"
+    assert outcome.text.startswith("Abcdefghijklm")
