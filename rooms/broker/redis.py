@@ -17,11 +17,19 @@ log = logging.getLogger(__name__)
 PREFIX = "bridgeway:"
 
 
+def channel_prefix(url: str) -> str:
+    """Channels carry the database number: Redis pub/sub ignores databases, so two deployments sharing a
+    Redis server on different databases (or two test runs) would otherwise hear each other's rooms."""
+    db = aioredis.connection.parse_url(url).get("db", 0)
+    return f"{PREFIX}{db}:"
+
+
 class RedisBroker:
     """One pub/sub connection per process; re-subscribes by itself after Redis restarts."""
 
     def __init__(self, url: str, retry_delay: float = 0.5) -> None:
         self._url = url
+        self._prefix = channel_prefix(url)
         self._retry_delay = retry_delay
         self._client: aioredis.Redis | None = None
         self._pubsub: aioredis.client.PubSub | None = None
@@ -58,11 +66,11 @@ class RedisBroker:
     async def publish(self, channel: str, payload: str) -> None:
         assert self._client is not None
         try:
-            await self._client.publish(PREFIX + channel, payload)
+            await self._client.publish(self._prefix + channel, payload)
         except (RedisConnectionError, RedisTimeoutError):
             # After a Redis restart the first pooled connection is stale: one retry opens a fresh one.
             try:
-                await self._client.publish(PREFIX + channel, payload)
+                await self._client.publish(self._prefix + channel, payload)
             except RedisError as exc:
                 raise BrokerUnavailable(str(exc)) from None
         except RedisError as exc:
@@ -72,13 +80,13 @@ class RedisBroker:
         self._channels.add(channel)
         if self._pubsub is not None and self.healthy:
             with contextlib.suppress(RedisError):
-                await self._pubsub.subscribe(PREFIX + channel)
+                await self._pubsub.subscribe(self._prefix + channel)
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
         if self._pubsub is not None and self.healthy:
             with contextlib.suppress(RedisError):
-                await self._pubsub.unsubscribe(PREFIX + channel)
+                await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def ping(self) -> bool:
         if self._client is None:
@@ -100,14 +108,14 @@ class RedisBroker:
             try:
                 self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
                 # A placeholder channel keeps the connection in subscribe mode even with no rooms yet.
-                await self._pubsub.subscribe(PREFIX + "_", *(PREFIX + c for c in self._channels))
+                await self._pubsub.subscribe(self._prefix + "_", *(self._prefix + c for c in self._channels))
                 self._set_health(True)
                 self._connected.set()
                 while True:
                     message = await self._pubsub.get_message(timeout=1.0)
                     if message is None or self._on_message is None:
                         continue
-                    channel = message["channel"].decode()[len(PREFIX) :]
+                    channel = message["channel"].decode()[len(self._prefix) :]
                     data = message["data"]
                     self._on_message(channel, data.decode() if isinstance(data, bytes) else str(data))
             except asyncio.CancelledError:
