@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
+from app.devices import alert_if_banned
 from app.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
 from app.services import services
 from app.templating import render
@@ -58,6 +59,19 @@ async def _join(request: Request, code: str, name: str, country: str | None, lan
     return await svc.db.run(enrol, admission, name, country, languages)
 
 
+async def _joined(request: Request, result: JoinResult, response: Response) -> Response:
+    """Remember the new participant on this browser's device cookie; alert the console if it was banned here.
+
+    The response is the same either way: the student is not told that their browser was recognised.
+    """
+    svc = services(request)
+    device = svc.devices.read(request)
+    await alert_if_banned(svc.db, svc.hub, device, result.participant)
+    assert result.participant.id is not None
+    svc.devices.write(response, device.joined(result.participant.id))
+    return response
+
+
 def _retry_headers(exc: JoinError) -> dict[str, str] | None:
     return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
 
@@ -98,7 +112,7 @@ async def join_submit(request: Request) -> Response:
     request.session["pt"] = services(request).tokens.issue(
         participant.id, participant.session_id, participant.token_nonce
     )
-    return RedirectResponse("/chat", status_code=303)
+    return await _joined(request, result, RedirectResponse("/chat", status_code=303))
 
 
 async def join_api(request: Request) -> Response:
@@ -132,15 +146,13 @@ async def join_api(request: Request) -> Response:
     p = result.participant
     assert p.id is not None
     token = svc.tokens.issue(p.id, p.session_id, p.token_nonce)
-    return JSONResponse(
-        {
-            "token": token,
-            "participant": {"id": p.id, "name": p.display_name, "country": p.country, "languages": p.languages},
-            "session": {"id": result.session.id, "status": result.session.status.value, "title": result.session.title},
-            "ws": "/ws",
-        },
-        status_code=201,
-    )
+    answer = {
+        "token": token,
+        "participant": {"id": p.id, "name": p.display_name, "country": p.country, "languages": p.languages},
+        "session": {"id": result.session.id, "status": result.session.status.value, "title": result.session.title},
+        "ws": "/ws",
+    }
+    return await _joined(request, result, JSONResponse(answer, status_code=201))
 
 
 async def chat_page(request: Request) -> Response:

@@ -132,3 +132,17 @@ def parse_send(frame: dict[str, Any]) -> SendFrame:
 def dumps(frame: dict[str, Any]) -> str:
     """Serialise a server frame once (compact, UTF-8 kept) so it can be fanned out as is."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def device_rejoin_frame(
+    participant_id: int, name: str, country: str, banned_as: list[tuple[int, str]]
+) -> dict[str, Any]:
+    """Watchers only: a browser on which a student was banned from this session has just joined it again.
+
+    The student is not told; the facilitator decides whether to refuse the newcomer (docs/facilitators.md).
+    """
+    return {
+        "type": "device_rejoin",
+        "participant": {"id": participant_id, "name": name, "country": country},
+        "banned_as": [{"id": pid, "name": banned_name} for pid, banned_name in banned_as],
+    }
