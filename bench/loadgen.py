@@ -75,6 +75,7 @@ class StepResult:
     acked: int
     delivered: int
     lost: int
+    duplicates: int  # deliveries beyond one per partner (a retried publish or a replay delivered twice)
     unacked: int
     p50_ms: float
     p95_ms: float
@@ -216,6 +217,7 @@ class LoadGen:
             acked=len(self.acked),
             delivered=delivered,
             lost=lost,
+            duplicates=sum(max(0, n - self.sent.get(c, n)) for c, n in self.deliveries.items()),
             unacked=len(self.sent) - len(self.acked) - sum(v for k, v in self.errors.items() if k != "socket_closed"),
             p50_ms=round(percentile(self.latencies, 0.50), 2),
             p95_ms=round(percentile(self.latencies, 0.95), 2),
@@ -311,7 +313,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["knee"] = await knee_search(gen, args.knee, args.duration, args.growth, args.bisect)
     for rate in args.rates:
         result = await gen.run_step(rate, args.duration)
-        _log(f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms lost {result.lost}")
+        _log(f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms lost {result.lost} dup {result.duplicates}")
         report.setdefault("steps", []).append(result.__dict__)
     report["other_frames"] = dict(gen.other_frames)
     closes = Counter(s.ws.close_code for s in gen.students if s.ws is not None and not s.ws.is_open)
