@@ -313,7 +313,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         report["knee"] = await knee_search(gen, args.knee, args.duration, args.growth, args.bisect)
     for rate in args.rates:
         result = await gen.run_step(rate, args.duration)
-        _log(f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms lost {result.lost} dup {result.duplicates}")
+        _log(
+            f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms"
+            f" lost {result.lost} dup {result.duplicates}"
+        )
         report.setdefault("steps", []).append(result.__dict__)
     report["other_frames"] = dict(gen.other_frames)
     closes = Counter(s.ws.close_code for s in gen.students if s.ws is not None and not s.ws.is_open)
