@@ -312,7 +312,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.knee:
         report["knee"] = await knee_search(gen, args.knee, args.duration, args.growth, args.bisect)
     for rate in args.rates:
-        result = await gen.run_step(rate, args.duration)
+        result = await gen.run_step(rate, args.duration, drain=args.drain)
         _log(
             f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms"
             f" lost {result.lost} dup {result.duplicates}"
@@ -345,6 +345,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--growth", type=float, default=1.3)
     parser.add_argument("--bisect", type=int, default=2)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per step")
+    parser.add_argument(
+        "--drain", type=float, default=5.0, help="seconds to wait for deliveries after a --rates step (late = lost)"
+    )
     parser.add_argument("--pair-timeout", type=float, default=30.0)
     parser.add_argument("--server-pids", type=_ints, default=[])
     parser.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
