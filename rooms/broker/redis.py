@@ -1,9 +1,4 @@
-"""Redis pub/sub broker (redis-py asyncio) so that several server processes share rooms.
-
-Two connections per process, as in encode/broadcaster: one subscribed connection read by a reader task, and one
-publishing connection owned by ``RedisPublisher`` (a bounded queue sent as pipelines). Pings share a small
-blocking pool with the subscriber, so no burst of publishes or health checks can exhaust a pool.
-"""
+"""Redis pub/sub broker (redis-py asyncio) so that several server processes share rooms."""
 
 from __future__ import annotations
 
@@ -53,7 +48,12 @@ def _client(url: str, max_connections: int, retries: int) -> aioredis.Redis:
 
 
 class RedisBroker:
-    """One subscribed and one publishing connection per process; re-subscribes by itself after Redis restarts."""
+    """One subscribed and one publishing connection per process; re-subscribes by itself after Redis restarts.
+
+    As in encode/broadcaster, the subscribed connection is read by a reader task and publishing has a connection of
+    its own (``RedisPublisher``: a bounded queue sent as pipelines). Pings share a small blocking pool with the
+    subscriber, so no burst of publishes or health checks can exhaust a pool.
+    """
 
     def __init__(self, url: str, retry_delay: float = 0.5, max_pending: int = 4096) -> None:
         self._url = url
