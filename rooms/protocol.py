@@ -54,12 +54,31 @@ class FrameError(Exception):
         self.detail = detail
 
 
+def valid_client_id(value: object) -> bool:
+    """True for a ``client_id`` the server accepts and echoes: 1-64 characters of text that can be encoded
+    (no lone surrogate such as ``"\\ud800"``) and without NUL."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLIENT_ID or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def error_frame(code: str, client_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An error frame that always encodes: an invalid ``client_id`` is left out rather than echoed (a lone
+    surrogate in it used to make the socket writer fail and close the socket without a word)."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": ERROR_MESSAGES.get(code, code)}
-    if client_id is not None:
+    if valid_client_id(client_id):
         frame["client_id"] = client_id
-    frame.update(extra)
+    for key, value in extra.items():
+        frame[key] = _encodable(value) if isinstance(value, str) else value
     return frame
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -80,9 +99,16 @@ def parse_frame(raw: str) -> dict[str, Any]:
         raise FrameError("bad_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'")
-    if _depth(data) > MAX_JSON_DEPTH:
-        raise FrameError("bad_frame", "frame nested too deeply")
+    # A send's depth is checked by parse_send instead, so that the socket has read its client_id and the
+    # bad_frame answer carries it like every other error about a send.
+    if data["type"] != "send":
+        _check_depth(data)
     return data
+
+
+def _check_depth(frame: dict[str, Any]) -> None:
+    if _depth(frame) > MAX_JSON_DEPTH:
+        raise FrameError("bad_frame", "frame nested too deeply")
 
 
 def get_str(frame: dict[str, Any], key: str, *, required: bool = True, max_len: int | None = None) -> str | None:
@@ -119,6 +145,7 @@ class SendFrame:
 
 
 def parse_send(frame: dict[str, Any]) -> SendFrame:
+    _check_depth(frame)
     client_id = get_str(frame, "client_id", max_len=MAX_CLIENT_ID)
     text = get_str(frame, "text")
     language = get_str(frame, "lang", required=False, max_len=8)
