@@ -107,10 +107,14 @@ class Lifecycle:
         if change is None:
             return None
         self._tasks.cancel(("away", pid))
-        await self.notices.event(session_id, pid, "left")
         self._forget(pid)
-        await self._left(session_id, change, "partner_left", 0)
+        # Not awaited here: the leave may come from the leaver's own socket, whose tasks end when it closes.
+        self._tasks.spawn(self._announce_leave(session_id, change))
         return change
+
+    async def _announce_leave(self, session_id: int, change: Change) -> None:
+        await self.notices.event(session_id, change.participant_id, "left")
+        await self._left(session_id, change, "partner_left", 0)
 
     # -- facilitator actions ----------------------------------------------------------------------------------
 

@@ -175,11 +175,10 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
     groups = pair_participants(candidates, rules) if len(candidates) > 1 else []
     held: list[Participant] = [] if groups else waiting  # the engine places everyone once two are waiting
     for group in groups:
-        members = [by_id[pid] for pid in group]
-        forbidden = any(apart.get(a, set()) & set(group) for a in group)
+        members = _apart(group, apart, by_id, held)
         one_country = len({m.country for m in members}) == 1
         waited = all(now - (m.waiting_since or m.joined_at) >= wait for m in members)
-        if forbidden or (one_country and not (waited and config.same_country_rooms)):
+        if len(members) < 2 or (one_country and not (waited and config.same_country_rooms)):
             held.extend(members)
             continue
         room = Room(session_id=session_id)
@@ -203,6 +202,19 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         elif student.id is not None:
             result.told.append(student.id)
     return result
+
+
+def _apart(
+    group: tuple[int, ...], apart: dict[int, set[int]], by_id: dict[int | None, Participant], held: list[Participant]
+) -> list[Participant]:
+    """The group without anyone removed from a room with a member kept before them (those wait: ``held``)."""
+    kept: list[Participant] = []
+    for pid in group:
+        if apart.get(pid, set()) & {m.id for m in kept}:
+            held.append(by_id[pid])
+        else:
+            kept.append(by_id[pid])
+    return kept
 
 
 def _seat_third(
