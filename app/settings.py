@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = None
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
+    # Room lifecycle (issue 13): presence heartbeat and the cross-country wait of the lobby.
+    heartbeat_interval_seconds: float = Field(default=5.0, gt=0)
+    heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)
+    cross_country_wait_seconds: float = Field(default=10.0, ge=0)
+    same_country_rooms: bool = True
+
     # Joining (see the README): wrong class codes are limited per address, successful joins per code and session.
     join_failure_rate: str = "10/minute"
     join_code_rate: str = "60/minute"

@@ -14,6 +14,7 @@ from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.devices import alert_if_banned
 from app.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
+from app.security import TokenError
 from app.services import services
 from app.templating import render
 
@@ -168,8 +169,17 @@ async def chat_page(request: Request) -> Response:
 
 
 async def leave(request: Request) -> Response:
+    """Leave the exchange for good: the partner is told at once and re-paired, and the token stops working."""
     await check_csrf(request)
-    request.session.pop("pt", None)
+    token = request.session.pop("pt", None)
+    if isinstance(token, str):
+        svc = services(request)
+        try:
+            claims = svc.tokens.verify(token)
+        except TokenError:
+            claims = None
+        if claims is not None:
+            await svc.rooms.lifecycle.leave(claims.session_id, claims.participant_id, claims.nonce)
     return RedirectResponse("/", status_code=303)
 
 
