@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_HOOKS = ("length", "contact", "links", "profanity", "flood", "shouting")
+DEFAULT_HOOKS = ("length", "disclosure", "contact", "address", "links", "profanity", "flood", "shouting")
 
 
 class SettingsError(Exception):
