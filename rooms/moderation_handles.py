@@ -26,9 +26,8 @@ def _leet(name: str) -> str:
 # Apps named on their own are enough; "line", "signal", "steam", "switch" are everyday words and only count
 # with an id word ("line id: ...") or in "add me on ...".
 _STRONG = (
-    "snapchat snap snp insta instagram insta gram ig tik tok tiktok discord whats app whatsapp telegram kik "
-    "we chat wechat weixin kakao talk kakaotalk kakao roblox xbox psn playstation skype facebook fb messenger "
-    "twitter viber twitch bereal reddit threads fortnite minecraft epic"
+    "snapchat snap snp insta instagram ig tiktok discord whatsapp telegram kik wechat weixin kakaotalk kakao roblox "
+    "xbox psn playstation skype facebook fb messenger twitter viber twitch bereal reddit threads fortnite minecraft"
 ).split()
 _WEAK = "line signal steam switch nintendo".split()
 _ARABIC = [
@@ -52,7 +51,7 @@ _ID_WORDS = (
     r"(?:id|username|user\s?name|user|name|handle|tag|gamertag|usuario|nombre|nick|pseudo|compte|cuenta|account"
     r"|benutzername|nutzername|konto|\u062d\u0633\u0627\u0628\u064a|\u064a\u0648\u0632\u0631)"
 )
-_IS = r"(?:is|es|est|ist|c['\u2019]?est|c|=|:|->|-|\u2014|\u2013)"
+_IS = r"(?:\b(?:is|es|est|ist|c['\u2019]?est|c)\b|=|:|->|-|\u2014|\u2013)"
 _TOKEN = r"(@?[\w.#-]{3,32})"
 _POSSESSIVE = r"(?:my|mi|mis|mon|ma|mein|meine|meinen|meiner)"
 _ON = r"(?:on|in|en|sur|auf|bei|\u0639\u0644\u064a|\u0641\u064a)"
@@ -71,7 +70,7 @@ _PATTERNS_ANY_TOKEN = [
 _PATTERNS_HANDLE_LIKE = [
     # "snap alice_07", "1nsta maria.lopez10", "tiktok @x", "psn alice_gamer11", "سنابي yasmine_ali"
     re.compile(
-        rf"(?<!\w){_APPS}(?:['\u2019]s)?(?:\s++(?:{_ID_WORDS}|me|mich|moi|\u0641\u064a|\u0639\u0644\u064a))?"
+        rf"(?<!\w){_APPS}(?!\w)(?:['\u2019]s)?(?:\s++(?:{_ID_WORDS}|me|mich|moi|\u0641\u064a|\u0639\u0644\u064a))?"
         rf"\s*+(?:{_IS}\s*+)?{_TOKEN}"
     ),
 ]

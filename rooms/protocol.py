@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
+
+from babel import localedata
 
 PROTOCOL_VERSION: Final = 1
 MAX_CLIENT_ID: Final = 64
 MAX_JSON_DEPTH: Final = 4
+# A client_id is a token, not text: it is echoed in frames, so nothing a person could read is allowed in it.
+CLIENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 # Close codes (4000-4999 are application-defined in RFC 6455).
 CLOSE_AUTH_FAILED: Final = 4001
@@ -126,7 +132,21 @@ def parse_send(frame: dict[str, Any]) -> SendFrame:
     assert text is not None
     if not client_id:
         raise FrameError("bad_frame", "'client_id' must not be empty")
+    if not CLIENT_ID_RE.fullmatch(client_id):
+        raise FrameError("bad_frame", "'client_id' may only hold letters A-Z and a-z, digits, '-' and '_'")
+    if language is not None and not is_language_code(language):
+        raise FrameError("bad_frame", "'lang' must be a known ISO 639 language code such as 'en'")
     return SendFrame(client_id, text, language)
+
+
+@cache
+def _language_codes() -> frozenset[str]:
+    return frozenset(code for code in localedata.locale_identifiers() if code.isalpha() and code.islower())
+
+
+def is_language_code(code: str) -> bool:
+    """Whether `code` is a language CLDR knows, written as a bare lower-case ISO 639 code ("en", "ar", "fil")."""
+    return 2 <= len(code) <= 3 and code in _language_codes()
 
 
 def dumps(frame: dict[str, Any]) -> str:
