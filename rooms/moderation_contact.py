@@ -23,6 +23,7 @@ HIDDEN = "[hidden]"
 MAX_PARTICIPANTS = 10_000  # least recently active participants are forgotten first beyond this
 SPLIT_MESSAGES = 4  # the completing message and up to three before it
 SPLIT_SECONDS = 120.0  # older fragments are forgotten: a number typed in pieces arrives within a minute or two
+NAME_DIGITS = 5  # digits (also spelled: "zero seven seven") a pseudonym may not hold
 _FRAGMENT_CHARS = 120  # only a message's tail can be the start of a detail completed by the next one
 
 # Most specific first: that order names the verdict's reason when one message has several kinds.
@@ -76,6 +77,8 @@ def contact_in_name(name: str) -> str | None:
     reasons = [reason for _s, _e, reason in find_contact_details(folded)]
     if reasons:
         return _first_reason(reasons)
+    if sum(ch.isdigit() for ch in folded) >= NAME_DIGITS:
+        return "contact_phone"  # a name is shown on every message: five digits, spelled or not, are too many
     if any(True for _ in find_links(folded)):
         return "link"
     return None

@@ -39,8 +39,14 @@ _INVITE_HOSTS = (
 _INVITE = re.compile(rf"(?<![\w.-])(?:{_INVITE_HOSTS}){_SLASH}[^\s]+")
 
 
+_AT_HINT = re.compile(rf"(?<!\w){AT_WORDS}(?!\w)")
+_SLASH_HINT = re.compile(r"\b(?:slash|barra|barre|schragstrich)\b")
+
+
 def find_emails(folded: str) -> Iterator[tuple[int, int]]:
     """Spans of e-mail addresses, written or spoken ("ana arroba gmail punto com", "ana (at) web (punkt) de")."""
+    if "@" not in folded and not _AT_HINT.search(folded):
+        return  # one cheap scan: without an "@" or an "at" word there is no address to look for
     for pattern in (_EMAIL, _SPOKEN_EMAIL):
         for match in pattern.finditer(folded):
             yield match.span()
@@ -48,5 +54,7 @@ def find_emails(folded: str) -> Iterator[tuple[int, int]]:
 
 def find_invites(folded: str) -> Iterator[tuple[int, int]]:
     """Spans of invite or profile links of messaging apps, also with spelled or bracketed dots and slashes."""
+    if "/" not in folded and not _SLASH_HINT.search(folded):
+        return  # every invite link has a path
     for match in _INVITE.finditer(folded):
         yield match.span()

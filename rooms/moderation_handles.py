@@ -154,5 +154,9 @@ def find_handles(folded: str, member_names: frozenset[str] = frozenset()) -> Ite
 
 
 def member_keys(names: Iterable[str]) -> frozenset[str]:
-    """Room members' names as an "@name" would spell them: folded, without spaces."""
-    return frozenset("".join(fold(name).split()) for name in names if name.strip())
+    """Room members' names as an "@name" would spell them: folded, words joined by nothing, "_", "." or "-"."""
+    keys: set[str] = set()
+    for name in names:
+        words = fold(name).split()
+        keys.update(joiner.join(words) for joiner in ("", "_", ".", "-") if words)
+    return frozenset(keys)

@@ -184,8 +184,19 @@ class _Reader:
         return str(hundreds), nxt
 
 
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _may_be_number_word(word: str) -> bool:
+    if word in _OH or word_value(word) is not None:
+        return True
+    return word.startswith("\u0648") and word_value(word[1:]) is not None
+
+
 def spelled_numbers(folded: str) -> Iterator[tuple[int, int, str]]:
     """Yield (start, end, digits) for each spelled number in folded text, in order, never overlapping."""
+    if not any(_may_be_number_word(word) for word in set(_WORDS.findall(folded))):
+        return  # distinct words only: a long message of one repeated word costs one look-up
     reader = _Reader(folded)
     tokens = reader.tokens
     i = 0

@@ -1,4 +1,4 @@
-"""Find phone numbers in folded text: digit groups with any separators, and libphonenumber's matcher per region."""
+"""Find phone numbers in contact-view text: digit groups with any separators, and libphonenumber per region."""
 
 from __future__ import annotations
 
@@ -10,18 +10,6 @@ import phonenumbers
 
 MIN_DIGITS = 7  # shortest local numbers; ages, years, room numbers, scores and prices are far below this
 
-DIGIT_WORDS: dict[str, str] = {
-    **dict.fromkeys(("zero", "cero", "null"), "0"),
-    **dict.fromkeys(("one", "uno", "una", "un", "une", "eins"), "1"),
-    **dict.fromkeys(("two", "dos", "deux", "zwei"), "2"),
-    **dict.fromkeys(("three", "tres", "trois", "drei"), "3"),
-    **dict.fromkeys(("four", "cuatro", "quatre", "vier"), "4"),
-    **dict.fromkeys(("five", "cinco", "cinq", "funf"), "5"),
-    **dict.fromkeys(("six", "seis", "sechs"), "6"),
-    **dict.fromkeys(("seven", "siete", "sept", "sieben"), "7"),
-    **dict.fromkeys(("eight", "ocho", "huit", "acht"), "8"),
-    **dict.fromkeys(("nine", "nueve", "neuf", "neun"), "9"),
-}
 # Letters standing in for digits only when glued to a digit ("O6 12 34 56 78").
 _LOOKALIKES = {"o": "0", "l": "1", "i": "1", "b": "8"}
 _TOKEN = re.compile(r"\+|\d+|[^\W\d_]+")
@@ -45,8 +33,6 @@ def _digits_of(tokens: list[tuple[int, int, str]], index: int, folded: str) -> s
     start, end, token = tokens[index]
     if token.isdigit():
         return token
-    if token in DIGIT_WORDS:
-        return DIGIT_WORDS[token]
     if len(token) <= 3 and all(ch in _LOOKALIKES for ch in token):
         glued_before = index > 0 and tokens[index - 1][1] == start and tokens[index - 1][2].isdigit()
         glued_after = index + 1 < len(tokens) and tokens[index + 1][0] == end and tokens[index + 1][2].isdigit()
@@ -58,8 +44,9 @@ def _digits_of(tokens: list[tuple[int, int, str]], index: int, folded: str) -> s
 def _looks_innocent(digits: str, groups: list[str], folded_span: str) -> bool:
     if len(set(digits)) == 1 or digits.endswith("0000"):
         return True  # "1111111", "1 000 000": repeated digits and round amounts
-    steps = {int(b) - int(a) for a, b in itertools.pairwise(digits)}
-    group_steps = {int(b) - int(a) for a, b in itertools.pairwise(groups)}
+    # Only the start is compared: a number has at most 15 digits, and a 2,000-digit run must stay cheap.
+    steps = {int(b) - int(a) for a, b in itertools.pairwise(digits[:_COMPARED])}
+    group_steps = {int(b) - int(a) for a, b in itertools.pairwise(groups[:_COMPARED])}
     if steps in ({1}, {-1}) or (len(groups) > 2 and group_steps in ({1}, {-1})):
         return True  # counting "1 2 3 ... 10" or "uno dos tres ..." in a language lesson
     if all(_YEAR.fullmatch(group) for group in groups):
@@ -68,24 +55,29 @@ def _looks_innocent(digits: str, groups: list[str], folded_span: str) -> bool:
     return bool(_DATE.fullmatch(span) or _SCORES.fullmatch(span) or _DECIMAL.fullmatch(span))
 
 
+_COMPARED = 48
 _DIGIT = re.compile(r"\d")
-_WORD = re.compile(r"[^\W\d_]+")
-
-
-def _may_hold_a_number(folded: str) -> bool:
-    """Cheap upper bound: fewer digit-like tokens in the whole text than a number needs means none is there."""
-    count = len(_DIGIT.findall(folded))
-    if count >= MIN_DIGITS:
-        return True
-    count += sum(1 for word in _WORD.findall(folded) if word in DIGIT_WORDS or word in _LOOKALIKES)
-    return count >= MIN_DIGITS
+# Stretches made only of digits, the letters that stand in for them and separators, not starting inside a word:
+# the only places a number can be, so the token scan below never walks ordinary text ("a1a1a1..." costs nothing).
+_CANDIDATE = re.compile(r"(?<![^\W\d_])[+(]?[\doilb][\doilb .\-()\u2010-\u2015\u00b7/;|_~*:,+]*+")
 
 
 def find_phone_numbers(folded: str) -> Iterator[tuple[int, int]]:
-    """Yield folded spans that read as phone numbers (at least MIN_DIGITS digits in one run)."""
-    if not _may_hold_a_number(folded):
+    """Yield spans of contact-view text that read as phone numbers (at least MIN_DIGITS digits in one run).
+
+    Spelled numbers are already digits in the contact view (moderation_normalise); separators between digit
+    groups may be any of space . - ( ) / ; | _ ~ * : , + and letters o/i/l/b next to digits read as 0/1/1/8.
+    """
+    if len(_DIGIT.findall(folded)) < MIN_DIGITS - 3:
         return
-    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded)]
+    for candidate in _CANDIDATE.finditer(folded):
+        text = candidate.group()
+        if sum(ch.isdigit() for ch in text) >= MIN_DIGITS - 3:
+            yield from _scan(folded, candidate.start(), candidate.end())
+
+
+def _scan(folded: str, low: int, high: int) -> Iterator[tuple[int, int]]:
+    tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(folded, low, high)]
     index = 0
     while index < len(tokens):
         run_start = index

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import re
@@ -31,6 +32,12 @@ UNITS = [
     "\u0627", "\u0648", "\u200b", "\u20e3", "1\u20e3", "o", "0 ", "a.", "a@", "1 ", "1-", "1.", "1/", "ab ",
     "at ", "dot ", "my snap ", "insta ", "add me on ", "f ", "f.", "4 ", "@ ", "s h ", "www.", "http://", "a.b",
     "a_", "1,", "x.com/", "ABC ", "ABC. ", "A\n", ". ", "\n ", "1 2 ", "one ", "zero six ", "+1", "a-b.",
+    # Shapes the shared normalisation and the contact, address and disclosure hooks read (issue 15).
+    "treinta y ", "vierund", "quatre-vingt-", "double ", "oh ", "oh 1 ", "1\ufe0f\u20e3", "\u0430", "\u3002",
+    "(.)", "a (.) ", "chez ", "bei ", "punkt ", "a at b dot ", "sn4p ", "@maria ", "a_1 on insta ", "my insta is ",
+    "insta a_1 ", "id ", "id: ", "rue ", "12 rue ", "calle a ", "strasse 1 ", "12 a street ", "SW1A ", ", 75011 ",
+    "postcode ", "me ", "hits me ", "me pega ", "a l ", "a 1 ", "1 a ", "1;", "1|", "1~", "1*", "1:", "1_",
+    "\u0648\u0639\u0634\u0631\u064a\u0646 ", "\u0634\u0627\u0631\u0639 ", "06 12 34 56 78 ",
 ]  # fmt: skip
 CORE = ["a", "A", "1", " ", ".", "@", "-", "\n", "!", "#", "/", "(", "\u0648"]
 
@@ -57,14 +64,22 @@ def _plugin(name: str) -> Callable[..., object]:
     return impl.function
 
 
-def _best_ms(hook: Callable[..., object], text: str, config: ModerationConfig, participant: int) -> float:
+def _best_ms(
+    hook: Callable[..., object], text: str, config: ModerationConfig, participant: int, attempts: int = 3
+) -> float:
     best = float("inf")
-    for attempt in range(3):
+    for attempt in range(attempts):
         message = MessageContext(text, "en", participant * 10 + attempt, 1, 1, time.time())
-        started = time.perf_counter()
-        hook(message=message, config=config)
-        best = min(best, (time.perf_counter() - started) * 1000)
-        if best < BUDGET_MS / 4:
+        # CPU time of this thread, without garbage-collector passes: the other processes of a busy 2-core machine
+        # and a collection landing inside one call say nothing about the hook's complexity.
+        gc.disable()
+        try:
+            started = time.thread_time()
+            hook(message=message, config=config)
+            best = min(best, (time.thread_time() - started) * 1000)
+        finally:
+            gc.enable()
+        if best < BUDGET_MS / 10:
             break  # clearly fast: no need to rule out a hiccup of the machine
     return best
 
@@ -80,8 +95,10 @@ def test_builtin_hook_is_linear_on_pathological_input(name: str) -> None:
         if full > BUDGET_MS:
             slow[label] = full
         elif full > 1.0:
-            # Linear time means a quarter of the text costs about a quarter: quadratic would cost 1/16.
-            quarter = _best_ms(hook, text[: MAX_CHARS // 4], config, number + 100_000)
+            # Linear time means a quarter of the text costs about a quarter: quadratic would cost 1/16. Both are
+            # measured again, several times, so a busy machine's hiccup is not taken for a quadratic pattern.
+            full = _best_ms(hook, text, config, number + 200_000, attempts=5)
+            quarter = _best_ms(hook, text[: MAX_CHARS // 4], config, number + 100_000, attempts=5)
             if full > 8 * max(quarter, 0.05):
                 slow[f"{label} (x{full / max(quarter, 0.05):.0f} for 4x the text)"] = full
     assert not slow, f"{name}: over {BUDGET_MS} ms or super-linear: {slow}"
