@@ -78,8 +78,13 @@ _FIRST_PERSON = re.compile(
 )
 
 
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def find_addresses(folded: str, countries: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
     """Spans of street addresses and postcodes in contact-view text."""
+    if not _ANY_DIGIT.search(folded):
+        return  # every address and postcode pattern needs a digit; most chat has none
     personal = _FIRST_PERSON.search(folded) is not None
     for pattern in _ADDRESSES:
         for match in pattern.finditer(folded):

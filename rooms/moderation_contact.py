@@ -38,9 +38,10 @@ def find_contact_details(
         yield start, end, "contact_email"
     for start, end in find_invites(folded):
         yield start, end, "contact_invite"
-    for start, end in find_phone_numbers(folded):
+    phones = list(find_phone_numbers(folded))
+    for start, end in phones:
         yield start, end, "contact_phone"
-    for start, end in find_library_numbers(folded, countries):
+    for start, end in find_library_numbers(folded, countries, skip=phones):
         yield start, end, "contact_phone"
     for start, end in find_handles(folded, members):
         yield start, end, "contact_handle"

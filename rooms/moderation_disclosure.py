@@ -89,7 +89,10 @@ def find_disclosures(folded: str) -> list[str]:
     index = phrase_index()
     words = _WORD.findall(folded)
     kinds: list[str] = []
+    firsts = _first_words()
     for start, word in enumerate(words):
+        if word not in firsts and not (index.prefixes and word.startswith(_prefixes())):
+            continue
         found = [index.words[word]] if word in index.words else []
         found += [kind for prefix, kind in index.prefixes if word.startswith(prefix)]
         for step in range(1, MAX_GAP + 2):
@@ -100,6 +103,17 @@ def find_disclosures(folded: str) -> list[str]:
                     found.append(phrase.kind)
         kinds += [kind for kind in found if kind not in kinds]
     return kinds
+
+
+@cache
+def _first_words() -> frozenset[str]:
+    index = phrase_index()
+    return frozenset(index.words) | frozenset(first for first, _second in index.pairs)
+
+
+@cache
+def _prefixes() -> tuple[str, ...]:
+    return tuple(prefix for prefix, _kind in phrase_index().prefixes)
 
 
 def _phrase_at(phrase: Phrase, words: list[str], position: int, matched: int) -> bool:

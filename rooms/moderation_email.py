@@ -40,16 +40,19 @@ _INVITE = re.compile(rf"(?<![\w.-])(?:{_INVITE_HOSTS}){_SLASH}[^\s]+")
 
 
 _AT_HINT = re.compile(rf"(?<!\w){AT_WORDS}(?!\w)")
+_DOMAIN_HINT = re.compile(rf"{_PROVIDERS}|(?<!\w){DOT_WORDS}(?!\w)|[(\[{{<]\s*+\.|\.")
 _SLASH_HINT = re.compile(r"\b(?:slash|barra|barre|schragstrich)\b")
 
 
 def find_emails(folded: str) -> Iterator[tuple[int, int]]:
     """Spans of e-mail addresses, written or spoken ("ana arroba gmail punto com", "ana (at) web (punkt) de")."""
-    if "@" not in folded and not _AT_HINT.search(folded):
-        return  # one cheap scan: without an "@" or an "at" word there is no address to look for
-    for pattern in (_EMAIL, _SPOKEN_EMAIL):
-        for match in pattern.finditer(folded):
+    if "@" in folded:
+        for match in _EMAIL.finditer(folded):
             yield match.span()
+    elif not (_AT_HINT.search(folded) and _DOMAIN_HINT.search(folded)):
+        return  # a spoken address needs an "at" word and a provider or a spoken dot: "at school" has neither
+    for match in _SPOKEN_EMAIL.finditer(folded):
+        yield match.span()
 
 
 def find_invites(folded: str) -> Iterator[tuple[int, int]]:

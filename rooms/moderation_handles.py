@@ -99,6 +99,8 @@ NOT_HANDLES = frozenset(
     "also mine too blocked weak slow full empty there here same different privado privada publico roto nuevo "
     "prive privee nul bien genial pas privat kaputt neu alt gesperrt leer langweilig".split()
 )
+_TAG = re.compile(r"#\d")
+_INNER_DOT = re.compile(r"[a-z]\.[a-z]")
 _QUANTITY = re.compile(r"\d+(?:[.,]\d+)?[km]?")
 
 
@@ -107,14 +109,41 @@ def handle_like(token: str) -> bool:
     bare = token.strip(".-")
     if len(bare) < 3 or _QUANTITY.fullmatch(bare) or sum(ch.isascii() and ch.isalpha() for ch in bare) < 2:
         return False
-    if bare.startswith("@") or "_" in bare or re.search(r"#\d", bare):
+    if bare.startswith("@") or "_" in bare or _TAG.search(bare):
         return True
-    return any(ch.isdigit() for ch in bare) or bool(re.search(r"[a-z]\.[a-z]", bare))
+    return any(ch.isdigit() for ch in bare) or bool(_INNER_DOT.search(bare))
+
+
+# Leetspeak undone for the quick look below ("sn4p" -> "snap", "1nst4" -> "insta", "d1sc0rd" -> "discord").
+_UNLEET = str.maketrans("4@3105$7+98!|", "aaeiosstgbii" + "i")
+# Word beginnings of every app name (after undoing leetspeak): "snap" covers "snapchat" and "snap chat".
+_STEMS = tuple(
+    sorted(
+        {
+            *"snap snp insta ig tik whats tele kik wechat weixin kakao roblox xbox psn play skype face fb messenger "
+            "twitter viber twitch bereal reddit threads fortnite minecraft line signal steam switch nintendo "
+            "discord".split(),
+            *(fold(w).split()[0] for w in _ARABIC),
+            *("\u0627\u0644" + fold(w).split()[0] for w in _ARABIC),
+        }
+    )
+)
+_STEM_STARTS = frozenset(stem[:2] for stem in _STEMS)
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _mentions_an_app(folded: str) -> bool:
+    """A cheap over-approximation of "an app is named": word beginnings, not the big alternation at every place."""
+    return any(
+        word[:2] in _STEM_STARTS and word.startswith(_STEMS) for word in _WORD.findall(folded.translate(_UNLEET))
+    )
 
 
 def _app_windows(folded: str) -> list[tuple[int, int]]:
     """Stretches of text around each app name (merged): the only places the app patterns can match."""
     windows: list[tuple[int, int]] = []
+    if not _mentions_an_app(folded):
+        return windows
     for match in _APP_MENTION.finditer(folded):
         start, end = max(0, match.start() - _WINDOW), min(len(folded), match.end() + _WINDOW)
         if windows and start <= windows[-1][1]:

@@ -185,18 +185,18 @@ class _Reader:
 
 
 _WORDS = re.compile(r"[^\W\d_]+")
-
-
-def _may_be_number_word(word: str) -> bool:
-    if word in _OH or word_value(word) is not None:
-        return True
-    return word.startswith("\u0648") and word_value(word[1:]) is not None
+_VOCABULARY = frozenset(
+    {*UNITS, *TEENS, *TENS, *_VEINTI, *_HUNDREDS, *_HUNDRED_WORDS, *_REPEATS, *_OH}
+    | {"\u0648" + word for word in (*UNITS, *TEENS, *TENS) if not word.isascii()}
+)
+_COMPOUND_ENDINGS = ("zig", "ssig")  # German "vierunddreißig": the only number words not in the vocabulary
 
 
 def spelled_numbers(folded: str) -> Iterator[tuple[int, int, str]]:
     """Yield (start, end, digits) for each spelled number in folded text, in order, never overlapping."""
-    if not any(_may_be_number_word(word) for word in set(_WORDS.findall(folded))):
-        return  # distinct words only: a long message of one repeated word costs one look-up
+    words = set(_WORDS.findall(folded))
+    if _VOCABULARY.isdisjoint(words) and not any(w.endswith(_COMPOUND_ENDINGS) for w in words):
+        return  # one set intersection for ordinary chat; a long run of one repeated word costs one look-up
     reader = _Reader(folded)
     tokens = reader.tokens
     i = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import phonenumbers
 
@@ -105,16 +105,24 @@ def _scan(folded: str, low: int, high: int) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
-def find_library_numbers(folded: str, regions: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+def find_library_numbers(
+    folded: str, regions: tuple[str, ...] = (), skip: Iterable[tuple[int, int]] = ()
+) -> Iterator[tuple[int, int]]:
     """Digit-dense spans that libphonenumber validates as a number of one of the regions (DEFAULT_REGIONS if none).
 
     libphonenumber's PhoneNumberMatcher costs 2 ms per region on one spaced number and 0.8 s on 2,000 characters
     of digits, so each short digit window (at most a few a message) is parsed and validated instead (70 µs).
+    Windows overlapping a `skip` span (numbers already found) are not parsed again.
     """
     if len(_DIGIT.findall(folded)) < MIN_DIGITS:
         return
     known = [r.upper() for r in regions if r.upper() in _SUPPORTED] or list(DEFAULT_REGIONS)
-    windows = [m for m in _WINDOW.finditer(folded) if len(_DIGIT.findall(m.group())) >= MIN_DIGITS]
+    found = list(skip)
+    windows = [
+        m
+        for m in _WINDOW.finditer(folded)
+        if len(_DIGIT.findall(m.group())) >= MIN_DIGITS and not any(s < m.end() and m.start() < e for s, e in found)
+    ]
     for window in windows[:_MAX_WINDOWS]:
         groups = _DIGIT_GROUP.findall(window.group())
         if _looks_innocent("".join(groups), groups, window.group()):
