@@ -227,6 +227,11 @@ class Moderator:
 
     def _refresh(self) -> None:
         self._impls = {impl.plugin_name: impl for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()}
+        # How each hook is called, worked out once: per message and hook it cost more than most hooks themselves.
+        self._inline = {
+            name: bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False)) or inspect.iscoroutinefunction(impl.function)
+            for name, impl in self._impls.items()
+        }
 
     async def moderate(self, ctx: MessageContext) -> ModerationOutcome:
         """Decide what happens to one message; never raises (anything unexpected HOLDs the message)."""
@@ -273,10 +278,10 @@ class Moderator:
         timeout = self.config.hook_timeout
         function = impl.function
         try:
-            if getattr(impl.plugin, "BRIDGEWAY_INLINE", False) or inspect.iscoroutinefunction(function):
+            if self._inline.get(name, False):
                 # An inline hook that overruns is interrupted, not just judged once it finally returns.
                 result = call_with_deadline(timeout, function, **kwargs)
-                if inspect.isawaitable(result):
+                if result is not None and not isinstance(result, Verdict) and inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
             else:
                 result = await asyncio.wait_for(asyncio.to_thread(function, **kwargs), timeout)

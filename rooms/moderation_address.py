@@ -79,24 +79,32 @@ _FIRST_PERSON = re.compile(
 
 
 _ANY_DIGIT = re.compile(r"\d")
+# One scan for any street or postcode word before the five address patterns run (most numbers are not addresses).
+_STREET_HINT = re.compile(
+    rf"(?<!\w){_EN_STREET}(?!\w)|(?<!\w){_FR_STREET}(?!\w)|(?<!\w){_ES_STREET}|{_DE_STREET}|{_AR_STREET}"
+)
+_POSTCODE_HINT = re.compile(_POSTCODE_WORDS)
 
 
 def find_addresses(folded: str, countries: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
     """Spans of street addresses and postcodes in contact-view text."""
     if not _ANY_DIGIT.search(folded):
         return  # every address and postcode pattern needs a digit; most chat has none
-    personal = _FIRST_PERSON.search(folded) is not None
-    for pattern in _ADDRESSES:
-        for match in pattern.finditer(folded):
-            if personal or not any(street in match.group() for street in _FAMOUS):
-                yield match.span()
-    for match in _NAMED_POSTCODE.finditer(folded):
-        yield match.span(1)
+    if _STREET_HINT.search(folded):
+        personal = _FIRST_PERSON.search(folded) is not None
+        for pattern in _ADDRESSES:
+            for match in pattern.finditer(folded):
+                if personal or not any(street in match.group() for street in _FAMOUS):
+                    yield match.span()
+    if _POSTCODE_HINT.search(folded):
+        for match in _NAMED_POSTCODE.finditer(folded):
+            yield match.span(1)
     if not countries or any(c.upper() in ("GB", "UK") for c in countries):
         for match in _UK_POSTCODE.finditer(folded):
             yield match.span()
-    for match in _POSTCODE_TOWN.finditer(folded):
-        yield match.start() + 1, match.end()
+    if "," in folded:
+        for match in _POSTCODE_TOWN.finditer(folded):
+            yield match.start() + 1, match.end()
 
 
 @hookimpl

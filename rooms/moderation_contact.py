@@ -7,12 +7,13 @@ numbers and spelled-out letters are already undone there. A detail split over a 
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator
 
 from rooms.hookspecs import hookimpl
 from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
-from rooms.moderation_email import find_emails, find_invites
+from rooms.moderation_email import AT_WORDS, DOT_WORDS, find_emails, find_invites
 from rooms.moderation_handles import find_handles, member_keys
 from rooms.moderation_links import find_links
 from rooms.moderation_normalise import contact_view, contact_views
@@ -25,6 +26,9 @@ SPLIT_MESSAGES = 4  # the completing message and up to three before it
 SPLIT_SECONDS = 120.0  # older fragments are forgotten: a number typed in pieces arrives within a minute or two
 NAME_DIGITS = 5  # digits (also spelled: "zero seven seven") a pseudonym may not hold
 _FRAGMENT_CHARS = 120  # only a message's tail can be the start of a detail completed by the next one
+
+# What a piece of a split detail holds: a digit, an "@", a dotted or underscored word, a spoken "at" or "dot".
+_PIECE = re.compile(rf"\d|@|\w[._]\w|(?<!\w)(?:{AT_WORDS}|{DOT_WORDS})(?!\w)")
 
 # Most specific first: that order names the verdict's reason when one message has several kinds.
 _REASON_ORDER = ("contact_email", "contact_invite", "contact_phone", "contact_handle")
@@ -113,6 +117,8 @@ class ContactHook:
         if verdict is not None:
             return verdict
         folded = contact_view(message.text).folded
+        if not _PIECE.search(folded):
+            return None  # nothing here can start or finish a detail: remember nothing, check nothing
         if recent:
             earlier = " ".join(text for _at, text in recent) + " "
             members = member_keys(message.member_names)

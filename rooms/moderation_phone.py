@@ -71,8 +71,7 @@ def find_phone_numbers(folded: str) -> Iterator[tuple[int, int]]:
     if len(_DIGIT.findall(folded)) < MIN_DIGITS - 3:
         return
     for candidate in _CANDIDATE.finditer(folded):
-        text = candidate.group()
-        if sum(ch.isdigit() for ch in text) >= MIN_DIGITS - 3:
+        if len(_DIGIT.findall(candidate.group())) >= MIN_DIGITS - 3:
             yield from _scan(folded, candidate.start(), candidate.end())
 
 
