@@ -13,8 +13,8 @@ from babel import localedata
 PROTOCOL_VERSION: Final = 1
 MAX_CLIENT_ID: Final = 64
 MAX_JSON_DEPTH: Final = 4
-# A client_id is a token, not text: it is echoed in frames, so nothing a person could read is allowed in it.
-CLIENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# A client_id is a token, not text: it is echoed in frames, so no spaces, "@" or "/" (no sentence, e-mail or link).
+CLIENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 # Close codes (4000-4999 are application-defined in RFC 6455).
 CLOSE_AUTH_FAILED: Final = 4001
@@ -133,7 +133,7 @@ def parse_send(frame: dict[str, Any]) -> SendFrame:
     if not client_id:
         raise FrameError("bad_frame", "'client_id' must not be empty")
     if not CLIENT_ID_RE.fullmatch(client_id):
-        raise FrameError("bad_frame", "'client_id' may only hold letters A-Z and a-z, digits, '-' and '_'")
+        raise FrameError("bad_frame", "'client_id' may only hold letters A-Z and a-z, digits, '-', '_', '.' and ':'")
     if language is not None and not is_language_code(language):
         raise FrameError("bad_frame", "'lang' must be a known ISO 639 language code such as 'en'")
     return SendFrame(client_id, text, language)
