@@ -31,8 +31,9 @@ def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdi
 
     Return `None` (or an ALLOW verdict) to let the message through, or a `Verdict`: MASK with the masked
     `text`, HOLD for a teacher to review, or BLOCK. Any verdict, ALLOW included, may carry `alert` (a stable
-    code): the message's outcome then carries it and the service raises a safeguarding alert. May be a coroutine function. Raising, returning anything
-    else, or taking longer than `config.hook_timeout` makes the message HOLD (fail closed). Synchronous
+    code): the message's outcome then carries it and the service raises a safeguarding alert. May be a
+    coroutine function. Raising, returning anything else, or taking longer than `config.hook_timeout` makes
+    the message HOLD (fail closed). Synchronous
     implementations run in a worker thread unless their plug-in sets `BRIDGEWAY_INLINE = True` to declare
     itself fast and non-blocking.
     """
