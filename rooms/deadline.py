@@ -66,3 +66,37 @@ def call_with_deadline(seconds: float, function: Callable[..., T], /, **kwargs: 
     if time.perf_counter() - started > seconds:
         raise DeadlineExceeded
     return result
+
+
+class CpuBudget:
+    """Several calls in a row, each with its own CPU-time budget, for the price of one timer set-up.
+
+    `call_with_deadline` checks the thread and arms and disarms the timer around every call; a moderation pass
+    makes eight calls a message, where that was a fifth of the cost. Here each call only re-arms the timer, and
+    `close` disarms it once. Between calls the timer may still run, but `_on_timer` ignores it (`_armed` is off).
+    """
+
+    def __init__(self) -> None:
+        self._interruptible = _can_interrupt()
+
+    def call(self, seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
+        """Like `call_with_deadline`: interrupted after `seconds` of CPU time, refused after `seconds` of wall."""
+        global _armed
+        started = time.perf_counter()
+        if self._interruptible:
+            _armed = True
+            signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+            try:
+                result = function(**kwargs)
+            finally:
+                _armed = False
+        else:
+            result = function(**kwargs)
+        if time.perf_counter() - started > seconds:
+            raise DeadlineExceeded
+        return result
+
+    def close(self) -> None:
+        """Disarm the timer (call once after the last `call`)."""
+        if self._interruptible:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)

@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 
 from rooms import hookspecs
-from rooms.deadline import DeadlineExceeded, call_with_deadline
+from rooms.deadline import CpuBudget, DeadlineExceeded
 from rooms.moderation_reasons import plain_reason
 
 __all__ = [
@@ -249,23 +249,27 @@ class Moderator:
         current = ctx
         decided: tuple[Verdict, str] | None = None
         alert: str | None = None
-        for name in self.config.hooks:
-            verdict = await self._run(name, current)
-            if verdict is not None and alert is None:
-                alert = verdict.alert
-            if verdict is None or verdict.action is Action.ALLOW:
-                continue
-            if verdict.action is Action.MASK and verdict.text is not None:
-                current = dataclasses.replace(current, text=verdict.text)
-            if decided is None or verdict.action.severity > decided[0].action.severity:
-                decided = (verdict, name)
-            if verdict.action is Action.BLOCK:
-                break
+        budget = CpuBudget()
+        try:
+            for name in self.config.hooks:
+                verdict = await self._run(name, current, budget)
+                if verdict is not None and alert is None:
+                    alert = verdict.alert
+                if verdict is None or verdict.action is Action.ALLOW:
+                    continue
+                if verdict.action is Action.MASK and verdict.text is not None:
+                    current = dataclasses.replace(current, text=verdict.text)
+                if decided is None or verdict.action.severity > decided[0].action.severity:
+                    decided = (verdict, name)
+                if verdict.action is Action.BLOCK:
+                    break
+        finally:
+            budget.close()
         if decided is None:
             return ModerationOutcome(Action.ALLOW, None, current.text, None, alert)
         return ModerationOutcome(decided[0].action, decided[0].reason, current.text, decided[1], alert)
 
-    async def _run(self, name: str, ctx: MessageContext) -> Verdict | None:
+    async def _run(self, name: str, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
         impl = self._impls.get(name)
         if impl is None:
             self._refresh()
@@ -280,7 +284,7 @@ class Moderator:
         try:
             if self._inline.get(name, False):
                 # An inline hook that overruns is interrupted, not just judged once it finally returns.
-                result = call_with_deadline(timeout, function, **kwargs)
+                result = budget.call(timeout, function, **kwargs)
                 if result is not None and not isinstance(result, Verdict) and inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
             else:
