@@ -6,6 +6,7 @@ import gc
 import itertools
 import logging
 import re
+import signal
 import time
 from collections.abc import Callable
 
@@ -139,3 +140,11 @@ async def test_pipeline_with_every_default_hook_handles_the_freezing_message() -
     assert outcome.action is Action.MASK
     assert outcome.reason == "shouting"
     assert outcome.text.startswith("Abcdefghijklm")
+
+
+async def test_pipeline_leaves_no_cpu_timer_armed() -> None:
+    # The timer is armed once per message and re-set per hook; left running it would interrupt unrelated code.
+    moderator = Moderator(ModerationConfig(), create_plugin_manager(load_entrypoints=False))
+    for text in ("hello", "call me 06 12 34 56 78", "my stepdad hits me", "A" * 40):
+        await moderator.moderate(MessageContext(text, "en", 1, 1, 1, time.time()))
+        assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
