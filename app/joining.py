@@ -17,6 +17,7 @@ from app.models import ExchangeClass, School, SchoolClass
 from app.security import new_nonce
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Participant, SessionStatus
+from rooms.moderation_contact import contact_in_name
 
 NAME_RE = re.compile(r"^[\w][\w .'\-]{0,38}[\w.]$|^[\w]$", re.UNICODE)
 
@@ -44,7 +45,7 @@ def clean_name(raw: str) -> str:
     name = re.sub(r"\s+", " ", name)
     if not name or len(name) > 40 or not NAME_RE.match(name):
         raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
-    if "@" in raw or re.search(r"\d{5,}", name):
+    if "@" in raw or re.search(r"\d{5,}", name) or contact_in_name(name) is not None:
         raise JoinError("bad_name", "Please don't use contact details in your name: pick a nickname.")
     return name
 

@@ -10,7 +10,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_HOOKS = ("length", "contact", "links", "profanity", "flood", "shouting")
+DEFAULT_HOOKS = ("length", "disclosure", "contact", "address", "links", "profanity", "flood", "shouting")
 
 
 class SettingsError(Exception):

@@ -30,11 +30,18 @@ def _on_timer(signum: int, frame: FrameType | None) -> None:
         raise DeadlineExceeded
 
 
+_installed = False
+
+
 def _can_interrupt() -> bool:
+    global _installed
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
         return False
-    if signal.getsignal(signal.SIGVTALRM) is not _on_timer:
+    if not _installed:
+        # Installed once: signal.getsignal() on every call cost ~5 µs (it converts the handler through an enum
+        # lookup that raises), 40 µs a message over eight hooks. Nothing else in the process uses SIGVTALRM.
         signal.signal(signal.SIGVTALRM, _on_timer)
+        _installed = True
     return True
 
 
@@ -59,3 +66,37 @@ def call_with_deadline(seconds: float, function: Callable[..., T], /, **kwargs: 
     if time.perf_counter() - started > seconds:
         raise DeadlineExceeded
     return result
+
+
+class CpuBudget:
+    """Several calls in a row, each with its own CPU-time budget, for the price of one timer set-up.
+
+    `call_with_deadline` checks the thread and arms and disarms the timer around every call; a moderation pass
+    makes eight calls a message, where that was a fifth of the cost. Here each call only re-arms the timer, and
+    `close` disarms it once. Between calls the timer may still run, but `_on_timer` ignores it (`_armed` is off).
+    """
+
+    def __init__(self) -> None:
+        self._interruptible = _can_interrupt()
+
+    def call(self, seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
+        """Like `call_with_deadline`: interrupted after `seconds` of CPU time, refused after `seconds` of wall."""
+        global _armed
+        started = time.perf_counter()
+        if self._interruptible:
+            _armed = True
+            signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+            try:
+                result = function(**kwargs)
+            finally:
+                _armed = False
+        else:
+            result = function(**kwargs)
+        if time.perf_counter() - started > seconds:
+            raise DeadlineExceeded
+        return result
+
+    def close(self) -> None:
+        """Disarm the timer (call once after the last `call`)."""
+        if self._interruptible:
+            signal.setitimer(signal.ITIMER_VIRTUAL, 0)

@@ -26,9 +26,14 @@ def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdi
     applied by earlier hooks; when `message.translations` is non-empty this is the second pass after
     translation and the hook must also look at every translation.
 
+    `message.countries` (ISO 3166 codes of the room's schools, empty when unknown) and `message.member_names`
+    (the room's pseudonyms) let a hook judge phone/postcode formats and "@name" addressing.
+
     Return `None` (or an ALLOW verdict) to let the message through, or a `Verdict`: MASK with the masked
-    `text`, HOLD for a teacher to review, or BLOCK. May be a coroutine function. Raising, returning anything
-    else, or taking longer than `config.hook_timeout` makes the message HOLD (fail closed). Synchronous
+    `text`, HOLD for a teacher to review, or BLOCK. Any verdict, ALLOW included, may carry `alert` (a stable
+    code): the message's outcome then carries it and the service raises a safeguarding alert. May be a
+    coroutine function. Raising, returning anything else, or taking longer than `config.hook_timeout` makes
+    the message HOLD (fail closed). Synchronous
     implementations run in a worker thread unless their plug-in sets `BRIDGEWAY_INLINE = True` to declare
     itself fast and non-blocking.
     """

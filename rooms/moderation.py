@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 
 from rooms import hookspecs
-from rooms.deadline import DeadlineExceeded, call_with_deadline
+from rooms.deadline import CpuBudget, DeadlineExceeded
 from rooms.moderation_reasons import plain_reason
 
 __all__ = [
@@ -39,7 +39,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_PLUGINS: Mapping[str, str] = MappingProxyType(
     {
         "length": "rooms.moderation_length",
+        "disclosure": "rooms.moderation_disclosure",
         "contact": "rooms.moderation_contact",
+        "address": "rooms.moderation_address",
         "links": "rooms.moderation_links",
         "profanity": "rooms.moderation_profanity",
         "flood": "rooms.moderation_flood",
@@ -70,11 +72,16 @@ _SEVERITY = {action: rank for rank, action in enumerate(Action)}
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """One hook's judgement; `text` is the masked message for MASK, `reason` a stable code (see plain_reason)."""
+    """One hook's judgement; `text` is the masked message for MASK, `reason` a stable code (see plain_reason).
+
+    `alert` asks for a safeguarding alert whatever the action: a child disclosing harm is delivered (ALLOW) and
+    the safeguarding contacts are told, with `alert` as the stable code of why ("disclosure_harm" ...).
+    """
 
     action: Action
     reason: str | None = None
     text: str | None = None
+    alert: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,10 @@ class MessageContext:
     session_id: int
     sent_at: float
     translations: Mapping[str, str] = field(default_factory=dict)
+    # ISO 3166 codes of the countries whose schools share the room (phone and postcode formats); () = defaults.
+    countries: tuple[str, ...] = ()
+    # Pseudonyms of the room's members: "@Maria" addressing one of them is not a social-media handle.
+    member_names: tuple[str, ...] = ()
 
 
 _INT_FIELDS = ("max_length", "flood_messages", "repeat_limit", "shouting_min_letters")
@@ -160,12 +171,17 @@ class ModerationConfig:
 
 @dataclass(frozen=True, slots=True)
 class ModerationOutcome:
-    """The pipeline's decision: `text` is what to deliver (masked if anything masked), `hook` who decided."""
+    """The pipeline's decision: `text` is what to deliver (masked if anything masked), `hook` who decided.
+
+    `alert` is the first safeguarding alert code any hook raised (None: no alert), independent of `action`: the
+    caller raises a safeguarding alert for it even when the message is delivered.
+    """
 
     action: Action
     reason: str | None
     text: str
     hook: str | None = None
+    alert: str | None = None
 
 
 def create_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager:
@@ -211,6 +227,11 @@ class Moderator:
 
     def _refresh(self) -> None:
         self._impls = {impl.plugin_name: impl for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()}
+        # How each hook is called, worked out once: per message and hook it cost more than most hooks themselves.
+        self._inline = {
+            name: bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False)) or inspect.iscoroutinefunction(impl.function)
+            for name, impl in self._impls.items()
+        }
 
     async def moderate(self, ctx: MessageContext) -> ModerationOutcome:
         """Decide what happens to one message; never raises (anything unexpected HOLDs the message)."""
@@ -227,21 +248,28 @@ class Moderator:
             return ModerationOutcome(Action.BLOCK, "too_long", ctx.text, None)
         current = ctx
         decided: tuple[Verdict, str] | None = None
-        for name in self.config.hooks:
-            verdict = await self._run(name, current)
-            if verdict is None or verdict.action is Action.ALLOW:
-                continue
-            if verdict.action is Action.MASK and verdict.text is not None:
-                current = dataclasses.replace(current, text=verdict.text)
-            if decided is None or verdict.action.severity > decided[0].action.severity:
-                decided = (verdict, name)
-            if verdict.action is Action.BLOCK:
-                break
+        alert: str | None = None
+        budget = CpuBudget()
+        try:
+            for name in self.config.hooks:
+                verdict = await self._run(name, current, budget)
+                if verdict is not None and alert is None:
+                    alert = verdict.alert
+                if verdict is None or verdict.action is Action.ALLOW:
+                    continue
+                if verdict.action is Action.MASK and verdict.text is not None:
+                    current = dataclasses.replace(current, text=verdict.text)
+                if decided is None or verdict.action.severity > decided[0].action.severity:
+                    decided = (verdict, name)
+                if verdict.action is Action.BLOCK:
+                    break
+        finally:
+            budget.close()
         if decided is None:
-            return ModerationOutcome(Action.ALLOW, None, current.text, None)
-        return ModerationOutcome(decided[0].action, decided[0].reason, current.text, decided[1])
+            return ModerationOutcome(Action.ALLOW, None, current.text, None, alert)
+        return ModerationOutcome(decided[0].action, decided[0].reason, current.text, decided[1], alert)
 
-    async def _run(self, name: str, ctx: MessageContext) -> Verdict | None:
+    async def _run(self, name: str, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
         impl = self._impls.get(name)
         if impl is None:
             self._refresh()
@@ -254,10 +282,10 @@ class Moderator:
         timeout = self.config.hook_timeout
         function = impl.function
         try:
-            if getattr(impl.plugin, "BRIDGEWAY_INLINE", False) or inspect.iscoroutinefunction(function):
+            if self._inline.get(name, False):
                 # An inline hook that overruns is interrupted, not just judged once it finally returns.
-                result = call_with_deadline(timeout, function, **kwargs)
-                if inspect.isawaitable(result):
+                result = budget.call(timeout, function, **kwargs)
+                if result is not None and not isinstance(result, Verdict) and inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
             else:
                 result = await asyncio.wait_for(asyncio.to_thread(function, **kwargs), timeout)
@@ -279,6 +307,7 @@ class Moderator:
             isinstance(result, Verdict)
             and isinstance(result.action, Action)
             and (result.reason is None or isinstance(result.reason, str))
+            and (result.alert is None or isinstance(result.alert, str))
             and (result.action is not Action.MASK or isinstance(result.text, str))
         ):
             return result

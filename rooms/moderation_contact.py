@@ -1,108 +1,154 @@
-"""Built-in `contact` hook: stop students sharing e-mail addresses, phone numbers, handles and invite links."""
+"""Built-in `contact` hook: stop students sharing e-mail addresses, phone numbers, handles and invite links.
+
+Everything is matched on the contact view (moderation_normalise): homoglyphs, keycaps, digit scripts, spelled
+numbers and spelled-out letters are already undone there. A detail split over a participant's last few messages
+("07700" / "900" / "414") is caught too: the message that completes it is held for a facilitator.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections import OrderedDict, deque
+from collections.abc import Iterable, Iterator
 
 from rooms.hookspecs import hookimpl
 from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
-from rooms.moderation_phone import find_phone_numbers
-from rooms.moderation_text import texts_to_check
+from rooms.moderation_email import AT_WORDS, DOT_WORDS, find_emails, find_invites
+from rooms.moderation_handles import find_handles, member_keys
+from rooms.moderation_links import find_links
+from rooms.moderation_normalise import contact_view, contact_views
+from rooms.moderation_phone import find_library_numbers, find_phone_numbers
 
 BRIDGEWAY_INLINE = True
 HIDDEN = "[hidden]"
+MAX_PARTICIPANTS = 10_000  # least recently active participants are forgotten first beyond this
+SPLIT_MESSAGES = 4  # the completing message and up to three before it
+SPLIT_SECONDS = 120.0  # older fragments are forgotten: a number typed in pieces arrives within a minute or two
+NAME_DIGITS = 5  # digits (also spelled: "zero seven seven") a pseudonym may not hold
+_FRAGMENT_CHARS = 120  # only a message's tail can be the start of a detail completed by the next one
 
-# Spoken "at"/"dot" only in brackets or between spaces, never inside a word ("chat.whatsapp"); a spoken "at"
-# needs a spoken "dot" or a mail provider, so "look at example.com" stays a link, not an address.
-_AT_SIGN = r"\s*@\s*"
-_AT_WORD = r"(?:\s*[(\[{<]\s*(?:at|arroba|arobase)\s*[)\]}>]\s*|\s+(?:at|arroba|arobase)\s+)"
-_DOT_WORD = r"(?:\s*[(\[{<]\s*(?:dot|punto|point)\s*[)\]}>]\s*|\s+(?:dot|punto|point)\s+)"
-_DOT = rf"(?:\s*\.\s*|{_DOT_WORD})"
-_MAIL_TLDS = r"(?:com|net|org|edu|gov|fr|es|de|it|pt|co|uk|io|me|ma|dz|tn|eg|mx|ar|info)"
-# Without a ".com" only well-known providers count, so "meet me at school" never reads as an address.
-_PROVIDERS = r"(?:gmail|googlemail|hotmail|outlook|yahoo|icloud|protonmail|proton|msn|aol|gmx|yandex|laposte|wanadoo)"
-
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
-_SPOKEN_EMAIL = re.compile(
-    rf"(?<![\w.+-])[\w.+-]{{1,64}}(?:{_AT_SIGN}[a-z0-9-]{{2,}}{_DOT}{_MAIL_TLDS}"
-    rf"|{_AT_WORD}[a-z0-9-]{{2,}}{_DOT_WORD}{_MAIL_TLDS}|(?:{_AT_SIGN}|{_AT_WORD}){_PROVIDERS}(?:{_DOT}{_MAIL_TLDS})?)(?![\w-])"
-)
-_INVITE = re.compile(
-    r"(?<![\w.-])(?:discord(?:app)?\s*\.\s*(?:gg|com\s*/\s*invite)|chat\s*\.\s*whatsapp\s*\.\s*com|wa\s*\.\s*me"
-    r"|t\s*\.\s*me|telegram\s*\.\s*(?:me|dog)|snapchat\s*\.\s*com\s*/\s*add|kik\s*\.\s*me|line\s*\.\s*me"
-    r"|m\s*\.\s*me|fb\s*\.\s*me|join\s*\.\s*skype\s*\.\s*com|(?:www\.)?(?:instagram|tiktok|facebook|twitter|x"
-    r"|roblox|twitch|snapchat|threads)\s*\.\s*(?:com|net|tv)|signal\s*\.\s*(?:me|group))\s*/\s*[^\s]+"
-)
-_HANDLE = re.compile(r"(?<![\w@.])@(?=[a-z0-9_.]*[a-z])[a-z0-9_][a-z0-9_.]{2,29}")
-_DISCORD_TAG = re.compile(r"(?<![\w#])[\w.]{2,32}#\d{4}(?!\d)")
-
-_APPS = (
-    r"(?:snap(?:chat)?|insta(?:gram)?|ig|discord|tik\s?tok|whats\s?app|telegram|kik|we\s?chat|skype|facebook|fb"
-    r"|messenger|twitter|viber|roblox|xbox|psn|playstation|twitch|bereal|reddit|youtube|minecraft|fortnite)"
-)
-_HANDLE_TOKEN = r"(@?[\w.#-]{3,32})"
-_MY_APP_IS = re.compile(
-    rf"\b(?:my|mi|mon|ma)\s+{_APPS}(?:\s+(?:username|user|name|id|handle|usuario|nombre|pseudo|compte|cuenta"
-    rf"|account|tag))?\s*(?:is|es|est|c['\u2019]?est|=|:|->|-)?\s*{_HANDLE_TOKEN}"
-)
-_APP_COLON = re.compile(rf"\b{_APPS}\s*(?::|=|->|\u2014|\u2013|-)\s*{_HANDLE_TOKEN}")
-_REACH_ME_ON = re.compile(
-    r"\b(?:(?:add|follow|dm|message|msg|text|call|find|contact|friend|search|hmu|hit\s+me\s+up)(?:\s+me)?"
-    r"\s+(?:on|at|in|via|through)"
-    r"|(?:agrega|agregame|a[nñ]ademe|sigueme|escribeme|hablame|buscame|llamame|mandame(?:\s+un\s+mensaje)?)"
-    r"\s+(?:en|por|a)"
-    r"|(?:ajoute|suis|ecris|contacte|envoie|parle|appelle)(?:[\s-]*moi)?(?:\s+un\s+message)?\s+(?:sur|par|en))"
-    rf"\s+{_APPS}\b(?:\s+(?=\S*[@#_\d.])\S{{1,40}})?"
-)
-# Words that follow "my insta is ..." without being a handle.
-_NOT_HANDLES = frozenset(
-    "private public down broken banned deleted hacked new old boring cool fun great good bad not the a an so very "
-    "also mine too blocked privado privada publico roto nuevo prive privee nul bien genial pas".split()
-)
+# What a piece of a split detail holds: a digit, an "@", a dotted or underscored word, a spoken "at" or "dot".
+_PIECE = re.compile(rf"\d|@|\w[._]\w|(?<!\w)(?:{AT_WORDS}|{DOT_WORDS})(?!\w)")
 
 # Most specific first: that order names the verdict's reason when one message has several kinds.
 _REASON_ORDER = ("contact_email", "contact_invite", "contact_phone", "contact_handle")
 
 
-def find_contact_details(folded: str) -> Iterator[tuple[int, int, str]]:
-    """Yield (start, end, reason) for every contact detail in folded text; spans may overlap."""
-    for pattern in (_EMAIL, _SPOKEN_EMAIL):
-        for match in pattern.finditer(folded):
-            yield match.start(), match.end(), "contact_email"
-    for match in _INVITE.finditer(folded):
-        yield match.start(), match.end(), "contact_invite"
-    for start, end in find_phone_numbers(folded):
+def find_contact_details(
+    folded: str, countries: tuple[str, ...] = (), members: frozenset[str] = frozenset()
+) -> Iterator[tuple[int, int, str]]:
+    """Yield (start, end, reason) for every contact detail in contact-view text; spans may overlap."""
+    for start, end in find_emails(folded):
+        yield start, end, "contact_email"
+    for start, end in find_invites(folded):
+        yield start, end, "contact_invite"
+    phones = list(find_phone_numbers(folded))
+    for start, end in phones:
         yield start, end, "contact_phone"
-    for pattern in (_HANDLE, _DISCORD_TAG, _REACH_ME_ON):
-        for match in pattern.finditer(folded):
-            yield match.start(), match.end(), "contact_handle"
-    for pattern in (_MY_APP_IS, _APP_COLON):
-        for match in pattern.finditer(folded):
-            handle = match.group(1)
-            if handle.strip("@.#-") and handle.lower() not in _NOT_HANDLES:
-                yield match.start(1), match.end(1), "contact_handle"
+    for start, end in find_library_numbers(folded, countries, skip=phones):
+        yield start, end, "contact_phone"
+    for start, end in find_handles(folded, members):
+        yield start, end, "contact_handle"
 
 
-def _first_reason(reasons: set[str]) -> str:
-    return next(reason for reason in _REASON_ORDER if reason in reasons)
+def _first_reason(reasons: Iterable[str]) -> str:
+    found = set(reasons)
+    return next(reason for reason in _REASON_ORDER if reason in found)
 
 
-@hookimpl
-def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdict | None:
-    """`config.contact_action` (BLOCK, or MASK with "[hidden]") for contact details in the message.
+def check_message(message: MessageContext, config: ModerationConfig) -> Verdict | None:
+    """The single-message check: `config.contact_action` (BLOCK, or MASK with "[hidden]") for any detail.
 
     A detail found only in a translation can't be located in the original text to mask, so it BLOCKs.
     """
-    views = texts_to_check(message.text, message.translations.values())
-    found = list(find_contact_details(views[0].folded))
+    members = member_keys(message.member_names)
+    views = contact_views(message.text, list(message.translations.values()))
+    found = list(find_contact_details(views[0].folded, message.countries, members))
     if found:
-        reason = _first_reason({r for _s, _e, r in found})
+        reason = _first_reason(r for _s, _e, r in found)
         if config.contact_action is Action.MASK:
             return Verdict(Action.MASK, reason, views[0].mask(((s, e) for s, e, _r in found), HIDDEN))
         return Verdict(Action.BLOCK, reason)
     for view in views[1:]:
-        reasons = {reason for _s, _e, reason in find_contact_details(view.folded)}
+        reasons = [reason for _s, _e, reason in find_contact_details(view.folded, message.countries, members)]
         if reasons:
             return Verdict(Action.BLOCK, _first_reason(reasons))
     return None
+
+
+def contact_in_name(name: str) -> str | None:
+    """The contact reason code if a pseudonym holds a contact detail or a link, else None (checked at join)."""
+    folded = contact_view(name).folded
+    reasons = [reason for _s, _e, reason in find_contact_details(folded)]
+    if reasons:
+        return _first_reason(reasons)
+    if sum(ch.isdigit() for ch in folded) >= NAME_DIGITS:
+        return "contact_phone"  # a name is shown on every message: five digits, spelled or not, are too many
+    if any(True for _ in find_links(folded)):
+        return "link"
+    return None
+
+
+class ContactHook:
+    """The hook with its per-participant memory of recent fragments (bounded; forgotten when they leave)."""
+
+    BRIDGEWAY_INLINE = True
+
+    def __init__(self, max_participants: int = MAX_PARTICIPANTS) -> None:
+        self._max_participants = max_participants
+        self._recent: OrderedDict[int, deque[tuple[float, str]]] = OrderedDict()
+
+    def tracked_participants(self) -> int:
+        """How many participants currently have fragments remembered (for tests)."""
+        return len(self._recent)
+
+    @hookimpl
+    def moderate_message(self, message: MessageContext, config: ModerationConfig) -> Verdict | None:
+        """The single-message check, then HOLD a message that completes a detail begun in the last few messages.
+
+        The pass after translation only repeats the single-message check: the first pass remembered the text.
+        """
+        verdict = check_message(message, config)
+        if message.translations:
+            return verdict
+        recent = self._history(message.participant_id)
+        while recent and recent[0][0] < message.sent_at - SPLIT_SECONDS:
+            recent.popleft()
+        if verdict is not None:
+            return verdict
+        folded = contact_view(message.text).folded
+        if not _PIECE.search(folded):
+            return None  # nothing here can start or finish a detail: remember nothing, check nothing
+        if recent:
+            earlier = " ".join(text for _at, text in recent) + " "
+            members = member_keys(message.member_names)
+            for start, end, reason in find_contact_details(earlier + folded, message.countries, members):
+                if end > len(earlier) and start < len(earlier):
+                    recent.clear()  # held: the pieces so far are not the start of another detail
+                    return Verdict(Action.HOLD, reason)
+        recent.append((message.sent_at, folded[-_FRAGMENT_CHARS:]))
+        return None
+
+    def _history(self, participant_id: int) -> deque[tuple[float, str]]:
+        recent = self._recent.get(participant_id)
+        if recent is None:
+            recent = self._recent[participant_id] = deque(maxlen=SPLIT_MESSAGES - 1)
+            while len(self._recent) > self._max_participants:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(participant_id)
+        return recent
+
+    @hookimpl
+    def forget_participant(self, participant_id: int) -> None:
+        """Drop the participant's remembered fragments."""
+        self._recent.pop(participant_id, None)
+
+
+def create_plugin() -> ContactHook:
+    """Fresh state for each plugin manager (see `create_plugin_manager`)."""
+    return ContactHook()
+
+
+# Stateless single-message check under the hook's name, for callers that judge one text on its own.
+moderate_message = check_message

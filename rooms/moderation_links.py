@@ -26,6 +26,7 @@ _BARE_DOMAIN = re.compile(
 )
 # Spoken form only with TLDs that are never ordinary words after "point"/"punto" ("punto de vista", "el punto es").
 _SPOKEN_TLDS = frozenset({"com", "net", "org", "io", "gg", "info"})
+_SPOKEN_DOTS = ("dot", "punto", "point", "nokta")
 _SPOKEN_DOMAIN = re.compile(
     # Possessive white space (two adjacent `\s*` were quadratic on blank runs); a label starts only where a run of
     # label characters starts, so "a-a-a-…" is not re-scanned from every letter.
@@ -58,6 +59,8 @@ def find_links(folded: str) -> Iterator[tuple[int, int, str]]:
         tld, path = match.group(2), match.group(3)
         if tld in COMMON_TLDS or path:
             yield match.start(), match.end(), match.group(1)
+    if not any(word in folded for word in _SPOKEN_DOTS):
+        return  # the spoken pattern backtracks at every word start: skip it when no spoken dot is there at all
     for match in _SPOKEN_DOMAIN.finditer(folded):
         if match.group(2) in _SPOKEN_TLDS:
             yield match.start(), match.end(), f"{match.group(1)}.{match.group(2)}"

@@ -9,6 +9,7 @@ _PLAIN_REASONS: dict[str, str] = {
     "contact_phone": f"Your message looked like it contained a phone number. {_SAFETY}",
     "contact_handle": f"Your message looked like it contained a social-media or messaging-app name. {_SAFETY}",
     "contact_invite": f"Your message looked like it contained an invite link to another app or group. {_SAFETY}",
+    "address": f"Your message looked like it contained a home address or postcode. {_SAFETY}",
     "link": "Links can't be shared in this room, except to websites your teacher has allowed.",
     "profanity": "Some words in your message aren't allowed here, so they were hidden. Please keep it friendly.",
     "flood": "You're sending messages very quickly. Please wait a few seconds before sending another one.",

@@ -7,16 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rooms.moderation_confusables import latin_lookalike
+
 # Arabic letters that students write interchangeably; folding them lets one list entry match every spelling.
 _ARABIC_FOLDS = {"\u0629": "\u0647", "\u0649": "\u064a", "\u0640": ""}  # ta marbuta, alef maksura, tatweel
 # Kept as itself: folding "ñ" to "n" would make Spanish "cono" (cone) and "año" (year) read as swear words.
 _KEPT_LETTERS = {"\u00f1": "\u00f1", "\u00d1": "\u00f1"}
 _WHITESPACE_CONTROLS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x1f\x85")
+# Full stops of other scripts that browsers and students use as a dot in "instagram\u3002com".
+_DOTS = frozenset("\u3002\uff61\ufe52\u2024\u06d4")
 
 
 @lru_cache(maxsize=8192)
 def fold_char(ch: str) -> str:
-    """Fold one character for matching: NFKD, no marks, casefolded, any decimal digit as ASCII, no invisibles.
+    """Fold one character for matching: NFKD, no marks, casefolded, any digit as ASCII, homoglyphs as Latin.
 
     Zero-width and other format/control characters fold to nothing so they cannot split a word or a number.
     """
@@ -29,12 +33,19 @@ def fold_char(ch: str) -> str:
         return " "
     if category == "Nd" and not ch.isascii():
         return str(unicodedata.decimal(ch))
+    if category == "No" and unicodedata.digit(ch, None) is not None:
+        return str(unicodedata.digit(ch))  # circled, dingbat and superscript digits: "\u2776", "\u24ea"
+    if category == "Me":
+        return ""  # enclosing marks: the keycap U+20E3 in "1\ufe0f\u20e3" leaves the digit
+    if ch in _DOTS:
+        return "."
     if ch in _ARABIC_FOLDS:
         return _ARABIC_FOLDS[ch]
     if ch in _KEPT_LETTERS:
         return _KEPT_LETTERS[ch]
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", ch).casefold())
-    return "".join(_ARABIC_FOLDS.get(c, c) for c in decomposed if unicodedata.category(c) != "Mn")
+    kept = (_ARABIC_FOLDS.get(c, c) for c in decomposed if unicodedata.category(c) != "Mn")
+    return "".join(latin_lookalike(c) for c in kept)
 
 
 def fold(text: str) -> str:

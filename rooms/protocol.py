@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Final
+
+from babel import localedata
 
 from rooms.clock import iso
 from rooms.models import Message, ModerationState, Participant
@@ -12,6 +16,8 @@ from rooms.models import Message, ModerationState, Participant
 PROTOCOL_VERSION: Final = 1
 MAX_CLIENT_ID: Final = 64
 MAX_JSON_DEPTH: Final = 4
+# A client_id is a token, not text: it is echoed in frames, so no spaces, "@" or "/" (no sentence, e-mail or link).
+CLIENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 # Close codes (4000-4999 are application-defined in RFC 6455).
 CLOSE_AUTH_FAILED: Final = 4001
@@ -60,15 +66,9 @@ class FrameError(Exception):
 
 
 def valid_client_id(value: object) -> bool:
-    """True for a ``client_id`` the server accepts and echoes: 1-64 characters of text that can be encoded
-    (no lone surrogate such as ``"\\ud800"``) and without NUL."""
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLIENT_ID or "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    """True for a ``client_id`` the server accepts and echoes: 1-64 token characters (CLIENT_ID_RE), so never a
+    NUL, a lone surrogate such as ``"\\ud800"`` or anything that can't be encoded."""
+    return isinstance(value, str) and CLIENT_ID_RE.fullmatch(value) is not None
 
 
 def error_frame(code: str, client_id: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -158,7 +158,21 @@ def parse_send(frame: dict[str, Any]) -> SendFrame:
     assert text is not None
     if not client_id:
         raise FrameError("bad_frame", "'client_id' must not be empty")
+    if not CLIENT_ID_RE.fullmatch(client_id):
+        raise FrameError("bad_frame", "'client_id' may only hold letters A-Z and a-z, digits, '-', '_', '.' and ':'")
+    if language is not None and not is_language_code(language):
+        raise FrameError("bad_frame", "'lang' must be a known ISO 639 language code such as 'en'")
     return SendFrame(client_id, text, language)
+
+
+@cache
+def _language_codes() -> frozenset[str]:
+    return frozenset(code for code in localedata.locale_identifiers() if code.isalpha() and code.islower())
+
+
+def is_language_code(code: str) -> bool:
+    """Whether `code` is a language CLDR knows, written as a bare lower-case ISO 639 code ("en", "ar", "fil")."""
+    return 2 <= len(code) <= 3 and code in _language_codes()
 
 
 def dumps(frame: dict[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
-from rooms.moderation_contact import moderate_message
+from rooms.moderation_contact import SPLIT_SECONDS, ContactHook, moderate_message
 
 BLOCKING = ModerationConfig()
 MASKING = ModerationConfig(contact_action=Action.MASK)
@@ -115,3 +115,133 @@ def test_contact_masks_when_configured(text: str, masked: str) -> None:
 def test_contact_in_translation_only_blocks(config: ModerationConfig) -> None:
     message = _message("mi n\u00famero: seis", {"en": "my number is 06 12 34 56 78"})
     assert moderate_message(message=message, config=config) == Verdict(Action.BLOCK, "contact_phone")
+
+
+# The disguises of issue 15, each of which got through before.
+DISGUISES = [
+    ("0612/345/678", "contact_phone"),
+    ("06,12,34,56,78", "contact_phone"),
+    ("06;12;34;56;78", "contact_phone"),
+    ("06|12|34|56|78", "contact_phone"),
+    ("06_12_34_56_78", "contact_phone"),
+    ("06~12~34~56~78", "contact_phone"),
+    ("06*12*34*56*78", "contact_phone"),
+    ("06:12:34:56:78", "contact_phone"),
+    (
+        "0\ufe0f\u20e36\ufe0f\u20e31\ufe0f\u20e32\ufe0f\u20e33\ufe0f\u20e34\ufe0f\u20e35\ufe0f\u20e36\ufe0f\u20e3",
+        "contact_phone",
+    ),
+    ("oh seven seven double oh nine oh oh four one four", "contact_phone"),
+    ("null eins f\u00fcnf eins zwo drei vier f\u00fcnf sechs", "contact_phone"),
+    ("seis doce treinta y cuatro cincuenta y seis setenta y ocho", "contact_phone"),
+    ("z\u00e9ro six, douze, trente-quatre, cinquante-six, soixante-dix-huit", "contact_phone"),
+    ("vierunddrei\u00dfig zw\u00f6lf sechsundf\u00fcnfzig achtundsiebzig neunzehn", "contact_phone"),
+    (
+        "صفر ستة واحد اثنين ثلاثة أربعة خمسة",
+        "contact_phone",
+    ),
+    ("o7700 9oo 414", "contact_phone"),
+    ("ana@gm\u0430il.com", "contact_email"),
+    ("ana bei gmail punkt com", "contact_email"),
+    ("ana en gmail punto com", "contact_email"),
+    ("ana chez gmail point com", "contact_email"),
+    ("ana (at) web (punkt) de", "contact_email"),
+    ("a n a p e r e z @ g m a i l . c o m", "contact_email"),
+    ("mein Insta ist ana.perez", "contact_handle"),
+    ("ana.perez on insta", "contact_handle"),
+    ("my insta's ana.perez", "contact_handle"),
+    ("sn4p: ana_perez", "contact_handle"),
+    ("\u0455nap ana_perez", "contact_handle"),
+    ("line id: anaperez", "contact_handle"),
+    ("id de line: anaperez", "contact_handle"),
+    ("wechat id ana2011", "contact_handle"),
+    ("\u0633\u0646\u0627\u0628\u064a ana_perez", "contact_handle"),
+    ("instagram\u3002com/ana.perez", "contact_invite"),
+    ("discord(.)gg/abcd", "contact_invite"),
+    ("discord point gg slash abcd", "contact_invite"),
+]
+ORDINARY = [
+    "We won 3-2, then 4-1, then drew 2-2 and lost 0-5.",
+    "Pi is 3.14159265",
+    "Game of the year 2023, 2024 and 2025",
+    "My snapchat streak with my cousin is 200 days lol",
+    "Oh, oh, I know this one!",
+    "Treinta y cuatro alumnos en mi clase",
+    "Ich bin gerade bei meiner Oma.",
+    "Je suis chez moi, c'est un bon point.",
+    "join me at the park",
+    "that was epic, what an app",
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), DISGUISES, ids=[text for text, _ in DISGUISES])
+def test_contact_blocks_disguised_details(text: str, reason: str) -> None:
+    assert moderate_message(message=_message(text), config=BLOCKING) == Verdict(Action.BLOCK, reason)
+
+
+@pytest.mark.parametrize("text", ORDINARY, ids=ORDINARY)
+def test_contact_passes_ordinary_chat_that_looks_like_a_disguise(text: str) -> None:
+    assert moderate_message(message=_message(text), config=BLOCKING) is None
+
+
+def _member_message(text: str, members: tuple[str, ...]) -> MessageContext:
+    return MessageContext(text, None, 1, 1, 1, 0.0, {}, member_names=members)
+
+
+@pytest.mark.parametrize("text", ["@Maria did you see it?", "@maria_lopez hi", "hi @Sofia!"])
+def test_contact_allows_at_names_of_room_members(text: str) -> None:
+    message = _member_message(text, ("Maria", "Maria Lopez", "Sofia"))
+    assert moderate_message(message=message, config=BLOCKING) is None
+
+
+def test_contact_still_blocks_at_names_that_are_not_members() -> None:
+    message = _member_message("follow @maria_2010", ("Maria",))
+    assert moderate_message(message=message, config=BLOCKING) == Verdict(Action.BLOCK, "contact_handle")
+
+
+def test_contact_checks_numbers_with_the_room_countries() -> None:
+    # A UK mobile written as one run validates with the room's region, not only with the default set.
+    message = MessageContext("text 07911123456", None, 1, 1, 1, 0.0, {}, countries=("GB", "FR"))
+    assert moderate_message(message=message, config=BLOCKING) == Verdict(Action.BLOCK, "contact_phone")
+
+
+def _feed(
+    hook: ContactHook, parts: list[str], participant: int = 7, start: float = 100.0, step: float = 5.0
+) -> list[Verdict | None]:
+    return [
+        hook.moderate_message(message=MessageContext(part, None, participant, 1, 1, start + i * step), config=BLOCKING)
+        for i, part in enumerate(parts)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parts", "reason"),
+    [
+        (["0770", "09", "00414"], "contact_phone"),
+        (["my number is 0612", "345678"], "contact_phone"),
+        (["zero six", "douze trente-quatre", "cinquante-six soixante-dix-huit"], "contact_phone"),
+        (["ana.perez", "at gmail dot com"], "contact_email"),
+    ],
+    ids=["three-pieces", "two-pieces", "spelled-pieces", "email"],
+)
+def test_contact_holds_the_message_completing_a_split_detail(parts: list[str], reason: str) -> None:
+    verdicts = _feed(ContactHook(), parts)
+    assert verdicts[:-1] == [None] * (len(parts) - 1)
+    assert verdicts[-1] == Verdict(Action.HOLD, reason)
+
+
+def test_contact_split_pieces_expire_and_stay_per_participant() -> None:
+    hook = ContactHook()
+    assert _feed(hook, ["0770", "09", "00414"], step=SPLIT_SECONDS + 1) == [None, None, None]  # too slow to be one
+    assert _feed(hook, ["0770"], participant=1) + _feed(hook, ["090041"], participant=2) == [None, None]
+    assert _feed(hook, ["3-2", "4-1", "2-2", "0-5"], participant=3) == [None] * 4  # scores are not a number
+
+
+def test_contact_forgets_split_pieces_and_bounds_its_memory() -> None:
+    hook = ContactHook(max_participants=3)
+    _feed(hook, ["0770", "09"])
+    hook.forget_participant(participant_id=7)
+    assert _feed(hook, ["00414"], start=120.0) == [None]
+    for participant in range(10):
+        _feed(hook, ["hello"], participant=participant)
+    assert hook.tracked_participants() == 3

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import re
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -32,6 +34,12 @@ UNITS = [
     "\u0627", "\u0648", "\u200b", "\u20e3", "1\u20e3", "o", "0 ", "a.", "a@", "1 ", "1-", "1.", "1/", "ab ",
     "at ", "dot ", "my snap ", "insta ", "add me on ", "f ", "f.", "4 ", "@ ", "s h ", "www.", "http://", "a.b",
     "a_", "1,", "x.com/", "ABC ", "ABC. ", "A\n", ". ", "\n ", "1 2 ", "one ", "zero six ", "+1", "a-b.",
+    # Shapes the shared normalisation and the contact, address and disclosure hooks read (issue 15).
+    "treinta y ", "vierund", "quatre-vingt-", "double ", "oh ", "oh 1 ", "1\ufe0f\u20e3", "\u0430", "\u3002",
+    "(.)", "a (.) ", "chez ", "bei ", "punkt ", "a at b dot ", "sn4p ", "@maria ", "a_1 on insta ", "my insta is ",
+    "insta a_1 ", "id ", "id: ", "rue ", "12 rue ", "calle a ", "strasse 1 ", "12 a street ", "SW1A ", ", 75011 ",
+    "postcode ", "me ", "hits me ", "me pega ", "a l ", "a 1 ", "1 a ", "1;", "1|", "1~", "1*", "1:", "1_",
+    "\u0648\u0639\u0634\u0631\u064a\u0646 ", "\u0634\u0627\u0631\u0639 ", "06 12 34 56 78 ",
 ]  # fmt: skip
 CORE = ["a", "A", "1", " ", ".", "@", "-", "\n", "!", "#", "/", "(", "\u0648"]
 
@@ -70,17 +78,23 @@ def _clear_text_caches() -> None:
 
 
 def _best_ms(
-    hook: Callable[..., object], text: str, config: ModerationConfig, participant: int, tries: int = 1
+    hook: Callable[..., object], text: str, config: ModerationConfig, participant: int, attempts: int = 3
 ) -> float:
-    """CPU time of the fastest of `tries` runs, caches cold each time (thread CPU time: other busy processes on
-    the machine don't count, and the fastest run drops the hiccups that remain)."""
     best = float("inf")
-    for attempt in range(tries):
+    for attempt in range(attempts):
         message = MessageContext(text, "en", participant * 10 + attempt, 1, 1, time.time())
-        _clear_text_caches()
-        started = time.thread_time()
-        hook(message=message, config=config)
-        best = min(best, (time.thread_time() - started) * 1000)
+        # CPU time of this thread, without garbage-collector passes: the other processes of a busy 2-core machine
+        # and a collection landing inside one call say nothing about the hook's complexity.
+        _clear_text_caches()  # a per-text cache would make a repeat, or another hook's earlier pass, look free
+        gc.disable()
+        try:
+            started = time.thread_time()
+            hook(message=message, config=config)
+            best = min(best, (time.thread_time() - started) * 1000)
+        finally:
+            gc.enable()
+        if best < BUDGET_MS / 10:
+            break  # clearly fast: no need to rule out a hiccup of the machine
     return best
 
 
@@ -91,13 +105,16 @@ def test_builtin_hook_is_linear_on_pathological_input(name: str) -> None:
     slow: dict[str, float] = {}
     for number, (label, text) in enumerate(INPUTS.items()):
         assert len(text) <= MAX_CHARS
-        if _best_ms(hook, text, config, number) < 1.0:
-            continue  # clearly fast whatever its shape
-        full = _best_ms(hook, text, config, number, tries=5)
-        # Linear time means a quarter of the text costs about a quarter; quadratic would cost a sixteenth.
-        quarter = max(_best_ms(hook, text[: MAX_CHARS // 4], config, number + 100_000, tries=5), 0.1)
-        if full > BUDGET_MS or full > 10 * quarter:
-            slow[f"{label} ({full:.1f} ms; {full / quarter:.0f}x a quarter's)"] = full
+        full = _best_ms(hook, text, config, number)
+        if full > BUDGET_MS:
+            slow[label] = full
+        elif full > 1.0:
+            # Linear time means a quarter of the text costs about a quarter: quadratic would cost 1/16. Both are
+            # measured again, several times, so a busy machine's hiccup is not taken for a quadratic pattern.
+            full = _best_ms(hook, text, config, number + 200_000, attempts=5)
+            quarter = _best_ms(hook, text[: MAX_CHARS // 4], config, number + 100_000, attempts=5)
+            if full > 8 * max(quarter, 0.05):
+                slow[f"{label} (x{full / max(quarter, 0.05):.0f} for 4x the text)"] = full
     assert not slow, f"{name}: over {BUDGET_MS} ms or super-linear: {slow}"
 
 
@@ -136,3 +153,11 @@ async def test_pipeline_with_every_default_hook_handles_the_freezing_message() -
     assert outcome.action is Action.MASK
     assert outcome.reason == "shouting"
     assert outcome.text.startswith("Abcdefghijklm")
+
+
+async def test_pipeline_leaves_no_cpu_timer_armed() -> None:
+    # The timer is armed once per message and re-set per hook; left running it would interrupt unrelated code.
+    moderator = Moderator(ModerationConfig(), create_plugin_manager(load_entrypoints=False))
+    for text in ("hello", "call me 06 12 34 56 78", "my stepdad hits me", "A" * 40):
+        await moderator.moderate(MessageContext(text, "en", 1, 1, 1, time.time()))
+        assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
