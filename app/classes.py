@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
@@ -20,6 +21,7 @@ from app.availability import AvailabilityError, format_windows, parse_age_band, 
 from app.countries import LANGUAGE_NAMES
 from app.models import Exchange, ExchangeClass, Role, School, SchoolClass, User
 from app.services import Services, services
+from app.settings import Settings
 from app.templating import render
 from rooms.clock import utcnow
 
@@ -32,6 +34,12 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def coordinator_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
     """A route for coordinators and admins (role and CSRF checked by ``require_role``); ownership is the handler's."""
     return Route(path, require_role(Role.COORDINATOR)(endpoint), methods=methods)
+
+
+def join_url(settings: Settings, code: str | None = None) -> str:
+    """The absolute join address (``BRIDGEWAY_BASE_URL`` + ``/join``), with the code prefilled when given."""
+    base = f"{settings.base_url.rstrip('/')}/join"
+    return f"{base}?{urlencode({'code': code})}" if code else base
 
 
 def can_manage_school(user: User, school_id: int) -> bool:
@@ -257,6 +265,8 @@ async def class_page(request: Request) -> Response:
         "expired": owned.school_class.join_code_expires_at <= utcnow(),
         "exchanges": exchanges,
         "feed_url": await feed_url(request, owned.class_id),
+        "join_address": join_url(owned.svc.settings),
+        "join_link": join_url(owned.svc.settings, owned.school_class.join_code),
         "language_names": LANGUAGE_NAMES,
     }
     return render(request, "schools/class.html", context)
