@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from app.auth import current_user, require_role
 from app.availability import AvailabilityError, format_windows, parse_age_band, parse_windows
 from app.countries import LANGUAGE_NAMES
+from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeClass, Role, School, SchoolClass, User
 from app.services import Services, services
 from app.settings import Settings
@@ -109,7 +110,7 @@ def languages_of(form: FormData, errors: list[str]) -> list[str]:
             raw += [v.strip().lower() for v in value.split(",") if v.strip()]
     unknown = [code for code in raw if code not in LANGUAGE_NAMES]
     if unknown:
-        errors.append(f"Unknown language code: {', '.join(unknown)}.")
+        errors.append(Phrase("Unknown language code: %(codes)s.", codes=", ".join(unknown)))
     chosen = list(dict.fromkeys(code for code in raw if code in LANGUAGE_NAMES))
     if not chosen:
         errors.append("Pick at least one language.")
@@ -135,7 +136,7 @@ def read_class_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
         low, high = parse_age_band(age_band)
         age_band = f"{low}-{high}"
     except AvailabilityError as exc:
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     size_text = field(form, "size", 4)
     size = int(size_text) if size_text.isdigit() else 0
     if not 1 <= size <= 200:
@@ -145,7 +146,7 @@ def read_class_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
         availability = parse_windows(field(form, "availability", 4000))
     except AvailabilityError as exc:
         availability = []
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     values = {"name": name, "age_band": age_band, "size": size, "languages": languages, "availability": availability}
     return values, errors
 
