@@ -62,16 +62,17 @@ def day(context: jinja2.runtime.Context, value: date) -> str:
 
 
 @jinja2.pass_context
-def window(context: jinja2.runtime.Context, text: str) -> str:
+def window(context: jinja2.runtime.Context, text: str) -> Markup:
     """``{{ "Mon 09:00-10:00"|window }}``: our English weekday abbreviation named in the page's language.
 
     Weekly windows are typed and stored with English abbreviations (the form parses them); only display changes.
+    The times are held left-to-right: in an Arabic line Chromium otherwise shows "09:00-15:00" as "15:00-09:00".
     """
     head, _, rest = text.partition(" ")
     if head not in WEEKDAYS:
-        return text
+        return Markup("{}").format(text)
     names = get_day_names("abbreviated", locale=context.get("lang", i18n.DEFAULT_LANGUAGE))
-    return f"{names[WEEKDAYS.index(head)]} {rest}"
+    return Markup('{} <span dir="ltr">{}</span>').format(names[WEEKDAYS.index(head)], rest)
 
 
 def bdi(value: object) -> Markup:
