@@ -17,6 +17,7 @@ from app.classes import can_manage_school, coordinator_route, field, owned_class
 from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.i18n import Phrase
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
+from app.notifications import ExchangeEvent, notify
 from app.services import Services
 from app.templating import render
 from rooms.clock import utcnow
@@ -143,6 +144,7 @@ async def propose(request: Request) -> Response:
     outcome = await owned.svc.db.run(create)
     if isinstance(outcome, str):
         raise HTTPException(400, outcome)
+    await notify(owned.svc, ExchangeEvent("proposed", outcome, title, owned.user, owned.school.name))
     return RedirectResponse(f"/exchanges/{outcome}", status_code=303)
 
 
@@ -170,6 +172,14 @@ class OwnedExchange:
     def pending_for_user(self) -> list[Side]:
         """Sides that have not accepted and that this user answers for."""
         return [s for s in self.sides if not s.accepted and can_manage_school(self.user, s.school.id or 0)]
+
+    def acting_school(self) -> str:
+        """The user's school name as partners know it (admins act for the first pending side, else the proposer)."""
+        for side in self.sides:
+            if side.school.id == self.user.school_id:
+                return side.school.name
+        pending = self.pending_for_user()
+        return (pending or self.sides)[0].school.name if self.sides else "Bridgeway"
 
     def home_timezone(self) -> str:
         """The user's school time zone, else (admins) the proposing side's."""
@@ -293,6 +303,10 @@ async def answer(request: Request) -> Response:
         db.commit()
 
     await owned.svc.db.run(record)
+    kind = "accepted" if accept else "declined"
+    await notify(
+        owned.svc, ExchangeEvent(kind, owned.exchange_id, owned.exchange.title, owned.user, pending[0].school.name)
+    )
     return RedirectResponse(f"/exchanges/{owned.exchange_id}", status_code=303)
 
 

@@ -19,6 +19,7 @@ from app.exchanges import OwnedExchange, facilitator_choices, owned_exchange, re
 from app.facilitation import local_time
 from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeStatus
+from app.notifications import ExchangeEvent, notify
 from rooms.broker import BrokerUnavailable
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
@@ -196,6 +197,8 @@ async def reschedule(request: Request) -> Response:
     form = await request.form()
     session_id = current.id or 0
 
+    moved: list[Times] = []
+
     def move(db: Session) -> str | None:
         try:
             times = read_times(form, owned.exchange.mode, utcnow())
@@ -213,12 +216,24 @@ async def reschedule(request: Request) -> Response:
         row.starts_at, row.ends_at, row.notice = times.starts_at, times.ends_at, notice[:500]
         db.add(row)
         db.commit()
+        moved.append(times)
         return None
 
     problem = await owned.svc.db.run(move)
     if problem is not None:
         values = _values(form) | {"form": f"reschedule-{session_id}"}
         return await render_exchange(request, owned, [problem], values, 400)
+    event = ExchangeEvent(
+        "moved",
+        owned.exchange_id,
+        current.title or owned.exchange.title,
+        owned.user,
+        owned.acting_school(),
+        moved[0].starts_at,
+        moved[0].ends_at,
+        field(form, "notice", 500),
+    )
+    await notify(owned.svc, event)
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 
 
@@ -244,6 +259,10 @@ async def cancel(request: Request) -> Response:
     if found != SessionStatus.SCHEDULED:
         raise HTTPException(409, _not_scheduled(found))
     await _tell_waiting_students(owned, session_id)
+    title = current.title or owned.exchange.title
+    school = owned.acting_school()
+    event = ExchangeEvent("cancelled", owned.exchange_id, title, owned.user, school, current.starts_at, None, notice)
+    await notify(owned.svc, event)
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 
 

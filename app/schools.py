@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app import classes, exchanges, ics, join_card, scheduling
+from app import classes, exchanges, ics, join_card, notifications, scheduling
 from app.availability import AvailabilityError, format_holidays, parse_holidays, timezone_names, zone
 from app.classes import coordinator_route, field, languages_of, owned_school, staff_user
 from app.countries import COUNTRIES, LANGUAGE_NAMES
@@ -256,4 +256,5 @@ routes: list[BaseRoute] = [
     *scheduling.routes,
     *ics.routes,
     *join_card.routes,
+    *notifications.routes,
 ]

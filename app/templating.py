@@ -49,7 +49,12 @@ def _zone(name: str) -> tzinfo:
 def when(context: jinja2.runtime.Context, value: datetime, tz: str = "UTC") -> str:
     """``{{ starts_at|when(school.timezone) }}``: weekday, date and time in that zone, named in the page's language
     (CLDR patterns through Babel: "Mon, Jul 5, 2027, 10:00 BST", "lun. 5 juil. 2027, 10:00 BST")."""
-    language, place = context.get("lang", i18n.DEFAULT_LANGUAGE), _zone(tz)
+    return format_when(value, tz, context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+def format_when(value: datetime, tz: str, language: str) -> str:
+    """A moment as people read it in ``language`` and zone ``tz`` (the ``when`` filter, and e-mails)."""
+    place = _zone(tz)
     day_text = format_skeleton("yMMMEd", value, tzinfo=place, locale=language)
     clock = f"{format_time(value, 'HH:mm', tzinfo=place, locale=language)} {value.astimezone(place):%Z}"
     return str(get_datetime_format("medium", locale=language)).replace("{1}", day_text).replace("{0}", clock)

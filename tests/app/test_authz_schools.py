@@ -128,6 +128,7 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("GET", "/exchanges/{exchange_ac}", {}, OWNERS),
     ("GET", "/exchanges/{exchange_ab}", {}, {A, B, ADMIN}),
     ("GET", "{feed}", {}, EVERYONE),
+    ("GET", "/notifications", {}, {A, B, NONE, ADMIN}),
     ("POST", "/schools/new", SCHOOL_FORM, {NONE, ADMIN}),
     (
         "POST",
