@@ -133,3 +133,19 @@ def test_back_arrow_points_the_reading_way_and_user_text_keeps_its_own_direction
     expect(times).to_have_text("09:00-15:00")
     assert times.evaluate("e => getComputedStyle(e).direction") == "ltr"
     check_page(page, f"{shot_name}-class")
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_notification_settings_save_and_pass_axe(
+    site: Site, new_context: Callable[..., BrowserContext], shot_name: str, language: str
+) -> None:
+    page = _coordinator(site, new_context, language)
+    page.locator("a[href='/notifications']").click()
+    page.wait_for_url("**/notifications")
+    page.locator("#email").fill("gb@school.example")
+    page.locator("input[name=exchange_emails]").uncheck()
+    page.locator("form[action='/notifications'] button[type=submit]").click()
+    page.wait_for_url("**/notifications?saved=1")
+    expect(page.locator("#email")).to_have_value("gb@school.example")
+    expect(page.locator("input[name=exchange_emails]")).not_to_be_checked()
+    check_page(page, f"{shot_name}-notifications")
