@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from app.i18n import Phrase
+from app.locale.extra_messages import N_
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW = re.compile(r"^\s*(\w{3})\w*\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -74,6 +75,11 @@ def _hhmm(hours: str, minutes: str) -> time:
     return time(h, m)
 
 
+def _on_line(number: int, line: str, problem: str) -> AvailabilityError:
+    """A problem with line ``number`` of a list the coordinator typed; ``problem`` takes ``%(n)s`` and ``%(line)s``."""
+    return AvailabilityError(Phrase(problem, n=number, line=line.strip()))
+
+
 def parse_windows(text: str) -> list[dict[str, Any]]:
     """Parse one window per line, "Mon 09:00-15:00" (an end before the start runs past midnight) into stored form."""
     windows: list[dict[str, Any]] = []
@@ -83,18 +89,12 @@ def parse_windows(text: str) -> list[dict[str, Any]]:
         found = _WINDOW.match(line)
         day = found.group(1).capitalize() if found else ""
         if found is None or day not in WEEKDAYS:
-            raise AvailabilityError(
-                Phrase(
-                    "Line %(n)s ('%(line)s'): write a weekday and times, e.g. Mon 09:00-15:00.",
-                    n=number,
-                    line=line.strip(),
-                )
+            raise _on_line(
+                number, line, N_("Line %(n)s ('%(line)s'): write a weekday and times, e.g. Mon 09:00-15:00.")
             )
         start, end = _hhmm(found.group(2), found.group(3)), _hhmm(found.group(4), found.group(5))
         if start == end:
-            raise AvailabilityError(
-                Phrase("Line %(n)s ('%(line)s'): the window is empty.", n=number, line=line.strip())
-            )
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): the window is empty."))
         windows.append({"weekday": WEEKDAYS.index(day), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
     if len(windows) > 50:
         raise AvailabilityError("At most 50 weekly windows, please.")
@@ -117,24 +117,16 @@ def parse_holidays(text: str) -> list[list[str]]:
             continue
         found = _HOLIDAY.match(line)
         if found is None:
-            raise AvailabilityError(
-                Phrase(
-                    "Line %(n)s ('%(line)s'): write a date or a range, e.g. 2026-12-21 to 2027-01-04.",
-                    n=number,
-                    line=line.strip(),
-                )
+            raise _on_line(
+                number, line, N_("Line %(n)s ('%(line)s'): write a date or a range, e.g. 2026-12-21 to 2027-01-04.")
             )
         try:
             first = date.fromisoformat(found.group(1))
             last = date.fromisoformat(found.group(2)) if found.group(2) else first
         except ValueError:
-            raise AvailabilityError(
-                Phrase("Line %(n)s ('%(line)s'): that is not a calendar date.", n=number, line=line.strip())
-            ) from None
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): that is not a calendar date.")) from None
         if last < first:
-            raise AvailabilityError(
-                Phrase("Line %(n)s ('%(line)s'): the range ends before it starts.", n=number, line=line.strip())
-            )
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): the range ends before it starts."))
         holidays.append([first.isoformat(), last.isoformat()])
     return holidays
 
