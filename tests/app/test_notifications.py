@@ -219,3 +219,36 @@ def test_nothing_is_sent_without_smtp(client: TestClient, demo: DemoData, settin
     target = sessions_of(settings, exchange_id)[-1].id
     assert post(client, f"/exchanges/{exchange_id}/sessions/{target}/cancel", csrf, {}).status_code == 303
     assert all_delivered()
+
+
+async def test_delivery_retries_until_the_mail_server_is_back(inbox: tuple[Inbox, int]) -> None:
+    """A mail server that is down at first: the mail is retried, with a growing pause, and arrives once it is up."""
+    handler, _ = inbox
+    port = _free_port()
+    mailer = mail.SmtpMailer(f"smtp://127.0.0.1:{port}?from=bridgeway@test.example&starttls=0", timeout=2)
+    attempts: list[float] = []
+    real_send = mailer.send
+
+    def send(message: mail.Mail) -> None:
+        attempts.append(clock.monotonic())
+        if len(attempts) == 2:  # the server comes back during the first pause
+            server.start()
+        real_send(message)
+
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    mailer.send = send  # type: ignore[method-assign]
+    try:
+        sent = await mail.deliver(mailer, mail.Mail("gb@school.example", "Hello", "Body"), seconds=0.05, attempts=3)
+    finally:
+        server.stop()
+    assert sent
+    assert len(attempts) == 2
+    assert attempts[1] - attempts[0] >= 0.05
+    assert [m["Subject"] for m in handler.to("gb@school.example")] == ["Hello"]
+
+
+async def test_delivery_gives_up_after_the_last_attempt(caplog: pytest.LogCaptureFixture) -> None:
+    mailer = mail.SmtpMailer(f"smtp://127.0.0.1:{_free_port()}?starttls=0", timeout=2)
+    sent = await mail.deliver(mailer, mail.Mail("gb@school.example", "Lost", "Body"), seconds=0.01, attempts=3)
+    assert not sent
+    assert [r.levelname for r in caplog.records if r.name == "bridgeway.mail"] == ["WARNING", "WARNING", "ERROR"]
