@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from app.i18n import Phrase
+from app.locale.extra_messages import N_
+
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW = re.compile(r"^\s*(\w{3})\w*\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _HOLIDAY = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})(?:\s*(?:to|\.\.|/|\u2013|\u2014)\s*(\d{4}-\d{2}-\d{2}))?\s*$")
@@ -35,11 +38,15 @@ class Interval:
 def zone(name: str) -> ZoneInfo:
     """The IANA zone ``name``; unknown names (and file paths) are rejected with a clear message."""
     if name not in _zone_names():
-        raise AvailabilityError(f"Unknown time zone '{name}'. Use an IANA name such as Europe/London.")
+        raise AvailabilityError(_unknown_zone(name))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise AvailabilityError(f"Unknown time zone '{name}'. Use an IANA name such as Europe/London.") from None
+        raise AvailabilityError(_unknown_zone(name)) from None
+
+
+def _unknown_zone(name: str) -> Phrase:
+    return Phrase("Unknown time zone '%(name)s'. Use an IANA name such as Europe/London.", name=name)
 
 
 _ZONES: frozenset[str] = frozenset()
@@ -62,8 +69,15 @@ def _hhmm(hours: str, minutes: str) -> time:
     if h == 24 and m == 0:
         return time(0, 0)
     if not (0 <= h <= 23 and 0 <= m <= 59):
-        raise AvailabilityError(f"{hours}:{minutes} is not a time of day (use HH:MM, 00:00-23:59).")
+        raise AvailabilityError(
+            Phrase("%(hours)s:%(minutes)s is not a time of day (use HH:MM, 00:00-23:59).", hours=hours, minutes=minutes)
+        )
     return time(h, m)
+
+
+def _on_line(number: int, line: str, problem: str) -> AvailabilityError:
+    """A problem with line ``number`` of a list the coordinator typed; ``problem`` takes ``%(n)s`` and ``%(line)s``."""
+    return AvailabilityError(Phrase(problem, n=number, line=line.strip()))
 
 
 def parse_windows(text: str) -> list[dict[str, Any]]:
@@ -75,12 +89,12 @@ def parse_windows(text: str) -> list[dict[str, Any]]:
         found = _WINDOW.match(line)
         day = found.group(1).capitalize() if found else ""
         if found is None or day not in WEEKDAYS:
-            raise AvailabilityError(
-                f"Line {number} ('{line.strip()}'): write a weekday and times, e.g. Mon 09:00-15:00."
+            raise _on_line(
+                number, line, N_("Line %(n)s ('%(line)s'): write a weekday and times, e.g. Mon 09:00-15:00.")
             )
         start, end = _hhmm(found.group(2), found.group(3)), _hhmm(found.group(4), found.group(5))
         if start == end:
-            raise AvailabilityError(f"Line {number} ('{line.strip()}'): the window is empty.")
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): the window is empty."))
         windows.append({"weekday": WEEKDAYS.index(day), "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
     if len(windows) > 50:
         raise AvailabilityError("At most 50 weekly windows, please.")
@@ -103,16 +117,16 @@ def parse_holidays(text: str) -> list[list[str]]:
             continue
         found = _HOLIDAY.match(line)
         if found is None:
-            raise AvailabilityError(
-                f"Line {number} ('{line.strip()}'): write a date or a range, e.g. 2026-12-21 to 2027-01-04."
+            raise _on_line(
+                number, line, N_("Line %(n)s ('%(line)s'): write a date or a range, e.g. 2026-12-21 to 2027-01-04.")
             )
         try:
             first = date.fromisoformat(found.group(1))
             last = date.fromisoformat(found.group(2)) if found.group(2) else first
         except ValueError:
-            raise AvailabilityError(f"Line {number} ('{line.strip()}'): that is not a calendar date.") from None
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): that is not a calendar date.")) from None
         if last < first:
-            raise AvailabilityError(f"Line {number} ('{line.strip()}'): the range ends before it starts.")
+            raise _on_line(number, line, N_("Line %(n)s ('%(line)s'): the range ends before it starts."))
         holidays.append([first.isoformat(), last.isoformat()])
     return holidays
 
@@ -129,11 +143,18 @@ def parse_age_band(text: str) -> tuple[int, int]:
     """ "13-15" -> (13, 15); "14" -> (14, 14)."""
     found = _AGE.match(text)
     if found is None:
-        raise AvailabilityError(f"Age band '{text}': write a range such as 13-15.")
+        raise AvailabilityError(Phrase("Age band '%(text)s': write a range such as 13-15.", text=text))
     low = int(found.group(1))
     high = int(found.group(2)) if found.group(2) else low
     if not MIN_AGE <= low <= high <= MAX_AGE:
-        raise AvailabilityError(f"Age band '{text}': ages from {MIN_AGE} to {MAX_AGE}, youngest first.")
+        raise AvailabilityError(
+            Phrase(
+                "Age band '%(text)s': ages from %(low)s to %(high)s, youngest first.",
+                text=text,
+                low=MIN_AGE,
+                high=MAX_AGE,
+            )
+        )
     return low, high
 
 

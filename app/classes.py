@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
@@ -18,8 +19,10 @@ from starlette.routing import BaseRoute, Route
 from app.auth import current_user, require_role
 from app.availability import AvailabilityError, format_windows, parse_age_band, parse_windows
 from app.countries import LANGUAGE_NAMES
+from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeClass, Role, School, SchoolClass, User
 from app.services import Services, services
+from app.settings import Settings
 from app.templating import render
 from rooms.clock import utcnow
 
@@ -32,6 +35,12 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def coordinator_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
     """A route for coordinators and admins (role and CSRF checked by ``require_role``); ownership is the handler's."""
     return Route(path, require_role(Role.COORDINATOR)(endpoint), methods=methods)
+
+
+def join_url(settings: Settings, code: str | None = None) -> str:
+    """The absolute join address (``BRIDGEWAY_BASE_URL`` + ``/join``), with the code prefilled when given."""
+    base = f"{settings.base_url.rstrip('/')}/join"
+    return f"{base}?{urlencode({'code': code})}" if code else base
 
 
 def can_manage_school(user: User, school_id: int) -> bool:
@@ -101,7 +110,7 @@ def languages_of(form: FormData, errors: list[str]) -> list[str]:
             raw += [v.strip().lower() for v in value.split(",") if v.strip()]
     unknown = [code for code in raw if code not in LANGUAGE_NAMES]
     if unknown:
-        errors.append(f"Unknown language code: {', '.join(unknown)}.")
+        errors.append(Phrase("Unknown language code: %(codes)s.", codes=", ".join(unknown)))
     chosen = list(dict.fromkeys(code for code in raw if code in LANGUAGE_NAMES))
     if not chosen:
         errors.append("Pick at least one language.")
@@ -127,7 +136,7 @@ def read_class_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
         low, high = parse_age_band(age_band)
         age_band = f"{low}-{high}"
     except AvailabilityError as exc:
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     size_text = field(form, "size", 4)
     size = int(size_text) if size_text.isdigit() else 0
     if not 1 <= size <= 200:
@@ -137,7 +146,7 @@ def read_class_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
         availability = parse_windows(field(form, "availability", 4000))
     except AvailabilityError as exc:
         availability = []
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     values = {"name": name, "age_band": age_band, "size": size, "languages": languages, "availability": availability}
     return values, errors
 
@@ -257,6 +266,8 @@ async def class_page(request: Request) -> Response:
         "expired": owned.school_class.join_code_expires_at <= utcnow(),
         "exchanges": exchanges,
         "feed_url": await feed_url(request, owned.class_id),
+        "join_address": join_url(owned.svc.settings),
+        "join_link": join_url(owned.svc.settings, owned.school_class.join_code),
         "language_names": LANGUAGE_NAMES,
     }
     return render(request, "schools/class.html", context)

@@ -179,9 +179,9 @@ def translation() -> None:
 
 @translation.command("list")
 def translation_list() -> None:
-    """List installed language pairs and their versions."""
+    """List installed packs, and which one serves each language pair (the newest version wins)."""
     settings = _settings()
-    from translation.packages import list_installed
+    from translation.packages import chosen_packages, list_installed
 
     try:
         packages = list_installed(settings.packages_dir)
@@ -189,8 +189,13 @@ def translation_list() -> None:
         fail("translation is not installed: pip install -e '.[translation]' and argostranslate (see README)")
     if not packages:
         click.echo(f"no language packs installed in {settings.packages_dir}")
+    serving = chosen_packages(packages)
     for pkg in packages:
-        click.echo(f"{pkg.from_code} -> {pkg.to_code}  version {pkg.version}  ({pkg.name})")
+        used = serving[(pkg.from_code, pkg.to_code)]
+        state = (
+            "serves this pair" if used == pkg else f"not used: {used.name} (version {used.version}) serves this pair"
+        )
+        click.echo(f"{pkg.from_code} -> {pkg.to_code}  version {pkg.version}  ({pkg.name})  {state}")
 
 
 @translation.command("install")

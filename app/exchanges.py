@@ -15,8 +15,9 @@ from starlette.routing import BaseRoute
 from app.availability import ClassProfile, Match, next_weeks, rank
 from app.classes import can_manage_school, coordinator_route, field, owned_class, staff_user
 from app.countries import COUNTRIES, LANGUAGE_NAMES
-from app.facilitation import local_time
+from app.i18n import Phrase
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
+from app.notifications import ExchangeEvent, notify
 from app.services import Services
 from app.templating import render
 from rooms.clock import utcnow
@@ -101,7 +102,12 @@ def read_rules(form: FormData, class_count: int, default_room_size: int = 2) -> 
             errors.append("At most 1 to 4 students of one class per room (or leave it blank).")
         elif 2 <= room_size <= 4 and max_per_class * class_count < room_size:
             errors.append(
-                f"With {class_count} classes and at most {max_per_class} per class, a room cannot hold {room_size}."
+                Phrase(
+                    "With %(classes)s classes and at most %(most)s per class, a room cannot hold %(size)s.",
+                    classes=class_count,
+                    most=max_per_class,
+                    size=room_size,
+                )
             )
     return {"mode": mode, "room_size": room_size, "max_per_class": max_per_class}, errors
 
@@ -138,6 +144,7 @@ async def propose(request: Request) -> Response:
     outcome = await owned.svc.db.run(create)
     if isinstance(outcome, str):
         raise HTTPException(400, outcome)
+    await notify(owned.svc, ExchangeEvent("proposed", outcome, title, owned.user, owned.school.name))
     return RedirectResponse(f"/exchanges/{outcome}", status_code=303)
 
 
@@ -165,6 +172,14 @@ class OwnedExchange:
     def pending_for_user(self) -> list[Side]:
         """Sides that have not accepted and that this user answers for."""
         return [s for s in self.sides if not s.accepted and can_manage_school(self.user, s.school.id or 0)]
+
+    def acting_school(self) -> str:
+        """The user's school name as partners know it (admins act for the first pending side, else the proposer)."""
+        for side in self.sides:
+            if side.school.id == self.user.school_id:
+                return side.school.name
+        pending = self.pending_for_user()
+        return (pending or self.sides)[0].school.name if self.sides else "Bridgeway"
 
     def home_timezone(self) -> str:
         """The user's school time zone, else (admins) the proposing side's."""
@@ -214,7 +229,7 @@ def session_rows(db: Session, exchange_id: int, sides: list[Side]) -> list[dict[
     return [
         {
             "s": s,
-            "times": [(tz, local_time(s.starts_at, tz), local_time(s.ends_at, tz)) for tz in zones],
+            "times": [(tz, s.starts_at, s.ends_at) for tz in zones],
             "facilitator": facilitators.get(s.facilitator_id) if s.facilitator_id else None,
             "editable": s.status == SessionStatus.SCHEDULED,
         }
@@ -265,7 +280,7 @@ async def answer(request: Request) -> Response:
     owned = await owned_exchange(request)
     accept = request.url.path.endswith("/accept")
     if owned.exchange.status != ExchangeStatus.PROPOSED:
-        raise HTTPException(409, f"This exchange is already {owned.exchange.status.value}.")
+        raise HTTPException(409, Phrase("This exchange is already %(status)s.", status=owned.exchange.status.value))
     pending = owned.pending_for_user()
     if not pending:
         raise HTTPException(403, "Only the invited school can answer this proposal.")
@@ -288,6 +303,10 @@ async def answer(request: Request) -> Response:
         db.commit()
 
     await owned.svc.db.run(record)
+    kind = "accepted" if accept else "declined"
+    await notify(
+        owned.svc, ExchangeEvent(kind, owned.exchange_id, owned.exchange.title, owned.user, pending[0].school.name)
+    )
     return RedirectResponse(f"/exchanges/{owned.exchange_id}", status_code=303)
 
 

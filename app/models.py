@@ -39,6 +39,9 @@ class User(SQLModel, table=True):
     role: Role
     school_id: int | None = Field(default=None, foreign_key="school.id", index=True)
     language: str = Field(default="en", max_length=8)
+    # Exchange notifications (proposals, acceptances, schedule changes) go here, in ``language``, unless opted out.
+    email: str | None = Field(default=None, max_length=254)
+    exchange_emails: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)

@@ -44,8 +44,17 @@ async def set_language(request: Request) -> Response:
     return response
 
 
+async def favicon(request: Request) -> Response:
+    """``GET /favicon.ico``: browsers and feed readers ask for it even when the page links the SVG; send them there.
+
+    Permanent, so a browser asks once; the SVG is the only icon file, sharp at every size.
+    """
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 routes = [
     Route("/", home),
+    Route("/favicon.ico", favicon),
     Route("/healthz", healthz),
     Route("/language", set_language, methods=["POST"]),
 ]

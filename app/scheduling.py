@@ -17,7 +17,9 @@ from app.availability import AvailabilityError, zone
 from app.classes import coordinator_route, field
 from app.exchanges import OwnedExchange, facilitator_choices, owned_exchange, render_exchange
 from app.facilitation import local_time
+from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeStatus
+from app.notifications import ExchangeEvent, notify
 from rooms.broker import BrokerUnavailable
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
@@ -39,10 +41,19 @@ def local_to_utc(day: str, clock: str, tz: str) -> datetime:
     try:
         moment = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock), tzinfo=place)
     except ValueError:
-        raise ScheduleError(f"'{day} {clock}' is not a date (YYYY-MM-DD) and time (HH:MM).") from None
+        raise ScheduleError(
+            Phrase("'%(day)s %(clock)s' is not a date (YYYY-MM-DD) and time (HH:MM).", day=day, clock=clock)
+        ) from None
     back = moment.astimezone(UTC).astimezone(place)
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
-        raise ScheduleError(f"{day} {clock} does not exist in {tz}: the clocks go forward then. Pick another time.")
+        raise ScheduleError(
+            Phrase(
+                "%(day)s %(clock)s does not exist in %(tz)s: the clocks go forward then. Pick another time.",
+                day=day,
+                clock=clock,
+                tz=tz,
+            )
+        )
     return moment.astimezone(UTC)
 
 
@@ -65,17 +76,16 @@ def read_times(form: FormData, mode: str, now: datetime) -> Times:
         else:
             ends = local_to_utc(end_date or field(form, "start_date", 10), end_time, tz)
     except AvailabilityError as exc:
-        raise ScheduleError(str(exc)) from None
+        raise ScheduleError(message_of(exc)) from None
     if ends <= starts:
         raise ScheduleError("The end must be after the start.")
     if starts < now - PAST_GRACE:
         raise ScheduleError("The start is in the past.")
     longest = ASYNC_MAX if mode == "async" else LIVE_MAX
     if ends - starts > longest:
-        kind = "An asynchronous session" if mode == "async" else "A live session"
-        raise ScheduleError(
-            f"{kind} lasts at most {longest.days or longest.seconds // 3600} {'days' if longest.days else 'hours'}."
-        )
+        if mode == "async":
+            raise ScheduleError(Phrase("An asynchronous session lasts at most %(n)s days.", n=longest.days))
+        raise ScheduleError(Phrase("A live session lasts at most %(n)s hours.", n=longest.seconds // 3600))
     return Times(starts, ends, tz)
 
 
@@ -126,10 +136,14 @@ async def schedule(request: Request) -> Response:
             other = clash(db, owned.exchange_id, times)
             if other is not None:
                 raise ScheduleError(
-                    f"It overlaps session {other.id} of this exchange ({local_time(other.starts_at, times.timezone)})."
+                    Phrase(
+                        "It overlaps session %(id)s of this exchange (%(when)s).",
+                        id=other.id,
+                        when=local_time(other.starts_at, times.timezone),
+                    )
                 )
         except ScheduleError as exc:
-            return str(exc)
+            return message_of(exc)
         db.add(
             ExchangeSession(
                 exchange_id=owned.exchange_id,
@@ -152,6 +166,10 @@ async def schedule(request: Request) -> Response:
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 
 
+def _not_scheduled(status: SessionStatus) -> Phrase:
+    return Phrase("This session is %(status)s; only scheduled sessions can change.", status=status.value)
+
+
 async def _scheduled(owned: OwnedExchange, session_id: int) -> ExchangeSession:
     def load(db: Session) -> ExchangeSession | None:
         return db.get(ExchangeSession, session_id)
@@ -160,7 +178,7 @@ async def _scheduled(owned: OwnedExchange, session_id: int) -> ExchangeSession:
     if found is None or found.exchange_id != owned.exchange_id:
         raise HTTPException(404, "We could not find that session in this exchange.")
     if found.status != SessionStatus.SCHEDULED:
-        raise HTTPException(409, f"This session is {found.status.value}; only scheduled sessions can change.")
+        raise HTTPException(409, _not_scheduled(found.status))
     return found
 
 
@@ -179,14 +197,16 @@ async def reschedule(request: Request) -> Response:
     form = await request.form()
     session_id = current.id or 0
 
+    moved: list[Times] = []
+
     def move(db: Session) -> str | None:
         try:
             times = read_times(form, owned.exchange.mode, utcnow())
             other = clash(db, owned.exchange_id, times, ignore=session_id)
             if other is not None:
-                raise ScheduleError(f"It overlaps session {other.id} of this exchange.")
+                raise ScheduleError(Phrase("It overlaps session %(id)s of this exchange.", id=other.id))
         except ScheduleError as exc:
-            return str(exc)
+            return message_of(exc)
         row = db.get(ExchangeSession, session_id)
         if row is None or row.status != SessionStatus.SCHEDULED:
             return "This session changed meanwhile; reload the page."
@@ -196,12 +216,24 @@ async def reschedule(request: Request) -> Response:
         row.starts_at, row.ends_at, row.notice = times.starts_at, times.ends_at, notice[:500]
         db.add(row)
         db.commit()
+        moved.append(times)
         return None
 
     problem = await owned.svc.db.run(move)
     if problem is not None:
         values = _values(form) | {"form": f"reschedule-{session_id}"}
         return await render_exchange(request, owned, [problem], values, 400)
+    event = ExchangeEvent(
+        "moved",
+        owned.exchange_id,
+        current.title or owned.exchange.title,
+        owned.user,
+        owned.acting_school(),
+        moved[0].starts_at,
+        moved[0].ends_at,
+        field(form, "notice", 500),
+    )
+    await notify(owned.svc, event)
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 
 
@@ -225,8 +257,12 @@ async def cancel(request: Request) -> Response:
 
     found = await owned.svc.db.run(drop)
     if found != SessionStatus.SCHEDULED:
-        raise HTTPException(409, f"This session is {found.value}; only scheduled sessions can change.")
+        raise HTTPException(409, _not_scheduled(found))
     await _tell_waiting_students(owned, session_id)
+    title = current.title or owned.exchange.title
+    school = owned.acting_school()
+    event = ExchangeEvent("cancelled", owned.exchange_id, title, owned.user, school, current.starts_at, None, notice)
+    await notify(owned.svc, event)
     return RedirectResponse(f"/exchanges/{owned.exchange_id}#sessions", status_code=303)
 
 

@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app import classes, exchanges, ics, scheduling
+from app import classes, exchanges, ics, join_card, notifications, scheduling
 from app.availability import AvailabilityError, format_holidays, parse_holidays, timezone_names, zone
 from app.classes import coordinator_route, field, languages_of, owned_school, staff_user
 from app.countries import COUNTRIES, LANGUAGE_NAMES
+from app.i18n import Phrase, message_of
 from app.models import Role, School, SchoolClass, User
 from app.security import hash_password
 from app.templating import render
@@ -43,7 +44,7 @@ def read_school_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
     try:
         zone(timezone)
     except AvailabilityError as exc:
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     email = field(form, "safeguarding_email", 254)
     if email and (len(email) > 254 or not EMAIL_RE.match(email)):
         errors.append("The safeguarding contact must be an e-mail address.")
@@ -52,7 +53,7 @@ def read_school_form(form: FormData) -> tuple[dict[str, Any], list[str]]:
         holidays = parse_holidays(holidays_text)
     except AvailabilityError as exc:
         holidays = []
-        errors.append(str(exc))
+        errors.append(message_of(exc))
     values = {
         "name": name,
         "country": country,
@@ -214,7 +215,9 @@ async def create_staff(request: Request) -> Response:
     if generated:
         password = secrets.token_urlsafe(12)
     elif not MIN_PASSWORD <= len(password) <= 200:
-        errors.append(f"Passwords are {MIN_PASSWORD} to 200 characters (or leave it blank to generate one).")
+        errors.append(
+            Phrase("Passwords are %(n)s to 200 characters (or leave it blank to generate one).", n=MIN_PASSWORD)
+        )
     taken = await svc.db.run(lambda s: s.exec(select(User.id).where(User.username == username)).first())
     if taken is not None:
         errors.append("That username is taken.")
@@ -252,4 +255,6 @@ routes: list[BaseRoute] = [
     *exchanges.routes,
     *scheduling.routes,
     *ics.routes,
+    *join_card.routes,
+    *notifications.routes,
 ]

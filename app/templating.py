@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+from babel.dates import format_date, format_skeleton, format_time, get_datetime_format, get_day_names
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from app import i18n
+from app.availability import WEEKDAYS
 from app.countries import localized_countries, localized_languages
 from app.security import csrf_token
 
@@ -33,10 +38,59 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+@jinja2.pass_context
+def when(context: jinja2.runtime.Context, value: datetime, tz: str = "UTC") -> str:
+    """``{{ starts_at|when(school.timezone) }}``: weekday, date and time in that zone, named in the page's language
+    (CLDR patterns through Babel: "Mon, Jul 5, 2027, 10:00 BST", "lun. 5 juil. 2027, 10:00 BST")."""
+    return format_when(value, tz, context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+def format_when(value: datetime, tz: str, language: str) -> str:
+    """A moment as people read it in ``language`` and zone ``tz`` (the ``when`` filter, and e-mails)."""
+    place = _zone(tz)
+    day_text = format_skeleton("yMMMEd", value, tzinfo=place, locale=language)
+    clock = f"{format_time(value, 'HH:mm', tzinfo=place, locale=language)} {value.astimezone(place):%Z}"
+    return str(get_datetime_format("medium", locale=language)).replace("{1}", day_text).replace("{0}", clock)
+
+
+@jinja2.pass_context
+def day(context: jinja2.runtime.Context, value: date) -> str:
+    """``{{ d|day }}``: a date in the page's language ("Jul 5, 2027", "5 jul 2027")."""
+    return format_date(value, "medium", locale=context.get("lang", i18n.DEFAULT_LANGUAGE))
+
+
+@jinja2.pass_context
+def window(context: jinja2.runtime.Context, text: str) -> Markup:
+    """``{{ "Mon 09:00-10:00"|window }}``: our English weekday abbreviation named in the page's language.
+
+    Weekly windows are typed and stored with English abbreviations (the form parses them); only display changes.
+    The times are held left-to-right: in an Arabic line Chromium otherwise shows "09:00-15:00" as "15:00-09:00".
+    """
+    head, _, rest = text.partition(" ")
+    if head not in WEEKDAYS:
+        return Markup("{}").format(text)
+    names = get_day_names("abbreviated", locale=context.get("lang", i18n.DEFAULT_LANGUAGE))
+    return Markup('{} <span dir="ltr">{}</span>').format(names[WEEKDAYS.index(head)], rest)
+
+
+def bdi(value: object) -> Markup:
+    """``{{ name|bdi }}``: user text isolated inside a translated sentence, so its direction cannot flip the
+    sentence's punctuation (an Arabic name in an English sentence and the other way round)."""
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
 )
 _env.policies["ext.i18n.trimmed"] = True
+_env.filters.update(when=when, day=day, window=window, bdi=bdi)
 templates = Jinja2Templates(env=_env, context_processors=[_context])
 
 
@@ -46,6 +100,6 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     trans = i18n.translations(language)
     env = templates.env
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=trans.gettext, ngettext=trans.ngettext, newstyle=True
+        gettext=i18n.template_gettext(language), ngettext=trans.ngettext, newstyle=True
     )
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)

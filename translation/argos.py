@@ -12,6 +12,7 @@ from typing import Any
 
 from translation.argos_setup import load_argos
 from translation.base import LanguagePair, PairUnavailable, TranslationError
+from translation.packages import chosen_packages, list_installed
 from translation.splitter import RegexSentenceSplitter
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,11 @@ class ArgosTranslator:
         self._composites: dict[LanguagePair, Any] = {}
         languages: dict[str, Any] = {}
         fingerprint = hashlib.sha256()
+        # One package per pair, by the same rule `bridgeway translation list` reports (newest version wins).
+        serving = {info.name for info in chosen_packages(list_installed(packages_dir)).values()}
         for pkg_dir in sorted(packages_dir.iterdir()) if packages_dir.is_dir() else []:
             metadata = pkg_dir / "metadata.json"
-            if not metadata.is_file():
+            if not metadata.is_file() or pkg_dir.name not in serving:
                 continue
             try:
                 pkg = package.Package(pkg_dir)
@@ -57,8 +60,6 @@ class ArgosTranslator:
             if pkg.type != "translate" or not hasattr(pkg, "tokenizer"):
                 continue
             pair = (pkg.from_code, pkg.to_code)
-            if pair in self._translations:
-                logger.warning("several Argos packages for %s->%s; using %s", *pair, pkg_dir.name)
             source = languages.setdefault(pkg.from_code, translate.Language(pkg.from_code, pkg.from_name))
             target = languages.setdefault(pkg.to_code, translate.Language(pkg.to_code, pkg.to_name))
             translation = translate.PackageTranslation(source, target, pkg)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -36,6 +38,30 @@ def list_installed(packages_dir: Path) -> list[PackageInfo]:
             if info is not None:
                 found.append(info)
     return sorted(found, key=lambda info: (info.from_code, info.to_code, info.name))
+
+
+def version_key(version: str) -> tuple[tuple[int, ...], str]:
+    """Order package versions numerically, part by part: ``1.10`` is newer than ``1.9``, ``1.1`` than ``1.0-tiny``.
+
+    Argos writes ``package_version`` as free text ("1.0", "1.9", "0.1-tiny"); comparing the numbers in it, then
+    the text, gives one answer for any two versions without trusting a format.
+    """
+    return tuple(int(part) for part in re.findall(r"\d+", version)), version
+
+
+def chosen_packages(packages: Iterable[PackageInfo]) -> dict[tuple[str, str], PackageInfo]:
+    """The package that serves each language pair when several are installed: the newest version wins.
+
+    Equal versions fall back to the folder name, the last in sort order: the same packages always give the same
+    choice, whatever order the file system lists them in. ``bridgeway translation list`` shows the choice.
+    """
+    chosen: dict[tuple[str, str], PackageInfo] = {}
+    for info in packages:
+        pair = (info.from_code, info.to_code)
+        current = chosen.get(pair)
+        if current is None or (version_key(info.version), info.name) > (version_key(current.version), current.name):
+            chosen[pair] = info
+    return chosen
 
 
 def install_package(file: Path, packages_dir: Path) -> PackageInfo:

@@ -82,6 +82,8 @@ def build_tiny_package(
     words: Mapping[str, str],
     *,
     max_tokens: int = 256,
+    version: str = TINY_PACKAGE_VERSION,
+    name: str | None = None,
 ) -> Path:
     """Write a tiny `.argosmodel` for `source`->`target` that copies its input and swaps the given words.
 
@@ -92,7 +94,8 @@ def build_tiny_package(
     lowercase and Capitalised form (`Hello world` -> `Hola mundo`); other casings (`HELLO`) and words inside
     longer words are copied unchanged, which keeps outputs exact and predictable for assertions. Words must be
     single tokens without whitespace or underscores. Sentences longer than `max_tokens` SentencePiece tokens
-    are not supported by the model.
+    are not supported by the model. ``version`` and ``name`` (the package folder, ``translate-<src>_<tgt>-tiny`` by
+    default) let tests install two packages for one pair.
     """
     import sentencepiece as spm
 
@@ -123,14 +126,14 @@ def build_tiny_package(
     index = {piece: i for i, piece in enumerate(vocabulary)}
     swaps = {index[_SPACE + form(s)]: index[_SPACE + form(t)] for s, t in words.items() for form in _FORMS}
 
-    name = f"translate-{source}_{target}-tiny"
+    name = name or f"translate-{source}_{target}-tiny"
     with tempfile.TemporaryDirectory(prefix="bridgeway-tiny-") as tmp:
         root = Path(tmp) / name
         root.mkdir()
         (root / "sentencepiece.model").write_bytes(model_proto.getvalue())
         _convert_copy_model(root / "model", vocabulary, swaps, index["</s>"], max_tokens)
         metadata = {
-            "package_version": TINY_PACKAGE_VERSION,
+            "package_version": version,
             "argos_version": "1.11.0",
             "from_code": source,
             "from_name": LANGUAGE_NAMES.get(source, source),

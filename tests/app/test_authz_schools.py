@@ -122,9 +122,13 @@ ROUTES: list[tuple[str, str, dict[str, Any], set[str]]] = [
     ("GET", "/classes/{class_a}/edit", {}, OWNERS),
     ("GET", "/classes/{class_a}/partners", {}, OWNERS),
     ("GET", "/classes/{class_a}/calendar.ics", {}, OWNERS),
+    ("GET", "/classes/{class_a}/card", {}, OWNERS),
+    ("GET", "/exchanges/{exchange_ac}/calendar.ics", {}, OWNERS),
+    ("GET", "/exchanges/{exchange_ab}/calendar.ics", {}, {A, B, ADMIN}),
     ("GET", "/exchanges/{exchange_ac}", {}, OWNERS),
     ("GET", "/exchanges/{exchange_ab}", {}, {A, B, ADMIN}),
     ("GET", "{feed}", {}, EVERYONE),
+    ("GET", "/notifications", {}, {A, B, NONE, ADMIN}),
     ("POST", "/schools/new", SCHOOL_FORM, {NONE, ADMIN}),
     (
         "POST",
@@ -233,13 +237,27 @@ def test_posts_without_or_with_a_wrong_csrf_token_are_rejected_and_change_nothin
         ("GET", "/classes/999999"),
         ("GET", "/classes/999999/partners"),
         ("GET", "/classes/999999/calendar.ics"),
+        ("GET", "/classes/999999/card"),
+        ("GET", "/exchanges/999999/calendar.ics"),
         ("GET", "/exchanges/999999"),
         ("POST", "/classes/999999/code"),
         ("POST", "/exchanges/{exchange_ac}/sessions/999999/cancel"),
         ("POST", "/exchanges/{exchange_ab}/sessions/{session_ac}/cancel"),  # a session of another exchange
         ("GET", "/ics/999999.ics"),
     ],
-    ids=["school", "class", "partners", "calendar", "exchange", "code", "session", "foreign-session", "feed"],
+    ids=[
+        "school",
+        "class",
+        "partners",
+        "calendar",
+        "card",
+        "exchange-calendar",
+        "exchange",
+        "code",
+        "session",
+        "foreign-session",
+        "feed",
+    ],
 )
 def test_unknown_or_mismatched_ids_are_404_and_change_nothing(
     client: TestClient, demo: DemoData, settings: Settings, world: World, method: str, path: str

@@ -26,7 +26,7 @@ from rooms.protocol import ERROR_MESSAGES
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LANGUAGE]
 # The same command as docs/i18n.md: the keywords pick up messages raised as JoinError/HTTPException and fail().
-EXTRACT_KEYWORDS = ["-k", "N_", "-k", "JoinError:2", "-k", "HTTPException:2", "-k", "fail:1"]
+EXTRACT_KEYWORDS = ["-k", "N_", "-k", "JoinError:2", "-k", "HTTPException:2", "-k", "fail:1", "-k", "Phrase"]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 
 
@@ -204,3 +204,83 @@ def _appended_form_errors() -> set[str]:
 
 def test_extra_messages_mark_every_literal_form_error() -> None:
     assert _appended_form_errors() <= set(extra_messages.FORM_ERRORS)
+
+
+# Calls whose message reaches people, and the position of the message argument.
+MESSAGE_ARG = {
+    "HTTPException": 1,
+    "JoinError": 1,
+    "fail": 0,
+    "AvailabilityError": 0,
+    "ScheduleError": 0,
+    "Phrase": 0,
+    "conflict": 0,
+}
+# Built messages in modules other helpers own while this test was written; each must become a Phrase
+# (docs/i18n.md). The test fails when one is added, and when one is fixed without being removed from here.
+NOT_YET_PHRASES = {"app/facilitation.py": 4, "app/console.py": 2, "app/moderation_queue.py": 1}
+
+
+def _built_message(node: ast.expr) -> bool:
+    """An f-string, ``"..." % x`` or ``"...".format(x)``: the values are baked in before any catalogue sees it."""
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and isinstance(node.left, ast.Constant):
+        return True
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+    )
+
+
+def _message_argument(call: ast.Call) -> ast.expr | None:
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name == "append" and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return call.args[0] if func.value.id == "errors" and call.args else None
+    position = MESSAGE_ARG.get(name)
+    return call.args[position] if position is not None and len(call.args) > position else None
+
+
+def _built_messages() -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        relative = str(path.relative_to(ROOT))
+        if relative == "app/cli.py":  # talks to operators, in English (docs/i18n.md)
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), relative)):
+            argument = _message_argument(node) if isinstance(node, ast.Call) else None
+            if argument is not None and _built_message(argument):
+                found.setdefault(relative, []).append(node.lineno)
+    return found
+
+
+def test_messages_shown_to_people_are_never_built_before_translation() -> None:
+    counts = {path: len(lines) for path, lines in _built_messages().items()}
+    assert counts == NOT_YET_PHRASES, f"write these as Phrase(...) (docs/i18n.md): {_built_messages()}"
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Age band '3-4': ages from 5 to 99, youngest first."),
+        ("es", "Franja de edad '3-4': edades de 5 a 99, de menor a mayor."),
+        ("ar", "الفئة العمرية '3-4': الأعمار من 5 إلى 99، الأصغر أولًا."),
+    ],
+    ids=["en", "es", "ar"],
+)
+def test_phrase_is_translated_before_its_values_are_filled_in(language: str, expected: str) -> None:
+    phrase = i18n.Phrase(
+        "Age band '%(text)s': ages from %(low)s to %(high)s, youngest first.", text="3-4", low=5, high=99
+    )
+    assert str(phrase) == "Age band '3-4': ages from 5 to 99, youngest first."
+    assert i18n.gettext(language, phrase) == expected
+
+
+def test_phrase_in_a_template_escapes_its_values_and_keeps_percent_signs() -> None:
+    phrase = i18n.Phrase("Line %(n)s ('%(line)s'): the window is empty.", n=2, line="<b>100%</b>")
+    rendered = i18n.template_gettext("fr")(phrase) % {}
+    assert "&lt;b&gt;100%&lt;/b&gt;" in rendered
+    assert "<b>" not in rendered

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
+from app.ics import slug
 from app.models import Exchange, SchoolClass
 from app.settings import Settings
 from rooms.clock import utcnow
@@ -189,3 +190,76 @@ def test_sessions_of_other_exchanges_stay_out(client: TestClient, demo: DemoData
     gb, _ = class_ids(settings)
     login(client, "coordinator-gb", demo.logins["coordinator-gb"])
     assert set(events(client.get(f"/classes/{gb}/calendar.ics").content)) == {f"session-{demo.session_id}@127.0.0.1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Demo exchange: our towns", "demo-exchange-our-towns"),
+        ("Café à Paris!", "cafe-a-paris"),
+        ("../../etc/passwd", "etc-passwd"),
+        ('a"b;c\r\nSet-Cookie: x', "a-b-c-set-cookie-x"),
+        ("تبادل", "fallback"),
+        ("x" * 100, "x" * 60),
+    ],
+    ids=["plain", "accents", "path", "header-injection", "arabic-only", "long"],
+)
+def test_slug_is_a_safe_file_name(text: str, expected: str) -> None:
+    assert slug(text, "fallback") == expected
+
+
+def test_class_calendar_is_named_after_the_class_with_the_join_link(
+    client: TestClient, demo: DemoData, settings: Settings, scheduled: tuple[int, int]
+) -> None:
+    gb, _ = class_ids(settings)
+    response = client.get(f"/classes/{gb}/calendar.ics")
+    with db(settings) as session:
+        name = session.exec(select(SchoolClass.name).where(SchoolClass.id == gb)).one()
+    assert response.headers["content-disposition"] == f'attachment; filename="{slug(name, "x")}.ics"'
+    event = events(response.content)[f"session-{scheduled[0]}@127.0.0.1"]
+    description = str(event["DESCRIPTION"])
+    assert "Students join at http://127.0.0.1:8000/join?code=RIVER9" in description
+    assert "Topic: Topic 10:00" in description
+    assert str(event["URL"]) == "http://127.0.0.1:8000/join?code=RIVER9"
+
+
+def test_exchange_calendar_is_named_after_the_exchange_in_the_reader_language(
+    client: TestClient, demo: DemoData, settings: Settings, scheduled: tuple[int, int]
+) -> None:
+    login(client, "coordinator-es", demo.logins["coordinator-es"])
+    with db(settings) as session:
+        exchange = session.exec(select(Exchange)).one()
+    page = client.get(f"/exchanges/{exchange.id}").text
+    assert f'href="/exchanges/{exchange.id}/calendar.ics"' in page
+    client.cookies.set("bw_lang", "es")
+    response = client.get(f"/exchanges/{exchange.id}/calendar.ics")
+    assert response.status_code == 200
+    assert response.headers["content-disposition"] == f'attachment; filename="{slug(exchange.title, "x")}.ics"'
+    found = events(response.content)
+    assert set(found) >= {f"session-{scheduled[0]}@127.0.0.1", f"session-{scheduled[1]}@127.0.0.1"}
+    description = str(found[f"session-{scheduled[1]}@127.0.0.1"]["DESCRIPTION"])
+    # The Spanish coordinator's own class code, in Spanish.
+    assert "http://127.0.0.1:8000/join?code=CERVA3" in description
+    assert "Aviso: Sports day." in description
+
+
+def test_exchange_calendar_refused_to_a_school_not_taking_part(
+    client: TestClient, demo: DemoData, settings: Settings
+) -> None:
+    login(client, "facilitator", demo.logins["facilitator"])
+    with db(settings) as session:
+        exchange_id = session.exec(select(Exchange.id)).one()
+    assert client.get(f"/exchanges/{exchange_id}/calendar.ics", follow_redirects=False).status_code == 403
+
+
+def test_public_feed_never_carries_the_class_code(
+    client: TestClient, demo: DemoData, settings: Settings, scheduled: tuple[int, int]
+) -> None:
+    gb, _ = class_ids(settings)
+    path = feed_path(client, gb)
+    client.cookies.clear()
+    body = client.get(path).content
+    assert b"RIVER9" not in body
+    assert "Students join at http://127.0.0.1:8000/join" in str(
+        events(body)[f"session-{scheduled[0]}@127.0.0.1"]["DESCRIPTION"]
+    )

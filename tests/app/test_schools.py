@@ -182,7 +182,7 @@ def test_create_class_gets_an_unambiguous_code_valid_for_the_configured_days(
     ]
     page = client.get(f"/classes/{class_id}").text
     assert school_class.join_code in page
-    assert "Mon 10:00-12:00" in page
+    assert 'Mon <span dir="ltr">10:00-12:00</span>' in page
 
 
 @pytest.mark.parametrize(
@@ -318,7 +318,7 @@ def test_partners_ranked_with_overlap_on_both_clocks_and_async_offer(
     assert "Older class" not in page
     assert "Same country class" not in page
     assert "America/New_York" in page
-    assert "Mon 09:00-11:00" in page
+    assert 'Mon <span dir="ltr">09:00-11:00</span>' in page
     assert "never overlap" in page
     assert "Propose an asynchronous exchange" in page
 
