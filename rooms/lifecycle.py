@@ -98,6 +98,11 @@ class Lifecycle:
         finally:
             await self.hub.release_session(session_id)
 
+    async def swept(self, session_id: int, change: Change) -> None:
+        """A paired student no process has heard for long (their server died): the room is told, partner re-paired."""
+        self._forget(change.participant_id)
+        await self._left(session_id, change, "partner_left", 0)
+
     async def leave(self, session_id: int, pid: int, nonce: str) -> Change | None:
         """The student pressed Leave: their token is revoked, sockets closed, the partner told and re-paired now.
 

@@ -141,6 +141,7 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
     exchange_session = db.get(ExchangeSession, session_id)
     if exchange_session is None or exchange_session.status != SessionStatus.LIVE:
         return result
+    seen_since = utcnow() - timedelta(seconds=config.stale_after)  # no process heard them since: not paired
     waiting = [
         p
         for p in db.exec(
@@ -150,7 +151,7 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
                 col(Participant.banned).is_(False),
             )
         )
-        if p.id not in stale
+        if p.id not in stale and (p.last_seen is None or p.last_seen >= seen_since)
     ]
     if not waiting:
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import CursorResult, update
@@ -103,10 +104,41 @@ def close_if_empty(db: Session, room_id: int) -> bool:
 def connected(db: Session, pid: int) -> None:
     """A socket was seated: someone away (or left after the grace) waits to be paired again."""
     participant = db.get(Participant, pid)
-    if participant is not None and participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
-        participant.status, participant.waiting_since = ParticipantStatus.WAITING, utcnow()
-        db.add(participant)
-        db.commit()
+    if participant is None:
+        return
+    now = utcnow()
+    if participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
+        participant.status, participant.waiting_since = ParticipantStatus.WAITING, now
+    participant.last_seen = now
+    db.add(participant)
+    db.commit()
+
+
+def seen(db: Session, pids: list[int]) -> None:
+    """These students' sockets (on this process) answered lately."""
+    db.execute(update(Participant).where(col(Participant.id).in_(pids)).values(last_seen=utcnow()))
+    db.commit()
+
+
+def stale(db: Session, cutoff: datetime) -> list[tuple[int, Change]]:
+    """Students no process has heard since ``cutoff`` (their server died with them): out of the pool and rooms."""
+    db.execute(
+        update(Participant)
+        .where(col(Participant.status) == ParticipantStatus.WAITING, col(Participant.last_seen) < cutoff)
+        .values(status=ParticipantStatus.AWAY, waiting_since=None)
+    )
+    db.commit()
+    ghosts = db.exec(
+        select(Participant.id, Participant.session_id).where(
+            col(Participant.status) == ParticipantStatus.PAIRED, col(Participant.last_seen) < cutoff
+        )
+    ).all()
+    gone_now: list[tuple[int, Change]] = []
+    for pid, session_id in ghosts:
+        change = gone(db, pid) if pid is not None else None
+        if change is not None:
+            gone_now.append((session_id, change))
+    return gone_now
 
 
 def away(db: Session, pid: int) -> bool:
