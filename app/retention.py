@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -106,8 +107,6 @@ def purge(db: Session, default_days: int, *, dry_run: bool = False, now: datetim
 
 
 def _student(db: Session, run: Run, pid: int) -> Participant:
-    from starlette.exceptions import HTTPException
-
     participant = db.get(Participant, pid)
     if participant is None or participant.session_id != run.session_id:
         raise HTTPException(404, "No such student in this session.")
