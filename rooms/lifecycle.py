@@ -21,7 +21,7 @@ from rooms.hub import Hub
 from rooms.lobby import Lobby
 from rooms.membership import Change, Move
 from rooms.notices import Notices
-from rooms.store import Seat, load_seat, room_seat
+from rooms.store import load_seat, room_seat
 from rooms.tasks import Tasks
 
 T = TypeVar("T")
@@ -51,13 +51,12 @@ class Lifecycle:
 
     # -- the student's socket ---------------------------------------------------------------------------------
 
-    async def connect(self, conn: Connection, seat: Seat) -> None:
+    async def connect(self, conn: Connection) -> None:
         """A socket was authenticated: away/left students wait again; a pending "left" timer is cancelled."""
         assert conn.participant_id is not None
-        if seat.participant.status in ("away", "left"):
-            await self.db.run(membership.connected, conn.participant_id)
-        await self.hub.attach(conn)
+        await self.hub.attach(conn)  # first, so a closing older socket of theirs sees this one (``disconnected``)
         self._tasks.cancel(("away", conn.participant_id))
+        await self.db.run(membership.connected, conn.participant_id)
 
     async def arrived(self, conn: Connection, live: bool) -> None:
         """After welcome and history: the room sees them back, or the lobby pairs them."""
@@ -77,6 +76,8 @@ class Lifecycle:
         if room_id is None:
             async with self.lobby.lock(session_id):  # no pairing pass of this process pairs them meanwhile
                 if await self.db.run(membership.away, pid):
+                    if pid in self.hub.participants:  # a reload: the new socket came while this one closed
+                        await self.db.run(membership.connected, pid)
                     return  # out of the pool at once: nobody is paired with a closed tab
             seat = await self.db.run(load_seat, pid)  # paired by another process just before the socket went
             room_id = seat.room.id if seat is not None and seat.room is not None else None

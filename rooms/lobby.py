@@ -197,7 +197,8 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         if left > 0:
             result.retry_in = left if result.retry_in is None else min(result.retry_in, left)
             continue
-        formed = _seat_third(db, exchange_session, student, apart.get(student.id or 0, set()))
+        pid = student.id or 0
+        formed = _seat_third(db, exchange_session, student, apart.get(pid, set()), partners.get(pid, set()))
         if formed is not None:
             result.formed.append(formed)
         elif student.id is not None:
@@ -219,9 +220,13 @@ def _apart(
 
 
 def _seat_third(
-    db: Session, exchange_session: ExchangeSession, student: Participant, avoid: set[int]
+    db: Session, exchange_session: ExchangeSession, student: Participant, avoid: set[int], met: set[int]
 ) -> FormedRoom | None:
-    """No partner from another country came in time: join the smallest open room with another country."""
+    """No partner from another country came in time: join the smallest open room with another country.
+
+    Rooms with someone in ``avoid`` (removed from a room with them) are never offered; rooms with someone they
+    ``met`` before only when no other room has a seat.
+    """
     rooms = db.exec(
         select(Room)
         .where(Room.session_id == exchange_session.id, Room.status == RoomStatus.OPEN)
@@ -234,6 +239,7 @@ def _seat_third(
         if not members or len(members) >= exchange_session.room_size + 1 or avoid & {m.id for m in members}:
             continue
         score = len(members) * 2 + (0 if any(m.country != student.country for m in members) else 1)
+        score += 100 if met & {m.id for m in members} else 0
         if best is None or score < best[0]:
             best = (score, room, members)
     if best is None:

@@ -222,6 +222,8 @@ def claim(db: Session, room_id: int, members: list[Participant]) -> bool:
         return False
     for member in members:
         assert member.id is not None
-        db.add(RoomMember(room_id=room_id, participant_id=member.id))
+        seat = db.get(RoomMember, (room_id, member.id)) or RoomMember(room_id=room_id, participant_id=member.id)
+        seat.left_at, seat.joined_at = None, utcnow()  # back in a room they were in before: the same row
+        db.add(seat)
         member.status, member.room_id = ParticipantStatus.PAIRED, room_id
     return True

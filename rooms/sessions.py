@@ -64,7 +64,7 @@ class Sessions:
         conn.paused = exchange_session.status == SessionStatus.PAUSED
         conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
-        await self.lifecycle.connect(conn, seat)
+        await self.lifecycle.connect(conn)
         conn.send(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
             await self.send_history(conn, last_id)
