@@ -9,9 +9,10 @@ these and tells the sockets.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
@@ -20,7 +21,6 @@ from rooms.clock import utcnow
 from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
 from rooms.store import room_members
 
-T = TypeVar("T")
 IN_SESSION = (ParticipantStatus.AWAY, ParticipantStatus.WAITING, ParticipantStatus.PAIRED)
 
 
@@ -227,3 +227,8 @@ def claim(db: Session, room_id: int, members: list[Participant]) -> bool:
         db.add(seat)
         member.status, member.room_id = ParticipantStatus.PAIRED, room_id
     return True
+
+
+def unseat_for_purge(db: Session, participant_ids: Sequence[int | None]) -> None:
+    """Clear the seats of participants about to be deleted by retention (not committed), so rooms can go too."""
+    db.execute(update(Participant).where(col(Participant.id).in_(participant_ids)).values(room_id=None))
