@@ -61,6 +61,7 @@ class SimStudent:
         self.final_close: int | None = None
         self.sent = 0
         self.last_close: int | None = None
+        self.told: list[float] = []  # "waiting for a partner from another country"
 
     # -- connection -------------------------------------------------------------------------------------------
 
@@ -107,6 +108,8 @@ class SimStudent:
             self._to_lobby(now)
         elif kind == "event" and frame["event"] == "left":
             self.left = True
+        elif kind == "event" and frame["event"] == "waiting":
+            self.told.append(now)
 
     def _enter(self, room: dict[str, Any], now: float) -> None:
         members = {m["id"] for m in room["members"]}

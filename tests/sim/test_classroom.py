@@ -99,7 +99,7 @@ async def _staff(client: httpx.AsyncClient, password: str) -> str:
 async def _join(client: httpx.AsyncClient, student: SimStudent) -> None:
     response = await client.post("/api/join", json={"code": student.code, "name": student.name})
     assert response.status_code == 201, response.text
-    student.token = response.json()["token"]
+    student.token, student.pid = response.json()["token"], response.json()["participant"]["id"]
     await student.connect()
 
 
@@ -198,7 +198,7 @@ def _check(students: list[SimStudent], roles: Roles, end: float) -> list[str]:
         for begin, finish in s.lobby_spans:
             waited = (finish if finish is not None else end) - begin
             if waited > PAIRED_WITHIN + 1.0 and s.present:
-                problems.append(f"{s.name} ({_role(s, roles)}) waited {waited:.1f} s in the lobby")
+                problems.append(f"{s.name} ({_role(s, roles)}) waited {waited:.1f} s in the lobby, told {len(s.told)}x")
         if s.present and s.room is None:
             problems.append(f"{s.name} is present but not in a room at the end")
         duplicates = [m for m, n in s.received.items() if n > 1]
