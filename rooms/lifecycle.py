@@ -8,13 +8,16 @@ module runs it off the event loop, holds the reconnect timers and sends the noti
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlmodel import Session
 
 from rooms import interventions, membership
+from rooms.clock import utcnow
 from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
@@ -86,6 +89,8 @@ class Lifecycle:
         await self.notices.presence(session_id, room_id, pid, "reconnecting", conn.display_name)
         await self.hub.retain_session(session_id)
         self._tasks.later(("away", pid), self.config.reconnect_grace, lambda: self._gone(pid, session_id))
+        heard_at = utcnow() - timedelta(seconds=time.monotonic() - conn.last_heard)
+        await self.db.run(membership.unheard, pid, heard_at)  # so no pass seats anyone with them meanwhile
 
     async def _gone(self, pid: int, session_id: int) -> None:
         try:

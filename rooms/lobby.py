@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -198,7 +198,9 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
             result.retry_in = left if result.retry_in is None else min(result.retry_in, left)
             continue
         pid = student.id or 0
-        formed = _seat_third(db, exchange_session, student, apart.get(pid, set()), partners.get(pid, set()))
+        formed = _seat_third(
+            db, exchange_session, student, (apart.get(pid, set()), partners.get(pid, set())), seen_since
+        )
         if formed is not None:
             result.formed.append(formed)
         elif student.id is not None:
@@ -220,13 +222,19 @@ def _apart(
 
 
 def _seat_third(
-    db: Session, exchange_session: ExchangeSession, student: Participant, avoid: set[int], met: set[int]
+    db: Session,
+    exchange_session: ExchangeSession,
+    student: Participant,
+    people: tuple[set[int], set[int]],
+    seen_since: datetime,
 ) -> FormedRoom | None:
     """No partner from another country came in time: join the smallest open room with another country.
 
-    Rooms with someone in ``avoid`` (removed from a room with them) are never offered; rooms with someone they
-    ``met`` before only when no other room has a seat.
+    Rooms with someone in ``avoid`` (removed from a room with them) or with a member not heard since
+    ``seen_since`` (reconnecting, maybe gone) are never offered; rooms with someone they ``met`` before only when
+    no other room has a seat.
     """
+    avoid, met = people
     rooms = db.exec(
         select(Room)
         .where(Room.session_id == exchange_session.id, Room.status == RoomStatus.OPEN)
@@ -237,6 +245,8 @@ def _seat_third(
         assert room.id is not None
         members = room_members(db, room.id)
         if not members or len(members) >= exchange_session.room_size + 1 or avoid & {m.id for m in members}:
+            continue
+        if any(m.last_seen is not None and m.last_seen < seen_since for m in members):
             continue
         score = len(members) * 2 + (0 if any(m.country != student.country for m in members) else 1)
         score += 100 if met & {m.id for m in members} else 0

@@ -120,6 +120,12 @@ def seen(db: Session, pids: list[int]) -> None:
     db.commit()
 
 
+def unheard(db: Session, pid: int, heard_at: datetime) -> None:
+    """A socket closed: its student was last heard at ``heard_at`` (a silent one, seconds before it was closed)."""
+    db.execute(update(Participant).where(col(Participant.id) == pid).values(last_seen=heard_at))
+    db.commit()
+
+
 def stale(db: Session, cutoff: datetime) -> list[tuple[int, Change]]:
     """Students no process has heard since ``cutoff`` (their server died with them): out of the pool and rooms."""
     db.execute(

@@ -137,7 +137,9 @@ async def _life(student: SimStudent, roles: Roles, start: float, client: httpx.A
         await student.say(f"{student.name} says {count}")
 
 
-async def _facilitate(client: httpx.AsyncClient, csrf: str, session_id: int, roles: Roles, start: float) -> None:
+async def _facilitate(
+    client: httpx.AsyncClient, csrf: str, session_id: int, roles: Roles, students: list[SimStudent], start: float
+) -> None:
     """At 18 s remove one student from their room; at 22 s move another into a different open room."""
     headers = {"Accept": "application/json"}
     await asyncio.sleep(max(0.0, start + 18 - time.monotonic()))
@@ -149,7 +151,9 @@ async def _facilitate(client: httpx.AsyncClient, csrf: str, session_id: int, rol
     await asyncio.sleep(max(0.0, start + 22 - time.monotonic()))
     stats = (await client.get(f"/facilitate/{session_id}/stats.json")).json()
     mover = roles.moved
-    rooms = [r["id"] for r in stats["rooms"] if r["id"] != mover.room]
+    # A facilitator moves a student into a room where everyone is there (the console shows who is reconnecting).
+    live = {s.pid for s in students if s.gone_at is None}
+    rooms = [r["id"] for r in stats["rooms"] if r["id"] != mover.room and all(m["id"] in live for m in r["members"])]
     assert rooms
     form = {"csrf_token": csrf, "participant_id": str(mover.pid), "room_id": str(rooms[0])}
     response = await client.post(f"/facilitate/{session_id}/move", data=form, headers=headers)
@@ -274,7 +278,7 @@ async def _lesson(servers: list[Server], demo: DemoData, database_url: str) -> l
             for s in students
         ]
         try:
-            await asyncio.gather(*lives, _facilitate(staff, csrf, demo.session_id, roles, start))
+            await asyncio.gather(*lives, _facilitate(staff, csrf, demo.session_id, roles, students, start))
             await asyncio.sleep(SETTLE)
             end = time.monotonic()
             problems = _check(students, roles, end)
