@@ -187,10 +187,10 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         db.flush()
         assert room.id is not None
         if not membership.claim(db, room.id, members):
-            db.rollback()
-            return result
+            db.rollback()  # another process took one of them: they stay waiting, the next pass sees the change
+            continue
         db.commit()
-        result.formed.append(FormedRoom(room.id, members))
+        result.formed.append(_formed(db, room.id, members))
     for student in held:
         since = student.waiting_since or student.joined_at
         left = (since + wait - now).total_seconds()
@@ -260,4 +260,11 @@ def _seat_third(
         db.rollback()
         return None
     db.commit()
-    return FormedRoom(room.id, [*members, student])
+    return _formed(db, room.id, [*members, student])
+
+
+def _formed(db: Session, room_id: int, members: list[Participant]) -> FormedRoom:
+    """A committed room whose member rows stay readable: a later rollback in this pass must not expire them."""
+    for member in members:
+        db.expunge(member)
+    return FormedRoom(room_id, members)

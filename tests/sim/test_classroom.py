@@ -296,7 +296,7 @@ async def test_classroom_on_sqlite(tmp_path: Path) -> None:
         problems = await _lesson([server], demo, make_settings(tmp_path).database_url)
     finally:
         server.kill()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
 
 
 @pytest.mark.postgres
@@ -313,4 +313,4 @@ async def test_classroom_on_postgres_and_redis_with_two_processes(
     finally:
         one.kill()
         two.kill()
-    assert problems == []
+    assert problems == [], "\n".join(problems)
