@@ -17,6 +17,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+FINAL = (4000, 4001, 4003, 4008, 4010)  # close codes after which a client must not reconnect (docs/protocol.md §6)
+
 
 @dataclass
 class Stay:
@@ -61,7 +63,8 @@ class SimStudent:
         self.final_close: int | None = None
         self.sent = 0
         self.last_close: int | None = None
-        self.told: list[float] = []  # "waiting for a partner from another country"
+        self.told: list[float] = []
+        self.retry: asyncio.Task[None] | None = None  # "waiting for a partner from another country"
 
     # -- connection -------------------------------------------------------------------------------------------
 
@@ -85,6 +88,8 @@ class SimStudent:
                 self.last_close = ws.close_code
             if self.ws is ws and self.gone_at is None:
                 self._went(f"closed {ws.close_code}")
+                if ws.close_code not in FINAL and not self.left:  # like chat.js: reconnect and resume
+                    self.retry = asyncio.get_running_loop().create_task(self._reconnect())
 
     def _on_frame(self, frame: dict[str, Any], ws: ClientConnection) -> None:
         kind, now = frame["type"], time.monotonic()
@@ -139,6 +144,11 @@ class SimStudent:
             start = self.lobby_spans[-1][0]
             self.lobby_spans[-1] = (start, time.monotonic())
             self.waiting_since = None
+
+    async def _reconnect(self) -> None:
+        await asyncio.sleep(0.5)
+        if self.gone_kind.startswith("closed"):
+            await self.connect()
 
     # -- behaviours -------------------------------------------------------------------------------------------
 
@@ -196,6 +206,8 @@ class SimStudent:
             self.reader = None
 
     async def aclose(self) -> None:
+        if self.retry is not None:
+            self.retry.cancel()
         await self._stop_reader()
         if self.ws is not None:
             await _quietly(self.ws.close())
