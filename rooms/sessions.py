@@ -72,7 +72,8 @@ class Sessions:
         return True
 
     async def closed(self, conn: Connection) -> None:
-        await self.lifecycle.disconnected(conn)
+        """The socket ended. Its transition runs as its own task: the socket's handler may be cancelled now."""
+        self._tasks.spawn(self.lifecycle.disconnected(conn))
 
     def moderator_for(self, session_id: int) -> Moderator:
         """The deployment's moderator with this session's overrides (e.g. its link allow-list) applied."""

@@ -37,6 +37,6 @@ def test_leave_asks_to_confirm_then_tells_the_partner_and_keeps_their_history(
     bea.once("dialog", lambda dialog: dialog.accept())
     bea.get_by_role("button", name="Leave the exchange").click()
     bea.wait_for_url(f"{site.url}/")
-    expect(alice.locator("#status")).to_contain_text("Bea left")  # at once, not "reconnecting…"
+    expect(alice.locator("#notice")).to_contain_text("Bea left")  # at once, not "reconnecting…"; it stays shown
     expect(alice.locator("#message-input")).to_be_disabled()
     expect(alice.locator(".msg.own .text")).to_have_text(["Hello Bea"])  # the conversation stays on screen
