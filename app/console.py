@@ -21,6 +21,7 @@ from app.facilitation import (
     staff_route,
     text_field,
 )
+from app.i18n import gettext, pick_language
 from app.models import School
 from app.moderation_queue import queue_items
 from app.participation import session_stats
@@ -83,8 +84,6 @@ def console_snapshot(db: Session, session_id: int) -> dict[str, Any]:
 
 def _strings(request: Request) -> dict[str, str]:
     """Interface strings the console script needs, in the page's language."""
-    from app.i18n import gettext, pick_language
-
     lang = pick_language(request)
     texts = {
         "live": "Live view connected.",

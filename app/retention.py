@@ -16,13 +16,14 @@ from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.facilitation import Run, acting, audit, conflict, done, guard, staff_route
 from app.models import Exchange, SchoolClass
 from rooms.clock import iso, utcnow
-from rooms.membership import Change
+from rooms.membership import Change, unseat_for_purge
 from rooms.models import (
     ExchangeSession,
     Message,
@@ -93,7 +94,7 @@ def purge(db: Session, default_days: int, *, dry_run: bool = False, now: datetim
     db.execute(delete(Report).where(report_filter))
     db.execute(delete(Message).where(message_filter))
     db.execute(delete(RoomMember).where(member_filter))
-    db.execute(update(Participant).where(col(Participant.id).in_(people)).values(room_id=None))
+    unseat_for_purge(db, people)
     db.execute(delete(Participant).where(col(Participant.id).in_(people)))
     db.execute(delete(Room).where(col(Room.id).in_(room_ids)))
     db.execute(delete(Translation).where(col(Translation.text_hash).in_(hashes)))
@@ -106,8 +107,6 @@ def purge(db: Session, default_days: int, *, dry_run: bool = False, now: datetim
 
 
 def _student(db: Session, run: Run, pid: int) -> Participant:
-    from starlette.exceptions import HTTPException
-
     participant = db.get(Participant, pid)
     if participant is None or participant.session_id != run.session_id:
         raise HTTPException(404, "No such student in this session.")

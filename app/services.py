@@ -89,6 +89,7 @@ async def start_services(settings: Settings, secret: str) -> Services:
             same_country_rooms=settings.same_country_rooms,
         ),
     )
+    rooms.start()
     if translator is not None:
         translator.moderator = rooms.moderator_for  # second pass uses the session's overrides too
     limits = RateLimits(settings)

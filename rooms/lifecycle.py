@@ -8,20 +8,23 @@ module runs it off the event loop, holds the reconnect timers and sends the noti
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TypeVar
 
 from sqlmodel import Session
 
 from rooms import interventions, membership
+from rooms.clock import utcnow
 from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby
 from rooms.membership import Change, Move
 from rooms.notices import Notices
-from rooms.store import Seat, load_seat, room_seat
+from rooms.store import load_seat, room_seat
 from rooms.tasks import Tasks
 
 T = TypeVar("T")
@@ -51,13 +54,12 @@ class Lifecycle:
 
     # -- the student's socket ---------------------------------------------------------------------------------
 
-    async def connect(self, conn: Connection, seat: Seat) -> None:
+    async def connect(self, conn: Connection) -> None:
         """A socket was authenticated: away/left students wait again; a pending "left" timer is cancelled."""
         assert conn.participant_id is not None
-        if seat.participant.status in ("away", "left"):
-            await self.db.run(membership.connected, conn.participant_id)
-        await self.hub.attach(conn)
+        await self.hub.attach(conn)  # first, so a closing older socket of theirs sees this one (``disconnected``)
         self._tasks.cancel(("away", conn.participant_id))
+        await self.db.run(membership.connected, conn.participant_id)
 
     async def arrived(self, conn: Connection, live: bool) -> None:
         """After welcome and history: the room sees them back, or the lobby pairs them."""
@@ -77,6 +79,8 @@ class Lifecycle:
         if room_id is None:
             async with self.lobby.lock(session_id):  # no pairing pass of this process pairs them meanwhile
                 if await self.db.run(membership.away, pid):
+                    if pid in self.hub.participants:  # a reload: the new socket came while this one closed
+                        await self.db.run(membership.connected, pid)
                     return  # out of the pool at once: nobody is paired with a closed tab
             seat = await self.db.run(load_seat, pid)  # paired by another process just before the socket went
             room_id = seat.room.id if seat is not None and seat.room is not None else None
@@ -85,6 +89,8 @@ class Lifecycle:
         await self.notices.presence(session_id, room_id, pid, "reconnecting", conn.display_name)
         await self.hub.retain_session(session_id)
         self._tasks.later(("away", pid), self.config.reconnect_grace, lambda: self._gone(pid, session_id))
+        heard_at = utcnow() - timedelta(seconds=time.monotonic() - conn.last_heard)
+        await self.db.run(membership.unheard, pid, heard_at)  # so no pass seats anyone with them meanwhile
 
     async def _gone(self, pid: int, session_id: int) -> None:
         try:
@@ -97,6 +103,11 @@ class Lifecycle:
             await self._left(session_id, change, "partner_left", self.config.repair_grace)
         finally:
             await self.hub.release_session(session_id)
+
+    async def swept(self, session_id: int, change: Change) -> None:
+        """A paired student no process has heard for long (their server died): the room is told, partner re-paired."""
+        self._forget(change.participant_id)
+        await self._left(session_id, change, "partner_left", 0)
 
     async def leave(self, session_id: int, pid: int, nonce: str) -> Change | None:
         """The student pressed Leave: their token is revoked, sockets closed, the partner told and re-paired now.

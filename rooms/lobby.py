@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -141,6 +141,7 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
     exchange_session = db.get(ExchangeSession, session_id)
     if exchange_session is None or exchange_session.status != SessionStatus.LIVE:
         return result
+    seen_since = utcnow() - timedelta(seconds=config.stale_after)  # no process heard them since: not paired
     waiting = [
         p
         for p in db.exec(
@@ -150,7 +151,7 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
                 col(Participant.banned).is_(False),
             )
         )
-        if p.id not in stale
+        if p.id not in stale and (p.last_seen is None or p.last_seen >= seen_since)
     ]
     if not waiting:
         return result
@@ -186,17 +187,20 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         db.flush()
         assert room.id is not None
         if not membership.claim(db, room.id, members):
-            db.rollback()
-            return result
+            db.rollback()  # another process took one of them: they stay waiting, the next pass sees the change
+            continue
         db.commit()
-        result.formed.append(FormedRoom(room.id, members))
+        result.formed.append(_formed(db, room.id, members))
     for student in held:
         since = student.waiting_since or student.joined_at
         left = (since + wait - now).total_seconds()
         if left > 0:
             result.retry_in = left if result.retry_in is None else min(result.retry_in, left)
             continue
-        formed = _seat_third(db, exchange_session, student, apart.get(student.id or 0, set()))
+        pid = student.id or 0
+        formed = _seat_third(
+            db, exchange_session, student, (apart.get(pid, set()), partners.get(pid, set())), seen_since
+        )
         if formed is not None:
             result.formed.append(formed)
         elif student.id is not None:
@@ -218,9 +222,19 @@ def _apart(
 
 
 def _seat_third(
-    db: Session, exchange_session: ExchangeSession, student: Participant, avoid: set[int]
+    db: Session,
+    exchange_session: ExchangeSession,
+    student: Participant,
+    people: tuple[set[int], set[int]],
+    seen_since: datetime,
 ) -> FormedRoom | None:
-    """No partner from another country came in time: join the smallest open room with another country."""
+    """No partner from another country came in time: join the smallest open room with another country.
+
+    Rooms with someone in ``avoid`` (removed from a room with them) or with a member not heard since
+    ``seen_since`` (reconnecting, maybe gone) are never offered; rooms with someone they ``met`` before only when
+    no other room has a seat.
+    """
+    avoid, met = people
     rooms = db.exec(
         select(Room)
         .where(Room.session_id == exchange_session.id, Room.status == RoomStatus.OPEN)
@@ -232,7 +246,10 @@ def _seat_third(
         members = room_members(db, room.id)
         if not members or len(members) >= exchange_session.room_size + 1 or avoid & {m.id for m in members}:
             continue
+        if any(m.last_seen is not None and m.last_seen < seen_since for m in members):
+            continue
         score = len(members) * 2 + (0 if any(m.country != student.country for m in members) else 1)
+        score += 100 if met & {m.id for m in members} else 0
         if best is None or score < best[0]:
             best = (score, room, members)
     if best is None:
@@ -243,4 +260,11 @@ def _seat_third(
         db.rollback()
         return None
     db.commit()
-    return FormedRoom(room.id, [*members, student])
+    return _formed(db, room.id, [*members, student])
+
+
+def _formed(db: Session, room_id: int, members: list[Participant]) -> FormedRoom:
+    """A committed room whose member rows stay readable: a later rollback in this pass must not expire them."""
+    for member in members:
+        db.expunge(member)
+    return FormedRoom(room_id, members)

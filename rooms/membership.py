@@ -9,8 +9,10 @@ these and tells the sockets.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
@@ -19,7 +21,6 @@ from rooms.clock import utcnow
 from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
 from rooms.store import room_members
 
-T = TypeVar("T")
 IN_SESSION = (ParticipantStatus.AWAY, ParticipantStatus.WAITING, ParticipantStatus.PAIRED)
 
 
@@ -103,10 +104,47 @@ def close_if_empty(db: Session, room_id: int) -> bool:
 def connected(db: Session, pid: int) -> None:
     """A socket was seated: someone away (or left after the grace) waits to be paired again."""
     participant = db.get(Participant, pid)
-    if participant is not None and participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
-        participant.status, participant.waiting_since = ParticipantStatus.WAITING, utcnow()
-        db.add(participant)
-        db.commit()
+    if participant is None:
+        return
+    now = utcnow()
+    if participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
+        participant.status, participant.waiting_since = ParticipantStatus.WAITING, now
+    participant.last_seen = now
+    db.add(participant)
+    db.commit()
+
+
+def seen(db: Session, pids: list[int]) -> None:
+    """These students' sockets (on this process) answered lately."""
+    db.execute(update(Participant).where(col(Participant.id).in_(pids)).values(last_seen=utcnow()))
+    db.commit()
+
+
+def unheard(db: Session, pid: int, heard_at: datetime) -> None:
+    """A socket closed: its student was last heard at ``heard_at`` (a silent one, seconds before it was closed)."""
+    db.execute(update(Participant).where(col(Participant.id) == pid).values(last_seen=heard_at))
+    db.commit()
+
+
+def stale(db: Session, cutoff: datetime) -> list[tuple[int, Change]]:
+    """Students no process has heard since ``cutoff`` (their server died with them): out of the pool and rooms."""
+    db.execute(
+        update(Participant)
+        .where(col(Participant.status) == ParticipantStatus.WAITING, col(Participant.last_seen) < cutoff)
+        .values(status=ParticipantStatus.AWAY, waiting_since=None)
+    )
+    db.commit()
+    ghosts = db.exec(
+        select(Participant.id, Participant.session_id).where(
+            col(Participant.status) == ParticipantStatus.PAIRED, col(Participant.last_seen) < cutoff
+        )
+    ).all()
+    gone_now: list[tuple[int, Change]] = []
+    for pid, session_id in ghosts:
+        change = gone(db, pid) if pid is not None else None
+        if change is not None:
+            gone_now.append((session_id, change))
+    return gone_now
 
 
 def away(db: Session, pid: int) -> bool:
@@ -190,6 +228,13 @@ def claim(db: Session, room_id: int, members: list[Participant]) -> bool:
         return False
     for member in members:
         assert member.id is not None
-        db.add(RoomMember(room_id=room_id, participant_id=member.id))
+        seat = db.get(RoomMember, (room_id, member.id)) or RoomMember(room_id=room_id, participant_id=member.id)
+        seat.left_at, seat.joined_at = None, utcnow()  # back in a room they were in before: the same row
+        db.add(seat)
         member.status, member.room_id = ParticipantStatus.PAIRED, room_id
     return True
+
+
+def unseat_for_purge(db: Session, participant_ids: Sequence[int | None]) -> None:
+    """Clear the seats of participants about to be deleted by retention (not committed), so rooms can go too."""
+    db.execute(update(Participant).where(col(Participant.id).in_(participant_ids)).values(room_id=None))

@@ -63,6 +63,7 @@ class Participant(SQLModel, table=True):
     token_nonce: str = Field(max_length=32)
     status: ParticipantStatus = ParticipantStatus.AWAY
     waiting_since: datetime | None = None
+    last_seen: datetime | None = None  # a socket of theirs was last heard (rooms.presence)
     room_id: int | None = Field(default=None, foreign_key="room.id")
     show_translations: bool = True
     muted_until: datetime | None = None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from rooms.pairing_rules import Candidate, PairingRules, room_sizes
 
 # How many of the most-represented other countries, and how many of each one's longest-waiting members,
 # are scored for every free seat. Bounding the look-ahead keeps pairing O(n log n) instead of O(n^2).
@@ -15,6 +16,7 @@ _REPAIR_REACH = 32
 # Swap evaluations allowed per run, so a pool whose class cap cannot be met everywhere stays cheap to pair.
 _REPAIR_BUDGET = 50_000
 _REPAIR_BUDGET_PER_ROOM = 16
+_DEFAULT_RULES = PairingRules()
 
 
 def _is_bad(cost: int) -> bool:
@@ -22,48 +24,7 @@ def _is_bad(cost: int) -> bool:
     return (cost // 256) % (64 * 32) > 0
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    """A student waiting for a room, as the hub sees them."""
-
-    participant_id: int
-    country: str  # ISO-3166 alpha-2
-    languages: tuple[str, ...]  # ISO-639-1, first = primary language
-    class_id: int
-    waiting_since: float  # smaller = waited longer
-    past_partners: frozenset[int] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class PairingRules:
-    """Room shape chosen by the teacher: room size and an optional cap on classmates per room."""
-
-    room_size: int = 2  # 2..4
-    max_per_class: int | None = None  # at most N students of one class per room (None = no limit)
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.room_size <= 4:
-            raise ValueError(f"room_size must be between 2 and 4, got {self.room_size}")
-        if self.max_per_class is not None and self.max_per_class < 1:
-            raise ValueError(f"max_per_class must be at least 1, got {self.max_per_class}")
-
-
-def room_sizes(pool_size: int, room_size: int) -> list[int]:
-    """Sizes of the rooms a pool of `pool_size` is split into, in the order they are formed.
-
-    Everyone is placed and nobody is ever alone: with n = q * room_size + r there are q rooms of room_size;
-    a remainder of 1 joins the last room (room_size + 1), a remainder r >= 2 forms its own last room of r.
-    A pool of 0 or 1 gives no room.
-    """
-    if pool_size < 2:
-        return []
-    full, rest = divmod(pool_size, room_size)
-    if rest == 1:
-        return [room_size] * (full - 1) + [room_size + 1]
-    return [room_size] * full + ([rest] if rest else [])
-
-
-def pair_participants(waiting: Sequence[Candidate], rules: PairingRules = PairingRules()) -> list[tuple[int, ...]]:
+def pair_participants(waiting: Sequence[Candidate], rules: PairingRules = _DEFAULT_RULES) -> list[tuple[int, ...]]:
     """Form rooms (tuples of participant ids) from the waiting pool.
 
     Sizes follow `room_sizes`: every participant is placed exactly once when the pool has two or more people.
@@ -345,3 +306,6 @@ class _Pairing:
                 lower = self.levels[size - 1] = {}
                 insort(self.sizes, size - 1)
             lower[ci] = None
+
+
+__all__ = ["Candidate", "PairingRules", "pair_participants", "room_sizes"]

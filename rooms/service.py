@@ -19,6 +19,7 @@ from rooms.models import Message
 from rooms.moderation import Moderator
 from rooms.notices import Notices
 from rooms.pipeline import MessagePipeline
+from rooms.presence import Presence
 from rooms.protocol import PONG, FrameError, get_int
 from rooms.replay import OutageReplay
 from rooms.reports import ReportListener, Reports
@@ -42,6 +43,7 @@ class RoomService:
     ) -> None:
         self.db, self.hub, self.moderator, self.translator, self.config = db, hub, moderator, translator, config
         self.tasks = Tasks()
+        stale_after = config.heartbeat_interval + max(2.0, config.heartbeat_interval / 2)
         self.notices = Notices(hub)
         self.lobby = Lobby(
             db,
@@ -50,7 +52,7 @@ class RoomService:
             LobbyConfig(
                 cross_country_wait=config.cross_country_wait,
                 same_country_rooms=config.same_country_rooms,
-                stale_after=config.heartbeat_interval + max(2.0, config.heartbeat_interval / 2),
+                stale_after=stale_after,
             ),
         )
         self.lifecycle = Lifecycle(
@@ -66,7 +68,18 @@ class RoomService:
         self.pipeline = MessagePipeline(writer, self.notices, self.moderator_for, translator, config, self.tasks)
         self.reports = Reports(db, self.notices, self.tasks)
         self.replay = OutageReplay(db, hub, self.tasks)
+        self.presence = Presence(
+            db,
+            hub,
+            self.lifecycle,
+            interval=config.heartbeat_interval,
+            stale_after=stale_after,
+            sweep_after=config.heartbeat_timeout + config.reconnect_grace + stale_after,
+        )
         hub.on_control(lambda conn, frame: apply_control(hub, conn, frame))
+
+    def start(self) -> None:
+        self.tasks.spawn(self.presence.run())
 
     @property
     def report_listeners(self) -> list[ReportListener]:

@@ -64,7 +64,7 @@ class Sessions:
         conn.paused = exchange_session.status == SessionStatus.PAUSED
         conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
-        await self.lifecycle.connect(conn, seat)
+        await self.lifecycle.connect(conn)
         conn.send(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
             await self.send_history(conn, last_id)
@@ -72,7 +72,8 @@ class Sessions:
         return True
 
     async def closed(self, conn: Connection) -> None:
-        await self.lifecycle.disconnected(conn)
+        """The socket ended. Its transition runs as its own task: the socket's handler may be cancelled now."""
+        self._tasks.spawn(self.lifecycle.disconnected(conn))
 
     def moderator_for(self, session_id: int) -> Moderator:
         """The deployment's moderator with this session's overrides (e.g. its link allow-list) applied."""

@@ -272,7 +272,7 @@
 
   function onEvent(f) {
     switch (f.event) {
-      case "partner_left": setStatus(fmt(T.partner_left, { name: f.name || "" }), "partner-left"); canWrite(false); break;
+      case "partner_left": showNotice(fmt(T.partner_left, { name: f.name || "" })); canWrite(false); break;
       case "partner_removed": case "partner_moved": showNotice(fmt(T[f.event], { name: f.name || "" })); canWrite(false); break;
       case "waiting": if (!room) setStatus(T.waiting_other_country, "waiting"); break;
       case "left": canWrite(false); setStatus(T.you_left, "ended"); break;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -204,15 +205,20 @@ def test_student_actions_reach_the_student_and_are_audited(
     assert event.items() <= got.items()
     (audit,) = audit_rows(settings, action)
     assert (audit.participant_id, audit.actor_user_id is not None) == (alice, True)
-    with db(settings) as session:
-        student = session.get(Participant, alice)
-    assert student is not None
-    actual = {
-        "in_room": student.room_id is not None,
-        "muted": student.muted_until is not None,
-        "banned": student.banned,
-        "status": student.status.value,
-    }
+    deadline = time.monotonic() + 5  # the socket closing at the end of the block is handled asynchronously
+    while True:
+        with db(settings) as session:
+            student = session.get(Participant, alice)
+        assert student is not None
+        actual = {
+            "in_room": student.room_id is not None,
+            "muted": student.muted_until is not None,
+            "banned": student.banned,
+            "status": student.status.value,
+        }
+        if actual == state or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert actual == state
 
 

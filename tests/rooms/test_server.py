@@ -34,6 +34,9 @@ class Student:
 
     def recv(self, timeout: float = 10) -> dict[str, Any]:
         frame: dict[str, Any] = json.loads(self.ws.recv(timeout=timeout))
+        while frame["type"] == "ping":  # the server's heartbeat: answered, as every client must (protocol §7)
+            self.ws.send('{"type":"pong"}')
+            frame = json.loads(self.ws.recv(timeout=timeout))
         if frame["type"] == "message":
             if frame["id"] > self.last_id:
                 self.last_id = frame["id"]

@@ -1,7 +1,7 @@
 """staff e-mail address and exchange notification opt-out
 
-Revision ID: 0002_user_mail
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-30 14:30:00
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0002_user_mail'
-down_revision: str | None = '0001'
+revision: str = '0003'
+down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
