@@ -10,6 +10,7 @@ import anyio.to_thread
 from starlette.requests import HTTPConnection
 
 from app.db import open_database
+from app.login_backoff import LoginBackoff
 from app.migrate import upgrade
 from app.ratelimit import RateLimits
 from app.security import ParticipantTokens
@@ -38,6 +39,7 @@ class Services:
     moderator: Moderator
     rooms: RoomService
     limits: RateLimits
+    login_backoff: LoginBackoff
     translator: RoomTranslator | None = None
     sockets: set[Connection] = field(default_factory=set)
 
@@ -87,7 +89,8 @@ async def start_services(settings: Settings, secret: str) -> Services:
         translator.moderator = rooms.moderator_for  # second pass uses the session's overrides too
     limits = RateLimits(settings)
     tokens = ParticipantTokens(secret)
-    svc = Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, translator)
+    login_backoff = LoginBackoff.from_settings(settings)
+    svc = Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, login_backoff, translator)
     from app.safeguarding import notify_report
 
     # Reports reach the schools' safeguarding contacts at once, even when no facilitator console is open.

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     moderation_flood_seconds: float = Field(default=10.0, gt=0)
     moderation_link_allowlist: list[str] = Field(default_factory=list)
     smtp_url: SecretStr | None = None
+    # -- security hardening (issue 16); see docs/security.md --
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
+    login_backoff_seconds: int = Field(default=60, ge=1)
+    staff_session_check_seconds: float = Field(default=5.0, gt=0)
+    header_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=10)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    retention_interval_hours: float = Field(default=6.0, gt=0)
+    smtp_retry_seconds: float = Field(default=30.0, gt=0)
+    smtp_retry_attempts: int = Field(default=8, ge=1)
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
 

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.models import ExchangeClass, School, SchoolClass
-from app.security import new_nonce
+from app.security import client_address, new_nonce
 from app.services import services
 from app.templating import render
 from rooms.clock import utcnow
@@ -133,7 +133,7 @@ def preview(db: Session, code: str) -> tuple[SchoolClass, School]:
 
 
 async def _allowed(request: Request) -> None:
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     if not await services(request).limits.allow_join(client):
         raise JoinError("rate_limited", "Too many join attempts. Wait a minute and try again.", 429)
 

@@ -11,7 +11,7 @@ from app.exports import to_csv
 
 ATTACKS = [
     "x;=1+1;",
-    "=HYPERLINK(\"http://evil.example\")",
+    '=HYPERLINK("http://evil.example")',
     "hi, +cmd|' /C calc'!A0",
     "tab\t-2+3",
     "pipe|@SUM(A1)",

@@ -46,7 +46,9 @@ def _check(client: TestClient, path: str, data: dict[str, str]) -> bool:
     return html and response.status_code >= 400
 
 
-def test_form_errors_escape_submitted_html_in_every_field(client: TestClient, demo: DemoData, settings: Settings) -> None:
+def test_form_errors_escape_submitted_html_in_every_field(
+    client: TestClient, demo: DemoData, settings: Settings
+) -> None:
     """Every POST route: the payload in all fields at once, then (where that is an error page) in each field alone."""
     world = build_world(client, demo, settings)
     add_admin(settings)
