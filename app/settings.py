@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -106,10 +107,11 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created 0600 from the start: write-then-chmod would leave the key readable for a moment.
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as out:
+            out.write(key)
         return key
 
 
