@@ -30,7 +30,7 @@ def generate_password() -> str:
 def password_problem(password: str) -> str | None:
     """Why ``password`` is not acceptable, or None."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        return f"Passwords are {MIN_PASSWORD} to {MAX_PASSWORD} characters."
+        return "Passwords are 10 to 200 characters."  # literal, so it can be translated (MIN/MAX_PASSWORD)
     return None
 
 

@@ -18,8 +18,6 @@ from app.templating import render
 # Verifying against a dummy hash when the user does not exist keeps timing the same for both cases.
 _DUMMY_HASH = hash_password("not-a-real-password")
 HOME_FOR_ROLE = {Role.ADMIN: "/schools", Role.COORDINATOR: "/schools", Role.FACILITATOR: "/facilitate"}
-WRONG = "Wrong username or password."
-WAIT = "Too many failed attempts with this username from your network. Wait a few minutes and try again."
 
 
 def _find(db: Session, username: str) -> User | None:
@@ -54,12 +52,13 @@ async def login_submit(request: Request) -> Response:
     if not await svc.limits.allow_login(client, f"{client} {username.lower()}"):
         return fail("Too many login attempts. Wait a minute and try again.", 429)
     if await svc.login_backoff.waiting(client, username):
-        return fail(WAIT, 429)  # the same for unknown and existing usernames: it never reads the account
+        # The same for unknown and existing usernames: the back-off never reads the account.
+        return fail("Too many failed attempts with this username from your network. Wait a few minutes.", 429)
     user = await svc.db.run(_find, username)
     ok = await anyio.to_thread.run_sync(verify_password, user.password_hash if user else _DUMMY_HASH, password)
     if user is None or user.id is None or user.disabled or not ok:
         await svc.login_backoff.failed(client, username)
-        return fail(WRONG, 401)
+        return fail("Wrong username or password.", 401)
     await svc.login_backoff.succeeded(client, username)
     request.session.clear()  # a fresh session on login defeats session fixation
     start_session(request.session, user)
