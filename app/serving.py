@@ -1,7 +1,8 @@
 """How ``bridgeway serve`` runs uvicorn: proxy trust, connection cap and timeouts against slow clients.
 
-uvicorn 0.54 has a keep-alive timeout and ``limit_concurrency`` (a 503 once the headers of a request are in),
-but no timeout for the request head itself and no cap at accept time: 300 clients that send half a request
+uvicorn 0.54 has a keep-alive timeout and ``limit_concurrency`` (a 503 once the headers of a request are in;
+not used: the cap below counts the same connections, earlier), but no timeout for the request head itself and no
+cap at accept time: 300 clients that send half a request
 line each and then nothing held 300 sockets open indefinitely. ``GuardedHttpToolsProtocol`` adds both:
 a connection over ``BRIDGEWAY_MAX_CONNECTIONS`` is closed as it is accepted, and a connection whose request
 head is not complete ``BRIDGEWAY_HEADER_TIMEOUT`` seconds after it opened (or after its previous response)
@@ -46,8 +47,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
+        pipelined = bool(self.pipeline)  # the next request's head is already in: it starts now, no deadline
         super().on_response_complete()
-        if not self.transport.is_closing():
+        if not pipelined and not self.transport.is_closing():
             self._arm_head_deadline()  # a kept-alive connection must send its next head in time too
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -80,6 +82,5 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         # 127.0.0.1, which let anyone on the machine (or a local proxy forwarding the header) pick an address.
         "proxy_headers": bool(trusted),
         "forwarded_allow_ips": trusted or [],
-        "limit_concurrency": settings.max_connections,
         "timeout_keep_alive": settings.keep_alive_timeout,
     }
