@@ -74,13 +74,13 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
         fail(str(exc))
     if workers > 1 and (settings.is_sqlite or settings.broker_url.startswith("memory")):
         fail("--workers > 1 needs BRIDGEWAY_DATABASE_URL=postgresql://... and BRIDGEWAY_BROKER_URL=redis://...")
+    _check_port(host, port)  # before anything is written: a start that fails changes nothing
     engine = _migrated_engine(settings)
     if demo:
         from app.demo import seed_demo
 
         click.echo(seed_demo(engine, settings).describe(f"http://{host}:{port}"))
     engine.dispose()
-    _check_port(host, port)
     from app.serving import uvicorn_options
 
     uvicorn.run(
@@ -100,7 +100,12 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
 
 
 def _check_port(host: str, port: int) -> None:
+    """Bind as uvicorn will (``Config.bind_socket``: SO_REUSEADDR), so that only a listening server counts as "in use".
+
+    Without SO_REUSEADDR the connections a stopped server left in TIME_WAIT made a restart fail for up to a minute.
+    """
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:

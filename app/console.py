@@ -18,7 +18,6 @@ from app.facilitation import (
     form_of,
     guard,
     local_time,
-    publish,
     staff_route,
     text_field,
 )
@@ -38,7 +37,7 @@ from rooms.models import (
     RoomStatus,
     SessionStatus,
 )
-from rooms.service import message_frame
+from rooms.protocol import message_frame
 from rooms.store import room_members
 
 MAX_PROMPTS = 20
@@ -158,7 +157,7 @@ def _lifecycle(action: str) -> Any:
         run = await guard(request)
         if not await run.svc.db.run(_transition, run, action):
             raise conflict(f"The session is {run.session.status.value}: you cannot {action} it now.")
-        await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": TRANSITIONS[action][2]}))
+        await run.svc.rooms.notices.session_event(run.session_id, TRANSITIONS[action][2])
         if TRANSITIONS[action][1] == SessionStatus.LIVE:
             run.svc.lobby.request(run.session_id)
         return done(request, run, {"status": TRANSITIONS[action][1].value})
@@ -180,7 +179,7 @@ async def session_close(request: Request) -> Response:
     run = await guard(request)
     if not await run.svc.db.run(_close, run):
         raise conflict("The session is already closed.")
-    await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": "session_closed"}))
+    await run.svc.rooms.notices.session_event(run.session_id, "session_closed")
     return done(request, run, {"status": SessionStatus.CLOSED.value})
 
 
@@ -244,9 +243,8 @@ async def next_prompt(request: Request) -> Response:
     if pushed is None:
         raise conflict("There is no next prompt: add prompts first.")
     text, messages = pushed
-    for message in messages:
-        await publish(run.svc.hub.to_room(run.session_id, message.room_id, message_frame(message, None)))
-    await publish(run.svc.hub.to_session(run.session_id, {"type": "event", "event": "prompt", "text": text}))
+    await run.svc.rooms.notices.posted(run.session_id, messages)
+    await run.svc.rooms.notices.session_event(run.session_id, "prompt", text=text)
     return done(request, run, {"prompt": text, "rooms": len(messages)})
 
 
@@ -262,8 +260,7 @@ async def announce(request: Request) -> Response:
     run = await guard(request)
     text = text_field(await form_of(request), "text", max_len=500, required=True)
     messages = await run.svc.db.run(_announce, run, text)
-    for message in messages:
-        await publish(run.svc.hub.to_room(run.session_id, message.room_id, message_frame(message, None)))
+    await run.svc.rooms.notices.posted(run.session_id, messages)
     return done(request, run, {"rooms": len(messages), "sent_at": iso(messages[0].created_at) if messages else None})
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
-from starlette.exceptions import HTTPException
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, int_field, publish, staff_route
+from app.facilitation import Run, acting, audit, conflict, done, form_of, guard, int_field, staff_route
 from app.participation import session_stats
-from rooms.clock import utcnow
-from rooms.lobby import room_view
-from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus, SessionStatus
-from rooms.store import return_to_lobby, room_members
+from rooms.membership import Change
+from rooms.models import SessionStatus
 
 
 async def stats_json(request: Request) -> Response:
@@ -36,84 +33,33 @@ def _audit_only(db: Session, run: Run, action: str, reason: str) -> None:
     db.commit()
 
 
-def _empty_rooms(db: Session, run: Run) -> list[tuple[int, list[int]]]:
-    rooms = db.exec(select(Room.id).where(Room.session_id == run.session_id, Room.status == RoomStatus.OPEN)).all()
-    moved: list[tuple[int, list[int]]] = []
-    for room_id in rooms:
-        assert room_id is not None
-        members = [p.id for p in room_members(db, room_id) if p.id is not None]
-        moved.append((room_id, return_to_lobby(db, members, room_id)))
-        room = db.get(Room, room_id)
-        if room is not None and room.status == RoomStatus.OPEN:  # someone not "paired" kept it open: close it
-            room.status, room.closed_at = RoomStatus.CLOSED, utcnow()
-            db.add(room)
-    audit(db, run, "repair_all", f"{len(moved)} rooms re-paired")
-    db.commit()
-    return moved
-
-
 async def repair_all(request: Request) -> Response:
     """Close every room, return everyone to the waiting pool and pair again (new partners where possible)."""
     run = await guard(request)
-    async with run.svc.lobby.lock(run.session_id):
-        moved = await run.svc.db.run(_empty_rooms, run)
-        for room_id, participant_ids in moved:
-            for pid in participant_ids:
-                frame = {"type": "event", "event": "repairing", "room": room_id}
-                await publish(run.svc.hub.to_participant(run.session_id, pid, frame))
+
+    def record(db: Session, rooms: int) -> None:
+        audit(db, run, "repair_all", f"{rooms} rooms re-paired")
+
+    moved = await run.svc.rooms.lifecycle.repair_all(run.session_id, record)
     formed = await run.svc.lobby.pair_now(run.session_id) if run.session.status == SessionStatus.LIVE else []
     return done(request, run, {"closed": [r for r, _ in moved], "rooms": [room.room_id for room in formed]})
 
 
-def _move(db: Session, run: Run, pid: int, target: int) -> tuple[int | None, list[Participant], int, list[int]]:
-    participant = db.get(Participant, pid)
-    room = db.get(Room, target)
-    if participant is None or participant.session_id != run.session_id:
-        raise HTTPException(404, "No such student in this session.")
-    if room is None or room.session_id != run.session_id or room.status != RoomStatus.OPEN:
-        raise HTTPException(404, "No such open room in this session.")
-    if participant.banned or participant.status in (ParticipantStatus.REMOVED, ParticipantStatus.LEFT):
-        raise conflict("This student is not in the session any more.")
-    if participant.room_id == target:
-        raise conflict("The student is already in that room.")
-    now, old = utcnow(), participant.room_id
-    if old is not None:
-        left = db.get(RoomMember, (old, pid))
-        if left is not None:
-            left.left_at = now
-            db.add(left)
-    member = db.get(RoomMember, (target, pid)) or RoomMember(room_id=target, participant_id=pid)
-    member.left_at, member.joined_at = None, now
-    db.add(member)
-    participant.room_id, participant.status, participant.waiting_since = target, ParticipantStatus.PAIRED, None
-    db.add(participant)
-    audit(db, run, "move", f"from room {old} to room {target}", room_id=target, participant_id=pid)
-    db.commit()
-    remaining = [p.id for p in room_members(db, old) if p.id is not None] if old is not None else []
-    if old is not None and not remaining:
-        return_to_lobby(db, [], old)  # nobody left: this closes the room
-    return old, room_members(db, target), room.slow_mode_seconds, remaining
-
-
 async def move_student(request: Request) -> Response:
-    """Move one student into another open room; a partner left alone goes back to the waiting pool."""
+    """Move one student into another open room; a partner left alone goes back to the waiting pool.
+
+    Two facilitators moving the same student at once: the first move wins, the other gets 409.
+    """
     run = await guard(request)
     form = await form_of(request)
     pid = int_field(form, "participant_id", low=1, high=2**53)
     target = int_field(form, "room_id", low=1, high=2**53)
-    old, members, slow, remaining = await run.svc.db.run(_move, run, pid, target)
-    hub, sid = run.svc.hub, run.session_id
-    if old is not None:
-        await publish(hub.to_participant(sid, pid, {"type": "event", "event": "moved_out", "room": old}))
-        await publish(hub.to_room(sid, old, {"type": "presence", "room": old, "participant": pid, "state": "left"}))
-    view = room_view(target, members, slow)
-    for member in members:  # the room's member list changed for everyone in it
-        assert member.id is not None
-        await publish(hub.to_participant(sid, member.id, {"type": "paired", "room": view}))
-    await publish(hub.to_watchers(sid, {"type": "room_opened", "room": view}))
-    if old is not None and len(remaining) == 1:
-        await run.svc.rooms.repair_if_alone(sid, old)
-    return done(request, run, {"room": target, "from": old})
+
+    def record(db: Session, change: Change) -> None:
+        audit(db, run, "move", f"from room {change.room_id} to room {target}", room_id=target, participant_id=pid)
+
+    moved = await acting(run.svc.rooms.lifecycle.move(run.session_id, pid, target, record))
+    return done(request, run, {"room": target, "from": moved.change.room_id})
 
 
 P = "/facilitate/{session_id:int}"

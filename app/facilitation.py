@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
@@ -20,10 +20,12 @@ from app.auth import current_user, require_role
 from app.models import Role, User
 from app.services import Services, services
 from rooms.broker import BrokerUnavailable
+from rooms.membership import Refused
 from rooms.models import ExchangeSession, ModerationAction
 
 STAFF_ROLES = (Role.FACILITATOR, Role.COORDINATOR)  # admins always pass require_role
 Endpoint = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +144,14 @@ def done(request: Request, run: Run, payload: dict[str, Any], default_back: str 
 def conflict(message: str) -> HTTPException:
     """The action was already done (by this facilitator or another): 409, nothing changed."""
     return HTTPException(409, message)
+
+
+async def acting(coro: Awaitable[T]) -> T:
+    """Run a room-lifecycle change; one that does not apply (unknown student, done already) is a 404/409."""
+    try:
+        return await coro
+    except Refused as exc:
+        raise HTTPException(exc.status, exc.message) from None
 
 
 async def publish(coro: Awaitable[None]) -> None:

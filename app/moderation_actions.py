@@ -6,19 +6,19 @@ tells the affected sockets through the hub (the student's page understands each 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, int_field, publish, staff_route, text_field
+from app.facilitation import Run, acting, audit, conflict, done, form_of, guard, int_field, staff_route, text_field
 from rooms.clock import iso, utcnow
-from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
-from rooms.store import return_to_lobby, room_members
+from rooms.membership import Change
+from rooms.models import Participant, Room, RoomStatus
 
 DEFAULT_WARNING = "Please keep the conversation kind and safe. A facilitator is reading."
 MAX_MUTE_MINUTES = 120
@@ -38,32 +38,6 @@ def _why(form: FormData) -> tuple[str, int | None]:
     return reason, message_id
 
 
-def _leave_room(db: Session, participant: Participant) -> tuple[int | None, list[int]]:
-    """End the student's membership of their room; return the room and who is still in it."""
-    room_id = participant.room_id
-    if room_id is None or participant.id is None:
-        return None, []
-    member = db.get(RoomMember, (room_id, participant.id))
-    if member is not None and member.left_at is None:
-        member.left_at = utcnow()
-        db.add(member)
-    participant.room_id = None
-    db.flush()
-    remaining = [p.id for p in room_members(db, room_id) if p.id is not None and p.id != participant.id]
-    return room_id, remaining
-
-
-async def _after_leaving(run: Run, pid: int, room_id: int | None, remaining: list[int]) -> None:
-    if room_id is None:
-        return
-    frame = {"type": "presence", "room": room_id, "participant": pid, "state": "left"}
-    await publish(run.svc.hub.to_room(run.session_id, room_id, frame))
-    if len(remaining) == 1:  # a partner alone in a room goes back to the waiting pool to be paired again
-        await run.svc.rooms.repair_if_alone(run.session_id, room_id)
-    elif not remaining:
-        await run.svc.db.run(return_to_lobby, [], room_id)  # closes the now empty room
-
-
 def _warn(db: Session, run: Run, pid: int, text: str, why: tuple[str, int | None]) -> None:
     participant = _student(db, run, pid)
     audit(db, run, "warn", why[0] or text, room_id=participant.room_id, message_id=why[1], participant_id=pid)
@@ -77,7 +51,7 @@ async def warn(request: Request) -> Response:
     pid = int(request.path_params["participant_id"])
     text = text_field(form, "text", max_len=300) or DEFAULT_WARNING
     await run.svc.db.run(_warn, run, pid, text, _why(form))
-    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "warned", "text": text}))
+    await run.svc.rooms.notices.warned(run.session_id, pid, text)
     return done(request, run, {"warned": pid})
 
 
@@ -104,7 +78,7 @@ async def mute(request: Request) -> Response:
     pid = int(request.path_params["participant_id"])
     minutes = int_field(form, "minutes", low=1, high=MAX_MUTE_MINUTES, default=5)
     until = await run.svc.db.run(_mute, run, pid, minutes, _why(form))
-    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "muted", "until": until}))
+    await run.svc.rooms.notices.muted(run.session_id, pid, until)
     return done(request, run, {"muted_until": until})
 
 
@@ -114,46 +88,31 @@ async def unmute(request: Request) -> Response:
     form = await form_of(request)
     pid = int(request.path_params["participant_id"])
     await run.svc.db.run(_mute, run, pid, 0, _why(form))
-    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "unmuted"}))
+    await run.svc.rooms.notices.muted(run.session_id, pid, None)
     return done(request, run, {"muted_until": None})
 
 
-def _remove(db: Session, run: Run, pid: int, why: tuple[str, int | None]) -> tuple[int | None, list[int]]:
-    participant = _student(db, run, pid)
-    if participant.room_id is None:
-        raise conflict("This student is not in a room.")
-    room_id, remaining = _leave_room(db, participant)
-    participant.status, participant.waiting_since = ParticipantStatus.WAITING, utcnow()
-    db.add(participant)
-    audit(db, run, "remove", why[0], room_id=room_id, message_id=why[1], participant_id=pid)
-    db.commit()
-    return room_id, remaining
+def _audited(run: Run, action: str, why: tuple[str, int | None]) -> Callable[[Session, Change], None]:
+    """The audit row of a lifecycle change, written in the change's own transaction."""
+
+    def record(db: Session, change: Change) -> None:
+        pid = change.participant_id or None
+        audit(db, run, action, why[0], room_id=change.room_id, message_id=why[1], participant_id=pid)
+
+    return record
 
 
 async def remove(request: Request) -> Response:
-    """Take the student out of their room and back to the waiting pool (event ``moved_out``)."""
+    """Take the student out of their room and back to the waiting pool (event ``moved_out``).
+
+    The room is told (``partner_removed``) and a partner left alone is paired again; the two are never paired
+    with each other again in this session.
+    """
     run = await guard(request)
     form = await form_of(request)
     pid = int(request.path_params["participant_id"])
-    async with run.svc.lobby.lock(run.session_id):  # no pairing pass between "waiting" and "moved_out"
-        room_id, remaining = await run.svc.db.run(_remove, run, pid, _why(form))
-        await publish(
-            run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "moved_out", "room": room_id})
-        )
-    await _after_leaving(run, pid, room_id, remaining)
-    return done(request, run, {"removed": pid, "room": room_id})
-
-
-def _ban(db: Session, run: Run, pid: int, why: tuple[str, int | None]) -> tuple[int | None, list[int]]:
-    participant = _student(db, run, pid)
-    if participant.banned:
-        raise conflict("This student is already banned from the session.")
-    room_id, remaining = _leave_room(db, participant)
-    participant.banned, participant.status = True, ParticipantStatus.REMOVED
-    db.add(participant)
-    audit(db, run, "ban", why[0], room_id=room_id, message_id=why[1], participant_id=pid)
-    db.commit()
-    return room_id, remaining
+    change = await acting(run.svc.rooms.lifecycle.remove(run.session_id, pid, _audited(run, "remove", _why(form))))
+    return done(request, run, {"removed": pid, "room": change.room_id})
 
 
 async def ban(request: Request) -> Response:
@@ -161,34 +120,8 @@ async def ban(request: Request) -> Response:
     run = await guard(request)
     form = await form_of(request)
     pid = int(request.path_params["participant_id"])
-    room_id, remaining = await run.svc.db.run(_ban, run, pid, _why(form))
-    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "banned"}))
-    await _after_leaving(run, pid, room_id, remaining)
+    await acting(run.svc.rooms.lifecycle.ban(run.session_id, pid, _audited(run, "ban", _why(form))))
     return done(request, run, {"banned": pid})
-
-
-def _room(db: Session, run: Run, room_id: int) -> Room:
-    room = db.get(Room, room_id)
-    if room is None or room.session_id != run.session_id:
-        raise HTTPException(404, "No such room in this session.")
-    return room
-
-
-def _close_room(db: Session, run: Run, room_id: int, why: tuple[str, int | None]) -> list[int]:
-    _room(db, run, room_id)
-    closed = db.execute(
-        update(Room)
-        .where(col(Room.id) == room_id, col(Room.status) == RoomStatus.OPEN)
-        .values(status=RoomStatus.CLOSED, closed_at=utcnow())
-    )
-    if not closed.rowcount:  # type: ignore[attr-defined]
-        db.rollback()
-        raise conflict("This room is already closed.")
-    members = [p.id for p in room_members(db, room_id) if p.id is not None]
-    audit(db, run, "close_room", why[0], room_id=room_id, message_id=why[1])
-    db.commit()
-    return_to_lobby(db, members, room_id)  # members go back to the waiting pool
-    return members
 
 
 async def close_room(request: Request) -> Response:
@@ -196,11 +129,16 @@ async def close_room(request: Request) -> Response:
     run = await guard(request)
     form = await form_of(request)
     room_id = int(request.path_params["room_id"])
-    members = await run.svc.db.run(_close_room, run, room_id, _why(form))
-    frame = {"type": "event", "event": "room_closed", "room": room_id}
-    await publish(run.svc.hub.to_room(run.session_id, room_id, frame))
-    run.svc.lobby.request(run.session_id)
+    record = _audited(run, "close_room", _why(form))
+    members = await acting(run.svc.rooms.lifecycle.close_room(run.session_id, room_id, record))
     return done(request, run, {"closed": room_id, "members": members})
+
+
+def _room(db: Session, run: Run, room_id: int) -> Room:
+    room = db.get(Room, room_id)
+    if room is None or room.session_id != run.session_id:
+        raise HTTPException(404, "No such room in this session.")
+    return room
 
 
 def _slow(db: Session, run: Run, room_id: int, seconds: int, why: tuple[str, int | None]) -> None:
@@ -220,8 +158,7 @@ async def slow_mode(request: Request) -> Response:
     room_id = int(request.path_params["room_id"])
     seconds = int_field(form, "seconds", low=0, high=MAX_SLOW_SECONDS)
     await run.svc.db.run(_slow, run, room_id, seconds, _why(form))
-    frame = {"type": "event", "event": "slow_mode", "room": room_id, "seconds": seconds}
-    await publish(run.svc.hub.to_room(run.session_id, room_id, frame))
+    await run.svc.rooms.notices.slow_mode(run.session_id, room_id, seconds)
     return done(request, run, {"room": room_id, "slow_mode": seconds})
 
 

@@ -9,6 +9,7 @@ text, so both the shown and the original text are hashed before anything is dele
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,16 +19,15 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, audit, conflict, done, guard, publish, staff_route
+from app.facilitation import Run, acting, audit, conflict, done, guard, staff_route
 from app.models import Exchange, SchoolClass
-from app.security import new_nonce
 from rooms.clock import iso, utcnow
+from rooms.membership import Change
 from rooms.models import (
     ExchangeSession,
     Message,
     ModerationAction,
     Participant,
-    ParticipantStatus,
     Report,
     Room,
     RoomMember,
@@ -170,45 +170,42 @@ async def export_participant(request: Request) -> Response:
     return JSONResponse(data, headers=headers)
 
 
-def erase_participant(db: Session, run: Run, pid: int) -> tuple[int | None, int, set[str]]:
-    """Replace the student's texts and name, mark them erased and end their token; the audit row says so."""
-    p = _student(db, run, pid)
-    if p.erased:
-        raise conflict("This student's data was already erased.")
-    room_id = p.room_id
-    # Before the texts are overwritten: their hashes are the only way to find their cached translations.
-    hashes = _text_hashes(db, col(Message.participant_id) == pid)
-    delete_translations(db, hashes)
-    changed = db.execute(
-        update(Message).where(col(Message.participant_id) == pid).values(text=ERASED_TEXT, original_text=None)
-    )
-    db.execute(update(Report).where(col(Report.reporter_id) == pid).values(note=""))
-    if room_id is not None:
-        member = db.get(RoomMember, (room_id, pid))
-        if member is not None and member.left_at is None:
-            member.left_at = utcnow()
-            db.add(member)
-    # The pseudonym must stay unique within the session, hence the id.
-    p.display_name, p.erased, p.token_nonce = f"erased-{pid}", True, new_nonce()
-    p.room_id, p.status, p.muted_until = None, ParticipantStatus.REMOVED, None
-    db.add(p)
-    count = int(changed.rowcount)  # type: ignore[attr-defined]
-    audit(db, run, "erase_participant", f"{count} messages erased", room_id=room_id, participant_id=pid)
-    db.commit()
-    return room_id, count, hashes
+def _erase_data(run: Run, pid: int, hashes: set[str]) -> Callable[[Session, Change], int]:
+    """Replace the student's texts and name and write the audit row, in the lifecycle's transaction.
+
+    The hashes of the texts (collected into ``hashes``) are taken before they are overwritten: they are the
+    only way to find the texts' cached translations, deleted in the same transaction.
+    """
+
+    def record(db: Session, change: Change) -> int:
+        p = db.get(Participant, pid)
+        assert p is not None
+        if p.erased:
+            raise conflict("This student's data was already erased.")
+        hashes.update(_text_hashes(db, col(Message.participant_id) == pid))
+        delete_translations(db, hashes)
+        changed = db.execute(
+            update(Message).where(col(Message.participant_id) == pid).values(text=ERASED_TEXT, original_text=None)
+        )
+        db.execute(update(Report).where(col(Report.reporter_id) == pid).values(note=""))
+        # The pseudonym must stay unique within the session, hence the id.
+        p.display_name, p.erased = f"erased-{pid}", True
+        db.add(p)
+        count = int(changed.rowcount)  # type: ignore[attr-defined]
+        audit(db, run, "erase_participant", f"{count} messages erased", room_id=change.room_id, participant_id=pid)
+        return count
+
+    return record
 
 
 async def erase(request: Request) -> Response:
     """Erase one student's data now (texts replaced, name replaced, account ended); the audit log keeps the act."""
     run = await guard(request)
     pid = int(request.path_params["participant_id"])
-    room_id, count, hashes = await run.svc.db.run(erase_participant, run, pid)
+    hashes: set[str] = set()
+    _, count = await acting(run.svc.rooms.lifecycle.erase(run.session_id, pid, _erase_data(run, pid, hashes)))
     if run.svc.translator is not None:
         run.svc.translator.service.cache.forget(hashes)  # this process's memory copy of those translations
-    await publish(run.svc.hub.to_participant(run.session_id, pid, {"type": "event", "event": "removed"}))
-    if room_id is not None:
-        frame = {"type": "presence", "room": room_id, "participant": pid, "state": "left"}
-        await publish(run.svc.hub.to_room(run.session_id, room_id, frame))
     return done(request, run, {"erased": pid, "messages": count})
 
 

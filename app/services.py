@@ -10,9 +10,11 @@ import anyio.to_thread
 from starlette.requests import HTTPConnection
 
 from app.db import open_database
+from app.devices import DeviceCookies
 from app.login_backoff import LoginBackoff
 from app.migrate import upgrade
 from app.ratelimit import RateLimits
+from app.safeguarding import notify_report
 from app.security import ParticipantTokens
 from app.settings import Settings
 from rooms.broker import create_broker
@@ -20,10 +22,13 @@ from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby
-from rooms.moderation import ModerationConfig, Moderator, create_plugin_manager
+from rooms.moderation import Action, ModerationConfig, Moderator, create_plugin_manager
 from rooms.service import RoomsConfig, RoomService
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
+from translation.cache import TranslationCache
+from translation.factory import create_translator
+from translation.service import TranslationService
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +44,13 @@ class Services:
     moderator: Moderator
     rooms: RoomService
     limits: RateLimits
+    devices: DeviceCookies
     login_backoff: LoginBackoff
     translator: RoomTranslator | None = None
     sockets: set[Connection] = field(default_factory=set)
 
 
 def moderation_config(settings: Settings) -> ModerationConfig:
-    from rooms.moderation import Action
-
     return ModerationConfig(
         hooks=tuple(settings.moderation_hooks),
         contact_action=Action(settings.moderation_contact_action),
@@ -68,14 +72,12 @@ async def start_services(settings: Settings, secret: str) -> Services:
     await hub.start()
     writer = BatchWriter(db, settings.write_batch_max)
     writer.start()
-    lobby = Lobby(db, hub, lone_wait_seconds=settings.repair_grace_seconds)
     moderator = Moderator(moderation_config(settings), create_plugin_manager())
     translator = await _start_translation(settings, db, hub, moderator)
     rooms = RoomService(
         db,
         hub,
         writer,
-        lobby,
         moderator,
         translator,
         RoomsConfig(
@@ -83,16 +85,21 @@ async def start_services(settings: Settings, secret: str) -> Services:
             message_rate=settings.message_rate,
             reconnect_grace=settings.reconnect_grace_seconds,
             repair_grace=settings.repair_grace_seconds,
+            heartbeat_interval=settings.heartbeat_interval_seconds,
+            heartbeat_timeout=settings.heartbeat_timeout_seconds,
+            cross_country_wait=settings.cross_country_wait_seconds,
+            same_country_rooms=settings.same_country_rooms,
         ),
     )
     if translator is not None:
         translator.moderator = rooms.moderator_for  # second pass uses the session's overrides too
     limits = RateLimits(settings)
     tokens = ParticipantTokens(secret)
+    devices = DeviceCookies(secret, secure=bool(settings.cookie_secure))
     login_backoff = LoginBackoff.from_settings(settings)
-    svc = Services(settings, db, tokens, hub, writer, lobby, moderator, rooms, limits, login_backoff, translator)
-    from app.safeguarding import notify_report
-
+    svc = Services(
+        settings, db, tokens, hub, writer, rooms.lobby, moderator, rooms, limits, devices, login_backoff, translator
+    )
     # Reports reach the schools' safeguarding contacts at once, even when no facilitator console is open.
     rooms.report_listeners.append(lambda report_id: _notify(svc, report_id, notify_report))
     return svc
@@ -108,10 +115,6 @@ async def _notify(svc: Services, report_id: int, notify: Callable[[Services, int
 async def _start_translation(settings: Settings, db: Database, hub: Hub, moderator: Moderator) -> RoomTranslator | None:
     if settings.translation_backend == "off":
         return None
-    from translation.cache import TranslationCache
-    from translation.factory import create_translator
-    from translation.service import TranslationService
-
     translator = await anyio.to_thread.run_sync(
         lambda: create_translator(
             settings.translation_backend, settings.packages_dir, inter_threads=settings.translation_workers
@@ -129,7 +132,6 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
 
 async def stop_services(services: Services) -> None:
     await services.rooms.aclose()
-    await services.lobby.aclose()
     await services.writer.stop()
     if services.translator is not None:
         await services.translator.service.aclose()

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Literal
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -42,7 +43,6 @@ class Settings(BaseSettings):
     ws_send_queue: int = Field(default=256, ge=8)
     max_message_chars: int = Field(default=2000, ge=1)
     message_rate: str = "20/10 seconds"
-    join_rate: str = "10/minute"
     login_rate: str = "5/minute"
     login_lockout_failures: int = Field(default=10, ge=1)
     login_lockout_minutes: int = Field(default=15, ge=1)
@@ -71,6 +71,36 @@ class Settings(BaseSettings):
     smtp_retry_attempts: int = Field(default=8, ge=1)
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
+    # Room lifecycle (issue 13): presence heartbeat and the cross-country wait of the lobby.
+    heartbeat_interval_seconds: float = Field(default=5.0, gt=0)
+    heartbeat_timeout_seconds: float = Field(default=15.0, gt=0)
+    cross_country_wait_seconds: float = Field(default=10.0, ge=0)
+    same_country_rooms: bool = True
+
+    # Joining (see the README): wrong class codes are limited per address, successful joins per code and session.
+    join_failure_rate: str = "10/minute"
+    join_code_rate: str = "60/minute"
+    join_session_rate: str = "120/minute"
+    join_rate: str | None = Field(default=None, exclude=True, repr=False)  # removed: refused with a pointer
+
+    @field_validator("join_rate")
+    @classmethod
+    def _removed_join_rate(cls, value: str | None) -> str | None:
+        if value is not None:
+            raise ValueError(
+                "removed: joins are no longer limited per address; use BRIDGEWAY_JOIN_FAILURE_RATE (wrong class codes "
+                "per address), BRIDGEWAY_JOIN_CODE_RATE and BRIDGEWAY_JOIN_SESSION_RATE (see the README)"
+            )
+        return value
+
+    @field_validator("join_failure_rate", "join_code_rate", "join_session_rate")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"not a rate: {value!r} (expected e.g. 10/minute or 60 per 5 minutes)") from None
+        return value
 
     @field_validator("database_url")
     @classmethod

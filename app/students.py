@@ -2,140 +2,75 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
-from app.models import ExchangeClass, School, SchoolClass
-from app.security import client_address, new_nonce
+from app.devices import alert_if_banned
+from app.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
+from app.security import TokenError, client_address
 from app.services import services
 from app.templating import render
-from rooms.clock import utcnow
-from rooms.models import ExchangeSession, Participant, SessionStatus
 
-NAME_RE = re.compile(r"^[\w][\w .'\-]{0,38}[\w.]$|^[\w]$", re.UNICODE)
+T = TypeVar("T")
 
 
-class JoinError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+async def _look_up(request: Request, lookup: Callable[[Session, str], T], code: str) -> T:
+    """Run a class-code lookup under the address's budget of wrong codes (see app/ratelimit.py).
 
-
-@dataclass(frozen=True, slots=True)
-class JoinResult:
-    participant: Participant
-    session: ExchangeSession
-    school: School
-    school_class: SchoolClass
-
-
-def clean_name(raw: str) -> str:
-    """A pseudonym: NFKC-normalised, no control or zero-width characters, 1-40 characters."""
-    if not _encodable(raw):
-        raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
-    name = unicodedata.normalize("NFKC", raw)
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    name = re.sub(r"\s+", " ", name)
-    if not name or len(name) > 40 or not NAME_RE.match(name):
-        raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
-    if "@" in raw or re.search(r"\d{5,}", name):
-        raise JoinError("bad_name", "Please don't use contact details in your name: pick a nickname.")
-    return name
-
-
-def _encodable(text: str) -> bool:
-    """JSON may carry lone surrogates (\\ud800) or NUL, which no database (PostgreSQL text) can store: bad input."""
-    if "\x00" in text:
-        return False
+    Once the address is over budget every answer is 429, whatever the code, so guessing learns nothing more.
+    """
+    limits, client = services(request).limits, client_address(request)
     try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+        found = await services(request).db.run(lookup, code)
+    except JoinError as exc:
+        wrong = exc.code in ("unknown_code", "expired_code")
+        wait = await (limits.record_wrong_code(client, code) if wrong else limits.check_code_guesses(client))
+        if wait is not None:
+            raise JoinError("rate_limited", "Too many join attempts. Wait a minute and try again.", 429, wait) from None
+        raise
+    wait = await limits.check_code_guesses(client)
+    if wait is not None:
+        raise JoinError("rate_limited", "Too many join attempts. Wait a minute and try again.", 429, wait)
+    return found
 
 
-def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
-    code = code.strip().upper() if _encodable(code) else ""
-    school_class = db.exec(select(SchoolClass).where(SchoolClass.join_code == code)).first() if code else None
-    if school_class is None:
-        raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
-    if school_class.join_code_expires_at < utcnow():
-        raise JoinError("expired_code", "This class code has expired. Ask your teacher for a new one.", 410)
-    school = db.get(School, school_class.school_id)
-    assert school is not None
-    return school_class, school
-
-
-def session_for_class(db: Session, class_id: int) -> ExchangeSession:
-    """The class's session that is live now, else the next one today (the student waits in its lobby)."""
-    now = utcnow()
-    exchange_ids = select(ExchangeClass.exchange_id).where(
-        ExchangeClass.class_id == class_id, col(ExchangeClass.accepted).is_(True)
-    )
-    candidates = db.exec(
-        select(ExchangeSession)
-        .where(
-            col(ExchangeSession.exchange_id).in_(exchange_ids),
-            col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
-            ExchangeSession.ends_at > now,
+async def _join(request: Request, code: str, name: str, country: str | None, languages: list[str] | None) -> JoinResult:
+    """The final join step: code check, the per-code and per-session join limits, then the new participant."""
+    svc = services(request)
+    admission = await _look_up(request, admit, code)
+    wait = await svc.limits.admit_join(admission.school_class.join_code, admission.session.id or 0)
+    if wait is not None:
+        raise JoinError(
+            "join_busy",
+            "Too many students are joining with this code right now. Wait a minute and try again.",
+            429,
+            wait,
         )
-        .order_by(col(ExchangeSession.starts_at))
-    ).all()
-    for exchange_session in candidates:
-        if exchange_session.status != SessionStatus.SCHEDULED:
-            return exchange_session
-    for exchange_session in candidates:
-        if (exchange_session.starts_at - now).total_seconds() < 12 * 3600:
-            return exchange_session
-    raise JoinError("no_session", "Your class has no session open right now. Ask your teacher when it starts.", 409)
+    return await svc.db.run(enrol, admission, name, country, languages)
 
 
-def enrol(db: Session, code: str, name: str, country: str | None, languages: list[str] | None) -> JoinResult:
-    school_class, school = find_class(db, code)
-    assert school_class.id is not None
-    exchange_session = session_for_class(db, school_class.id)
-    country = (country or school.country).upper()
-    if country not in COUNTRIES:
-        raise JoinError("bad_country", "Pick your country from the list.")
-    langs = [lang for lang in (languages or school_class.languages or school.languages) if lang in LANGUAGE_NAMES]
-    if not langs:
-        raise JoinError("bad_languages", "Pick at least one language you speak.")
-    participant = Participant(
-        session_id=exchange_session.id or 0,
-        class_id=school_class.id,
-        display_name=name,
-        country=country,
-        languages=langs[:5],
-        token_nonce=new_nonce(),
-    )
-    db.add(participant)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
-    db.refresh(participant)
-    return JoinResult(participant, exchange_session, school, school_class)
+async def _joined(request: Request, result: JoinResult, response: Response) -> Response:
+    """Remember the new participant on this browser's device cookie; alert the console if it was banned here.
+
+    The response is the same either way: the student is not told that their browser was recognised.
+    """
+    svc = services(request)
+    device = svc.devices.read(request)
+    await alert_if_banned(svc.db, svc.hub, device, result.participant)
+    assert result.participant.id is not None
+    svc.devices.write(response, device.joined(result.participant.id))
+    return response
 
 
-def preview(db: Session, code: str) -> tuple[SchoolClass, School]:
-    return find_class(db, code)
-
-
-async def _allowed(request: Request) -> None:
-    client = client_address(request)
-    if not await services(request).limits.allow_join(client):
-        raise JoinError("rate_limited", "Too many join attempts. Wait a minute and try again.", 429)
+def _retry_headers(exc: JoinError) -> dict[str, str] | None:
+    return {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
 
 
 async def join_page(request: Request) -> Response:
@@ -147,13 +82,11 @@ async def join_submit(request: Request) -> Response:
     await check_csrf(request)
     form = await request.form()
     values = {k: str(v) for k, v in form.items() if isinstance(v, str)}
-    svc = services(request)
     try:
-        await _allowed(request)
         name = clean_name(values.get("name", ""))
         values["name"] = name
         if values.get("step") != "2":
-            school_class, school = await svc.db.run(preview, values.get("code", ""))
+            school_class, school = await _look_up(request, preview, values.get("code", ""))
             values.setdefault("country", school.country)
             context = {
                 "step": 2,
@@ -165,16 +98,18 @@ async def join_submit(request: Request) -> Response:
                 "language_names": LANGUAGE_NAMES,
             }
             return render(request, "students/join.html", context)
-        languages = form.getlist("languages")
-        result = await svc.db.run(
-            enrol, values.get("code", ""), name, values.get("country"), [str(x) for x in languages]
-        )
+        languages = [str(x) for x in form.getlist("languages")]
+        result = await _join(request, values.get("code", ""), name, values.get("country"), languages)
     except JoinError as exc:
-        return render(request, "students/join.html", {"step": 1, "values": values, "error": exc.message}, exc.status)
+        page = render(request, "students/join.html", {"step": 1, "values": values, "error": exc.message}, exc.status)
+        page.headers.update(_retry_headers(exc) or {})
+        return page
     participant = result.participant
     assert participant.id is not None
-    request.session["pt"] = svc.tokens.issue(participant.id, participant.session_id, participant.token_nonce)
-    return RedirectResponse("/chat", status_code=303)
+    request.session["pt"] = services(request).tokens.issue(
+        participant.id, participant.session_id, participant.token_nonce
+    )
+    return await _joined(request, result, RedirectResponse("/chat", status_code=303))
 
 
 async def join_api(request: Request) -> Response:
@@ -183,13 +118,14 @@ async def join_api(request: Request) -> Response:
         return JSONResponse({"error": "bad_content_type", "message": "Send application/json."}, status_code=415)
     try:
         body: Any = await request.json()
+    except RecursionError:  # json.loads recurses once per nesting level: "[[[[…" a million deep overflows the stack
+        return JSONResponse({"error": "bad_json", "message": "The JSON is nested too deeply."}, status_code=400)
     except ValueError:
         return JSONResponse({"error": "bad_json", "message": "Send a JSON object."}, status_code=400)
     if not isinstance(body, dict):
         return JSONResponse({"error": "bad_json", "message": "Send a JSON object."}, status_code=400)
     svc = services(request)
     try:
-        await _allowed(request)
         code, raw_name = body.get("code"), body.get("name")
         country, languages = body.get("country"), body.get("languages")
         if not isinstance(code, str) or not isinstance(raw_name, str):
@@ -200,21 +136,20 @@ async def join_api(request: Request) -> Response:
             not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
         ):
             raise JoinError("bad_languages", "'languages' must be a list of language codes.")
-        result = await svc.db.run(enrol, code, clean_name(raw_name), country, languages)
+        result = await _join(request, code, clean_name(raw_name), country, languages)
     except JoinError as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+        error = {"error": exc.code, "message": exc.message}
+        return JSONResponse(error, status_code=exc.status, headers=_retry_headers(exc))
     p = result.participant
     assert p.id is not None
     token = svc.tokens.issue(p.id, p.session_id, p.token_nonce)
-    return JSONResponse(
-        {
-            "token": token,
-            "participant": {"id": p.id, "name": p.display_name, "country": p.country, "languages": p.languages},
-            "session": {"id": result.session.id, "status": result.session.status.value, "title": result.session.title},
-            "ws": "/ws",
-        },
-        status_code=201,
-    )
+    answer = {
+        "token": token,
+        "participant": {"id": p.id, "name": p.display_name, "country": p.country, "languages": p.languages},
+        "session": {"id": result.session.id, "status": result.session.status.value, "title": result.session.title},
+        "ws": "/ws",
+    }
+    return await _joined(request, result, JSONResponse(answer, status_code=201))
 
 
 async def chat_page(request: Request) -> Response:
@@ -230,8 +165,17 @@ async def chat_page(request: Request) -> Response:
 
 
 async def leave(request: Request) -> Response:
+    """Leave the exchange for good: the partner is told at once and re-paired, and the token stops working."""
     await check_csrf(request)
-    request.session.pop("pt", None)
+    token = request.session.pop("pt", None)
+    if isinstance(token, str):
+        svc = services(request)
+        try:
+            claims = svc.tokens.verify(token)
+        except TokenError:
+            claims = None
+        if claims is not None:
+            await svc.rooms.lifecycle.leave(claims.session_id, claims.participant_id, claims.nonce)
     return RedirectResponse("/", status_code=303)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,16 +13,20 @@ from urllib.parse import urlsplit
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from app.access import can_run_session
 from app.auth import session_ended, staff_user
 from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
 from rooms.connection import Connection
+from rooms.heartbeat import heartbeat
 from rooms.models import ExchangeSession
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
+    CLOSE_FORBIDDEN,
     CLOSE_POLICY,
     CLOSE_SERVICE_RESTART,
+    PONG,
     PROTOCOL_VERSION,
     FrameError,
     dumps,
@@ -29,6 +34,7 @@ from rooms.protocol import (
     get_int,
     get_str,
     parse_frame,
+    watching_frame,
 )
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,7 @@ async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) 
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+        conn.last_heard = time.monotonic()  # any frame proves the client is there (see rooms.heartbeat)
         raw = message.get("text")
         client_id = None
         try:
@@ -86,13 +93,18 @@ async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) 
                 return
 
 
-async def _serve(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
-    """Run the socket's reader and writer; when either ends (client gone, or server closed it) stop both."""
+async def _serve(
+    websocket: WebSocket, conn: Connection, on_frame: FrameHandler, beat: tuple[float, float] | None = None
+) -> None:
+    """Run the socket's reader and writer (and heartbeat); when either ends, stop them all."""
     writer = asyncio.create_task(_pump_and_close(websocket, conn))
     reader = asyncio.create_task(_read(websocket, conn, on_frame))
+    pulse = asyncio.create_task(heartbeat(conn, *beat)) if beat is not None else None
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        if pulse is not None:
+            pulse.cancel()
         if not reader.done():
             reader.cancel()
         conn.close(1000, "")
@@ -117,7 +129,8 @@ async def student_socket(websocket: WebSocket) -> None:
     try:
         if not await _hello(websocket, conn, svc):
             return
-        await _serve(websocket, conn, svc.rooms.handle)
+        beat = (svc.settings.heartbeat_interval_seconds, svc.settings.heartbeat_timeout_seconds)
+        await _serve(websocket, conn, svc.rooms.handle, beat)
     finally:
         svc.sockets.discard(conn)
         await svc.rooms.closed(conn)
@@ -172,21 +185,19 @@ async def watch_socket(websocket: WebSocket) -> None:
     exchange_session = (
         await svc.db.run(lambda s: s.get(ExchangeSession, int(session_id))) if session_id.isdigit() else None
     )
-    from app.access import can_run_session
-
     if exchange_session is None or not await svc.db.run(can_run_session, user, exchange_session):
-        await websocket.close(4003, "forbidden")
+        await websocket.close(CLOSE_FORBIDDEN, "forbidden")
         return
     await websocket.accept()
     conn = Connection(websocket.send_text, queue_size=max(svc.settings.ws_send_queue, 2048))
     conn.user_id, conn.session_id = user.id, exchange_session.id
     await svc.hub.attach(conn)
     svc.sockets.add(conn)
-    conn.send(dumps({"type": "watching", "session": exchange_session.id}))
+    conn.send(dumps(watching_frame(exchange_session.id)))
 
     async def ignore(c: Connection, frame: dict[str, object]) -> None:
         if frame.get("type") == "ping":
-            c.send('{"type":"pong"}')
+            c.send(PONG)
             return
         raise FrameError("unknown_type")
 

@@ -75,6 +75,7 @@ class StepResult:
     acked: int
     delivered: int
     lost: int
+    duplicates: int  # deliveries beyond one per partner (a retried publish or a replay delivered twice)
     unacked: int
     p50_ms: float
     p95_ms: float
@@ -216,6 +217,7 @@ class LoadGen:
             acked=len(self.acked),
             delivered=delivered,
             lost=lost,
+            duplicates=sum(max(0, n - self.sent.get(c, n)) for c, n in self.deliveries.items()),
             unacked=len(self.sent) - len(self.acked) - sum(v for k, v in self.errors.items() if k != "socket_closed"),
             p50_ms=round(percentile(self.latencies, 0.50), 2),
             p95_ms=round(percentile(self.latencies, 0.95), 2),
@@ -310,8 +312,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.knee:
         report["knee"] = await knee_search(gen, args.knee, args.duration, args.growth, args.bisect)
     for rate in args.rates:
-        result = await gen.run_step(rate, args.duration)
-        _log(f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms lost {result.lost}")
+        result = await gen.run_step(rate, args.duration, drain=args.drain)
+        _log(
+            f"  rate {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms"
+            f" lost {result.lost} dup {result.duplicates}"
+        )
         report.setdefault("steps", []).append(result.__dict__)
     report["other_frames"] = dict(gen.other_frames)
     closes = Counter(s.ws.close_code for s in gen.students if s.ws is not None and not s.ws.is_open)
@@ -340,6 +345,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--growth", type=float, default=1.3)
     parser.add_argument("--bisect", type=int, default=2)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per step")
+    parser.add_argument(
+        "--drain", type=float, default=5.0, help="seconds to wait for deliveries after a --rates step (late = lost)"
+    )
     parser.add_argument("--pair-timeout", type=float, default=30.0)
     parser.add_argument("--server-pids", type=_ints, default=[])
     parser.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")

@@ -117,7 +117,8 @@ def bridgeway_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     env.update(
         BRIDGEWAY_DATA_DIR=str(data_dir),
         BRIDGEWAY_SECRET_KEY="bench-" + uuid.uuid4().hex,
-        BRIDGEWAY_JOIN_RATE="100000/minute",
+        BRIDGEWAY_JOIN_CODE_RATE="100000/minute",
+        BRIDGEWAY_JOIN_SESSION_RATE="100000/minute",
         BRIDGEWAY_MESSAGE_RATE="100000/10 seconds",
         # The flood hook stays on; its limit is raised because every simulated student sends several a second.
         BRIDGEWAY_MODERATION_FLOOD_MESSAGES="100000",

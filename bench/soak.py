@@ -84,7 +84,8 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
             "BRIDGEWAY_SECRET_KEY": SECRET,
             "BRIDGEWAY_TRANSLATION_BACKEND": "off",
             "BRIDGEWAY_BASE_URL": f"http://127.0.0.1:{port}",
-            "BRIDGEWAY_JOIN_RATE": "1000000/minute",
+            "BRIDGEWAY_JOIN_CODE_RATE": "1000000/minute",
+            "BRIDGEWAY_JOIN_SESSION_RATE": "1000000/minute",
             "BRIDGEWAY_MESSAGE_RATE": "1000000/second",
             "BRIDGEWAY_MODERATION_FLOOD_MESSAGES": "1000000",
             "BRIDGEWAY_MODERATION_HOOKS": '["length"]',  # the audit is about delivery, not moderation

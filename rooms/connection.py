@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ class Connection:
     queue_size: int = 256
     session_id: int | None = None
     participant_id: int | None = None
+    nonce: str = ""  # of the token that opened the socket (leave checks it)
     user_id: int | None = None
     room_id: int | None = None
     display_name: str = ""
@@ -30,6 +32,7 @@ class Connection:
     last_typing: float = 0.0
     slow_mode_seconds: int = 0
     paused: bool = False
+    last_heard: float = field(default_factory=time.monotonic)  # when the client last sent any frame
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     close_code: int | None = None
     close_reason: str = ""

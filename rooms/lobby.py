@@ -1,24 +1,38 @@
-"""The session lobby: turns the waiting pool into rooms with the pairing engine and tells each student."""
+"""The session lobby: turns the waiting pool into rooms with the pairing engine and tells each student.
+
+Promises (docs/protocol.md, "Pairing"): only students whose socket is seated are in the pool (``waiting``); a
+room of one country is formed only when everyone in it has waited ``cross_country_wait`` seconds without a
+partner from another country arriving; a student removed from a room is never paired with its members again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult
 from sqlmodel import Session, col, select
 
+from rooms import membership
 from rooms.clock import utcnow
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.models import ExchangeSession, Participant, ParticipantStatus, Room, RoomMember, RoomStatus, SessionStatus
+from rooms.notices import Notices
 from rooms.pairing import Candidate, PairingRules, pair_participants
+from rooms.store import removed_pairs, room_members
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class LobbyConfig:
+    cross_country_wait: float = 10.0  # hold a one-country room this long for a partner from another country
+    same_country_rooms: bool = True  # after the wait: allow a room of one country (else keep waiting)
+    stale_after: float = 12.0  # a socket of this process not heard from for this long is not paired
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,25 +41,25 @@ class FormedRoom:
     members: list[Participant]
 
 
-def member_view(p: Participant) -> dict[str, object]:
-    """What other students may see of a participant: pseudonym, country, languages. Nothing else."""
-    return {"id": p.id, "name": p.display_name, "country": p.country, "languages": list(p.languages)}
-
-
-def room_view(room_id: int, members: list[Participant], slow_mode: int = 0) -> dict[str, object]:
-    return {"id": room_id, "members": [member_view(m) for m in members], "slow_mode": slow_mode}
+@dataclass(slots=True)
+class PassResult:
+    formed: list[FormedRoom] = field(default_factory=list)
+    retry_in: float | None = None  # seconds until a held student's wait is over
+    told: list[int] = field(default_factory=list)  # held past the wait: tell them why they still wait
 
 
 class Lobby:
     """Pairs waiting students of live sessions. Safe across processes: a claim only succeeds on waiting rows."""
 
-    def __init__(self, db: Database, hub: Hub, lone_wait_seconds: float = 30.0) -> None:
+    def __init__(self, db: Database, hub: Hub, notices: Notices, config: LobbyConfig) -> None:
         self._db = db
         self._hub = hub
-        self._lone_wait = lone_wait_seconds
+        self._notices = notices
+        self._config = config
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()  # sessions that got requests while their pass was running
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._retry: dict[int, asyncio.TimerHandle] = {}
 
     def request(self, session_id: int, delay: float = 0.2) -> None:
         """Pair soon: arrivals within ``delay`` are paired together, which gives better mixes."""
@@ -72,18 +86,32 @@ class Lobby:
         """Hold this while returning students to the pool and telling them, so no pass pairs them in between."""
         return self._locks[session_id]
 
+    def _stale(self) -> frozenset[int]:
+        """Students whose socket here has not answered lately: possibly a closed lid; not paired until heard."""
+        limit = time.monotonic() - self._config.stale_after
+        return frozenset(pid for pid, conn in self._hub.participants.items() if conn.last_heard < limit)
+
     async def pair_now(self, session_id: int) -> list[FormedRoom]:
         async with self._locks[session_id]:
-            formed = await self._db.run(_pair_session, session_id, self._lone_wait)
-        for room in formed:
-            view = room_view(room.room_id, room.members)
-            for member in room.members:
-                assert member.id is not None
-                await self._hub.to_participant(session_id, member.id, {"type": "paired", "room": view})
-            await self._hub.to_watchers(session_id, {"type": "room_opened", "room": view})
-        return formed
+            result = await self._db.run(_pair_session, session_id, self._config, self._stale())
+        for room in result.formed:
+            await self._notices.seated(session_id, room.room_id, room.members)
+        for pid in result.told:
+            await self._notices.event(session_id, pid, "waiting", reason="other_country")
+        if result.retry_in is not None:
+            self._schedule(session_id, result.retry_in)
+        return result.formed
+
+    def _schedule(self, session_id: int, delay: float) -> None:
+        handle = self._retry.pop(session_id, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._retry[session_id] = loop.call_later(max(delay, 0.05), self.request, session_id, 0.0)
 
     async def aclose(self) -> None:
+        for handle in self._retry.values():
+            handle.cancel()
         for task in list(self._pending.values()):
             task.cancel()
 
@@ -108,25 +136,29 @@ def _past_partners(db: Session, participant_ids: list[int]) -> dict[int, set[int
     return partners
 
 
-def _pair_session(db: Session, session_id: int, lone_wait: float) -> list[FormedRoom]:
+def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: frozenset[int]) -> PassResult:
+    result = PassResult()
     exchange_session = db.get(ExchangeSession, session_id)
     if exchange_session is None or exchange_session.status != SessionStatus.LIVE:
-        return []
-    waiting = list(
-        db.exec(
+        return result
+    waiting = [
+        p
+        for p in db.exec(
             select(Participant).where(
                 Participant.session_id == session_id,
                 Participant.status == ParticipantStatus.WAITING,
                 col(Participant.banned).is_(False),
             )
         )
-    )
+        if p.id not in stale
+    ]
     if not waiting:
-        return []
+        return result
     by_id = {p.id: p for p in waiting}
-    if len(waiting) == 1:
-        return _seat_lone_student(db, exchange_session, waiting[0], lone_wait)
+    apart = removed_pairs(db, session_id)
     partners = _past_partners(db, [p.id for p in waiting if p.id is not None])
+    now = utcnow()
+    wait = timedelta(seconds=config.cross_country_wait)
     candidates = [
         Candidate(
             participant_id=p.id,
@@ -134,78 +166,81 @@ def _pair_session(db: Session, session_id: int, lone_wait: float) -> list[Formed
             languages=tuple(p.languages),
             class_id=p.class_id,
             waiting_since=(p.waiting_since or p.joined_at).timestamp(),
-            past_partners=frozenset(partners.get(p.id, ())),
+            past_partners=frozenset(partners.get(p.id, set()) | apart.get(p.id, set())),
         )
         for p in waiting
         if p.id is not None
     ]
     rules = PairingRules(room_size=exchange_session.room_size, max_per_class=exchange_session.max_per_class)
-    groups = pair_participants(candidates, rules)
-    formed: list[FormedRoom] = []
+    groups = pair_participants(candidates, rules) if len(candidates) > 1 else []
+    held: list[Participant] = [] if groups else waiting  # the engine places everyone once two are waiting
     for group in groups:
-        members = [by_id[pid] for pid in group]
+        members = _apart(group, apart, by_id, held)
+        one_country = len({m.country for m in members}) == 1
+        waited = all(now - (m.waiting_since or m.joined_at) >= wait for m in members)
+        if len(members) < 2 or (one_country and not (waited and config.same_country_rooms)):
+            held.extend(members)
+            continue
         room = Room(session_id=session_id)
         db.add(room)
         db.flush()
         assert room.id is not None
-        claimed = _claim(db, room.id, members)
-        if not claimed:
+        if not membership.claim(db, room.id, members):
             db.rollback()
-            return formed
+            return result
         db.commit()
-        formed.append(FormedRoom(room.id, members))
-    return formed
+        result.formed.append(FormedRoom(room.id, members))
+    for student in held:
+        since = student.waiting_since or student.joined_at
+        left = (since + wait - now).total_seconds()
+        if left > 0:
+            result.retry_in = left if result.retry_in is None else min(result.retry_in, left)
+            continue
+        formed = _seat_third(db, exchange_session, student, apart.get(student.id or 0, set()))
+        if formed is not None:
+            result.formed.append(formed)
+        elif student.id is not None:
+            result.told.append(student.id)
+    return result
 
 
-def _claim(db: Session, room_id: int, members: list[Participant]) -> bool:
-    """Move waiting participants into ``room_id``; fail if another process took one of them first."""
-    from sqlalchemy import update
-
-    ids = [m.id for m in members]
-    result = db.execute(
-        update(Participant)
-        .where(col(Participant.id).in_(ids), col(Participant.status) == ParticipantStatus.WAITING)
-        .values(status=ParticipantStatus.PAIRED, room_id=room_id, waiting_since=None)
-        .execution_options(synchronize_session=False)
-    )
-    if cast(CursorResult[Any], result).rowcount != len(ids):
-        return False
-    for member in members:
-        assert member.id is not None
-        db.add(RoomMember(room_id=room_id, participant_id=member.id))
-        member.status, member.room_id = ParticipantStatus.PAIRED, room_id
-    return True
+def _apart(
+    group: tuple[int, ...], apart: dict[int, set[int]], by_id: dict[int | None, Participant], held: list[Participant]
+) -> list[Participant]:
+    """The group without anyone removed from a room with a member kept before them (those wait: ``held``)."""
+    kept: list[Participant] = []
+    for pid in group:
+        if apart.get(pid, set()) & {m.id for m in kept}:
+            held.append(by_id[pid])
+        else:
+            kept.append(by_id[pid])
+    return kept
 
 
-def _seat_lone_student(
-    db: Session, exchange_session: ExchangeSession, student: Participant, lone_wait: float
-) -> list[FormedRoom]:
-    """Nobody else is waiting: after a while, join the smallest open room with another country (a room of 3)."""
-    since = student.waiting_since or student.joined_at
-    if utcnow() - since < timedelta(seconds=lone_wait):
-        return []
+def _seat_third(
+    db: Session, exchange_session: ExchangeSession, student: Participant, avoid: set[int]
+) -> FormedRoom | None:
+    """No partner from another country came in time: join the smallest open room with another country."""
     rooms = db.exec(
         select(Room)
         .where(Room.session_id == exchange_session.id, Room.status == RoomStatus.OPEN)
         .order_by(col(Room.id))
     ).all()
     best: tuple[int, Room, list[Participant]] | None = None
-    from rooms.store import room_members
-
     for room in rooms:
         assert room.id is not None
         members = room_members(db, room.id)
-        if not members or len(members) >= exchange_session.room_size + 1:
+        if not members or len(members) >= exchange_session.room_size + 1 or avoid & {m.id for m in members}:
             continue
         score = len(members) * 2 + (0 if any(m.country != student.country for m in members) else 1)
         if best is None or score < best[0]:
             best = (score, room, members)
     if best is None:
-        return []
+        return None
     _, room, members = best
     assert room.id is not None
-    if not _claim(db, room.id, [student]):
+    if not membership.claim(db, room.id, [student]):
         db.rollback()
-        return []
+        return None
     db.commit()
-    return [FormedRoom(room.id, [*members, student])]
+    return FormedRoom(room.id, [*members, student])

@@ -21,13 +21,15 @@ COMMON_TLDS = frozenset(
 )
 _SCHEME_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>\"']+|\bwww\d{0,3}\.[^\s<>\"']+")
 _BARE_DOMAIN = re.compile(
-    r"(?<![@\w.-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24}))(?![\w@-])(/[^\s<>\"']*)?"
+    # Labels read possessively (a label can't end in "-"): backtracking through {0,61} made "a-a-a-…" slow.
+    r"(?<![@\w.-])((?:[a-z0-9][a-z0-9-]{0,62}+(?<!-)\.)+([a-z]{2,24}))(?![\w@-])(/[^\s<>\"']*)?"
 )
 # Spoken form only with TLDs that are never ordinary words after "point"/"punto" ("punto de vista", "el punto es").
 _SPOKEN_TLDS = frozenset({"com", "net", "org", "io", "gg", "info"})
 _SPOKEN_DOMAIN = re.compile(
-    # Possessive white space: two adjacent `\s*` around an optional bracket were quadratic on long blank runs.
-    r"\b([a-z0-9][a-z0-9-]{1,62})\s*+(?:[(\[{]\s*+)?(?:dot|punto|point|nokta)\s*+(?:[)\]}]\s*+)?([a-z]{2,6})\b"
+    # Possessive white space (two adjacent `\s*` were quadratic on blank runs); a label starts only where a run of
+    # label characters starts, so "a-a-a-…" is not re-scanned from every letter.
+    r"(?<![a-z0-9-])([a-z0-9][a-z0-9-]{1,62})\s*+(?:[(\[{]\s*+)?(?:dot|punto|point|nokta)\s*+(?:[)\]}]\s*+)?([a-z]{2,6})\b"
 )
 
 

@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+from rooms.clock import iso
+from rooms.models import Message, ModerationState, Participant
+
 PROTOCOL_VERSION: Final = 1
 MAX_CLIENT_ID: Final = 64
 MAX_JSON_DEPTH: Final = 4
@@ -16,6 +19,7 @@ CLOSE_FORBIDDEN: Final = 4003
 CLOSE_POLICY: Final = 4008
 CLOSE_SLOW_CONSUMER: Final = 4009
 CLOSE_SESSION_ENDED: Final = 4010
+CLOSE_HEARTBEAT: Final = 4011
 CLOSE_SERVICE_RESTART: Final = 1012
 
 ERROR_MESSAGES: Final[dict[str, str]] = {
@@ -42,6 +46,7 @@ ERROR_MESSAGES: Final[dict[str, str]] = {
     "broker_unavailable": "Live delivery is interrupted; messages are saved and arrive when it is back.",
     "server_shutdown": "The server is restarting. Reconnect in a moment.",
     "slow_consumer": "Your connection could not keep up and was closed. Reconnect to catch up.",
+    "heartbeat_timeout": "Nothing was heard from your connection for too long. Reconnect to catch up.",
 }
 
 
@@ -54,12 +59,31 @@ class FrameError(Exception):
         self.detail = detail
 
 
+def valid_client_id(value: object) -> bool:
+    """True for a ``client_id`` the server accepts and echoes: 1-64 characters of text that can be encoded
+    (no lone surrogate such as ``"\\ud800"``) and without NUL."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_CLIENT_ID or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def error_frame(code: str, client_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """An error frame that always encodes: an invalid ``client_id`` is left out rather than echoed (a lone
+    surrogate in it used to make the socket writer fail and close the socket without a word)."""
     frame: dict[str, Any] = {"type": "error", "code": code, "message": ERROR_MESSAGES.get(code, code)}
-    if client_id is not None:
+    if valid_client_id(client_id):
         frame["client_id"] = client_id
-    frame.update(extra)
+    for key, value in extra.items():
+        frame[key] = _encodable(value) if isinstance(value, str) else value
     return frame
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _depth(value: Any, level: int = 0) -> int:
@@ -80,9 +104,16 @@ def parse_frame(raw: str) -> dict[str, Any]:
         raise FrameError("bad_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'")
-    if _depth(data) > MAX_JSON_DEPTH:
-        raise FrameError("bad_frame", "frame nested too deeply")
+    # A send's depth is checked by parse_send instead, so that the socket has read its client_id and the
+    # bad_frame answer carries it like every other error about a send.
+    if data["type"] != "send":
+        _check_depth(data)
     return data
+
+
+def _check_depth(frame: dict[str, Any]) -> None:
+    if _depth(frame) > MAX_JSON_DEPTH:
+        raise FrameError("bad_frame", "frame nested too deeply")
 
 
 def get_str(frame: dict[str, Any], key: str, *, required: bool = True, max_len: int | None = None) -> str | None:
@@ -119,6 +150,7 @@ class SendFrame:
 
 
 def parse_send(frame: dict[str, Any]) -> SendFrame:
+    _check_depth(frame)
     client_id = get_str(frame, "client_id", max_len=MAX_CLIENT_ID)
     text = get_str(frame, "text")
     language = get_str(frame, "lang", required=False, max_len=8)
@@ -132,3 +164,124 @@ def parse_send(frame: dict[str, Any]) -> SendFrame:
 def dumps(frame: dict[str, Any]) -> str:
     """Serialise a server frame once (compact, UTF-8 kept) so it can be fanned out as is."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- server frames ----------------------------------------------------------------------------------------------
+# Every frame the server sends is built here, so a frame's shape is written down once (docs/protocol.md §4).
+
+
+def member_view(p: Participant) -> dict[str, Any]:
+    """What other students may see of a participant: pseudonym, country, languages. Nothing else."""
+    return {"id": p.id, "name": p.display_name, "country": p.country, "languages": list(p.languages)}
+
+
+def room_view(room_id: int, members: list[Participant], slow_mode: int = 0) -> dict[str, Any]:
+    return {"id": room_id, "members": [member_view(m) for m in members], "slow_mode": slow_mode}
+
+
+def sender_view(p: Participant) -> dict[str, Any]:
+    return {"id": p.id, "name": p.display_name, "country": p.country}
+
+
+def message_frame(message: Message, sender: dict[str, Any] | None) -> dict[str, Any]:
+    frame: dict[str, Any] = {
+        "type": "message",
+        "id": message.id,
+        "room": message.room_id,
+        "kind": message.kind.value,
+        "from": sender,
+        "text": message.text,
+        "lang": message.language,
+        "ts": iso(message.created_at),
+    }
+    if message.client_msg_id is not None:
+        frame["client_id"] = message.client_msg_id
+    if message.state == ModerationState.MASKED:
+        frame["masked"] = True
+    return frame
+
+
+def ack_frame(message: Message, notice: str | None) -> dict[str, Any]:
+    ack: dict[str, Any] = {"type": "ack", "client_id": message.client_msg_id, "id": message.id}
+    ack["ts"] = iso(message.created_at)
+    ack["state"] = message.state.value
+    if message.state != ModerationState.VISIBLE:
+        ack["reason"] = message.reason
+        ack["notice"] = notice
+    if message.state == ModerationState.MASKED:
+        ack["text"] = message.text
+    return ack
+
+
+def event_frame(event: str, **fields: Any) -> dict[str, Any]:
+    return {"type": "event", "event": event, **fields}
+
+
+def presence_frame(room_id: int, participant_id: int, state: str, name: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "presence", "room": room_id, "participant": participant_id, "state": state}
+    if name is not None:
+        frame["name"] = name
+    return frame
+
+
+def paired_frame(view: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "paired", "room": view}
+
+
+def room_opened_frame(view: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "room_opened", "room": view}
+
+
+def typing_frame(room_id: int, participant_id: int | None) -> dict[str, Any]:
+    return {"type": "typing", "room": room_id, "from": participant_id}
+
+
+def resumed_frame(room_id: int, last_id: int | None) -> dict[str, Any]:
+    return {"type": "resumed", "room": room_id, "last_id": last_id}
+
+
+def withdrawn_frame(message_id: int | None, room_id: int, reason: str) -> dict[str, Any]:
+    return {"type": "withdrawn", "id": message_id, "room": room_id, "reason": reason}
+
+
+def reported_frame(message_id: int | None) -> dict[str, Any]:
+    return {"type": "reported", "message_id": message_id}
+
+
+def report_frame(report_id: int | None, message_id: int | None, reason: str, room_id: int) -> dict[str, Any]:
+    return {"type": "report", "report": {"id": report_id, "message_id": message_id, "reason": reason, "room": room_id}}
+
+
+def flagged_frame(message: Message, sender: dict[str, Any]) -> dict[str, Any]:
+    item = {
+        "id": message.id,
+        "room": message.room_id,
+        "from": sender,
+        "text": message.original_text or message.text,
+        "lang": message.language,
+        "reason": message.reason,
+        "ts": iso(message.created_at),
+    }
+    return {"type": "flagged", "message": item}
+
+
+def watching_frame(session_id: int | None) -> dict[str, Any]:
+    return {"type": "watching", "session": session_id}
+
+
+PING: Final = '{"type":"ping"}'
+PONG: Final = '{"type":"pong"}'
+
+
+def device_rejoin_frame(
+    participant_id: int, name: str, country: str, banned_as: list[tuple[int, str]]
+) -> dict[str, Any]:
+    """Watchers only: a browser on which a student was banned from this session has just joined it again.
+
+    The student is not told; the facilitator decides whether to refuse the newcomer (docs/facilitators.md).
+    """
+    return {
+        "type": "device_rejoin",
+        "participant": {"id": participant_id, "name": name, "country": country},
+        "banned_as": [{"id": pid, "name": banned_name} for pid, banned_name in banned_as],
+    }

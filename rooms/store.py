@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from rooms.clock import utcnow
 from rooms.models import (
     ExchangeSession,
     Message,
+    ModerationAction,
     ModerationState,
     Participant,
-    ParticipantStatus,
+    Report,
     Room,
     RoomMember,
-    RoomStatus,
 )
 
 DELIVERABLE = (ModerationState.VISIBLE, ModerationState.MASKED)
@@ -75,46 +75,62 @@ def history_since(db: Session, room_id: int, since: datetime) -> list[Message]:
     return list(rows)
 
 
-def return_to_lobby(db: Session, participant_ids: list[int], room_id: int) -> list[int]:
-    """End membership of ``room_id`` for these participants and put them back in the waiting pool."""
-    now = utcnow()
-    moved: list[int] = []
-    for pid in participant_ids:
-        member = db.get(RoomMember, (room_id, pid))
-        if member is not None and member.left_at is None:
-            member.left_at = now
-            db.add(member)
-        participant = db.get(Participant, pid)
-        if participant is not None and participant.room_id == room_id and participant.status == "paired":
-            participant.status = ParticipantStatus.WAITING
-            participant.room_id = None
-            participant.waiting_since = now
-            db.add(participant)
-            moved.append(pid)
-    remaining = db.exec(
-        select(RoomMember).where(RoomMember.room_id == room_id, col(RoomMember.left_at).is_(None))
-    ).first()
-    room = db.get(Room, room_id)
-    if remaining is None and room is not None and room.status == RoomStatus.OPEN:
-        room.status = RoomStatus.CLOSED
-        room.closed_at = now
-        db.add(room)
-    db.commit()
-    return moved
+def room_seat(db: Session, room_id: int) -> list[int]:
+    """Ids of the participants in a room now."""
+    return [p.id for p in room_members(db, room_id) if p.id is not None]
 
 
-def mark_left(db: Session, participant_id: int) -> Participant | None:
-    """A participant left for good (grace expired): leave their room; the partner may be re-paired."""
-    participant = db.get(Participant, participant_id)
-    if participant is None or participant.room_id is None:
-        return participant
-    room_id = participant.room_id
-    member = db.get(RoomMember, (room_id, participant_id))
-    if member is not None and member.left_at is None:
-        member.left_at = utcnow()
-        db.add(member)
-    participant.status = ParticipantStatus.LEFT
-    participant.room_id = None
-    db.add(participant)
+Senders = dict[int, dict[str, Any]]
+
+
+def with_senders(db: Session, messages: list[Message]) -> tuple[list[Message], Senders]:
+    """Messages plus the public view of each sender, for message frames."""
+    names: Senders = {}
+    for pid in {m.participant_id for m in messages if m.participant_id is not None}:
+        p = db.get(Participant, pid)
+        if p is not None:
+            names[pid] = {"id": p.id, "name": p.display_name, "country": p.country}
+    return messages, names
+
+
+def history_with_senders(db: Session, room_id: int, last_id: int) -> tuple[list[Message], Senders]:
+    return with_senders(db, history(db, room_id, last_id))
+
+
+def messages_since_with_senders(db: Session, room_id: int, since: datetime) -> tuple[list[Message], Senders]:
+    return with_senders(db, history_since(db, room_id, since))
+
+
+def store_report(db: Session, message_id: int, room_id: int, reporter_id: int, reason: str, note: str) -> Report | None:
+    """A student's report of a message in their own room (None: no such message there)."""
+    message = db.get(Message, message_id)
+    if message is None or message.room_id != room_id:
+        return None
+    report = Report(message_id=message_id, reporter_id=reporter_id, reason=reason, note=note)
+    db.add(report)
     db.commit()
-    return participant
+    db.refresh(report)
+    return report
+
+
+def removed_pairs(db: Session, session_id: int) -> dict[int, set[int]]:
+    """Who may never be paired with whom again: a student removed from a room and that room's other members.
+
+    Read from the audit log (``remove`` rows), which every removal writes in the same transaction.
+    """
+    rows = db.exec(
+        select(ModerationAction.participant_id, ModerationAction.room_id).where(
+            ModerationAction.session_id == session_id, ModerationAction.action == "remove"
+        )
+    ).all()
+    apart: dict[int, set[int]] = {}
+    for pid, room_id in rows:
+        if pid is None or room_id is None:
+            continue
+        others = db.exec(
+            select(RoomMember.participant_id).where(RoomMember.room_id == room_id, RoomMember.participant_id != pid)
+        ).all()
+        for other in others:
+            apart.setdefault(pid, set()).add(other)
+            apart.setdefault(other, set()).add(pid)
+    return apart

@@ -124,7 +124,7 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "reconnect_grace_seconds": 0.3,
         "repair_grace_seconds": 0.3,
         "scheduler_interval": 0.2,
-        "join_rate": "1000/minute",
+        "join_failure_rate": "1000/minute",
         "login_rate": "1000/minute",
     }
     values.update(overrides)

@@ -22,9 +22,16 @@ class Broker(Protocol):
     async def stop(self) -> None: ...
 
     async def publish(self, channel: str, payload: str) -> None:
-        """Send ``payload`` to every process subscribed to ``channel`` (this one included)."""
+        """Send ``payload`` to every process subscribed to ``channel`` (this one included).
 
-    async def subscribe(self, channel: str) -> None: ...
+        Payloads from one process arrive on each channel in the order they were published. When busy this waits
+        (back-pressure) rather than failing; a connection error is retried, and BrokerUnavailable is raised only
+        when the retries are spent. A retried publish may arrive twice: receivers de-duplicate.
+        """
+
+    async def subscribe(self, channel: str) -> None:
+        """Returns once a publish made after it reaches this process (at once while the broker is down: the
+        subscription is then made when the connection is back, before ``on_status(True)``)."""
 
     async def unsubscribe(self, channel: str) -> None: ...
 

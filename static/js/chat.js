@@ -68,6 +68,7 @@
       if (ev.target !== ws) return;  // an older socket we already gave up on
       if ([4000, 4001, 4003, 4008, 4010].includes(ev.code)) {  // final: reconnecting would not help
         canWrite(false);
+        if (ev.reason === "left") { setStatus(T.you_left, "ended"); return; }
         setStatus((T.closed && T.closed[ev.code]) || ev.reason || T.session_closed, "ended");
         if (ev.code === 4001) setTimeout(() => { location.href = "/join"; }, 2500);
         return;
@@ -104,6 +105,7 @@
       case "reported": showNotice(T.reported); break;
       case "resumed": flushOutbox(); break;
       case "error": onError(f); break;
+      case "ping": send({ type: "pong" }); break;  // the server's heartbeat: a silent socket is closed (4011)
       default: break;
     }
   }
@@ -135,7 +137,14 @@
       li.textContent = m.name + " · " + m.country + (m.id === me.id ? " (" + T.you + ")" : "");
       els.members.appendChild(li);
     }
-    if (changed) { els.messages.replaceChildren(); rendered.clear(); lastId = 0; }
+    if (changed) {
+      // A new room: keep the earlier conversation on screen, below a divider; catch up on this room from 0.
+      if (els.messages.children.length) {
+        const hr = document.createElement("li"); hr.className = "divider"; hr.textContent = T.new_room;
+        els.messages.appendChild(hr);
+      }
+      lastId = 0;
+    }
     setStatus(T.connected, "connected"); canWrite(true);
   }
 
@@ -246,12 +255,12 @@
 
   function onPresence(f) {
     if (!me || f.participant === me.id) return;
-    const m = members.get(f.participant); const name = m ? m.name : "";
+    const m = members.get(f.participant); const name = f.name || (m ? m.name : "");
     const li = els.members.querySelector('li[data-id="' + f.participant + '"]');
     if (li) li.dataset.state = f.state;
     if (f.state === "reconnecting") setStatus(fmt(T.partner_reconnecting, { name }), "partner-reconnecting");
     else if (f.state === "joined") setStatus(T.connected, "connected");
-    else if (f.state === "left") setStatus(fmt(T.left, { name }), "partner-left");
+    else if (f.state === "left") { setStatus(fmt(T.left, { name }), "partner-left"); if (li) li.remove(); }
   }
 
   function onWithdrawn(f) {
@@ -263,7 +272,10 @@
 
   function onEvent(f) {
     switch (f.event) {
-      case "partner_left": setStatus(T.partner_left, "partner-left"); break;
+      case "partner_left": setStatus(fmt(T.partner_left, { name: f.name || "" }), "partner-left"); canWrite(false); break;
+      case "partner_removed": case "partner_moved": showNotice(fmt(T[f.event], { name: f.name || "" })); canWrite(false); break;
+      case "waiting": if (!room) setStatus(T.waiting_other_country, "waiting"); break;
+      case "left": canWrite(false); setStatus(T.you_left, "ended"); break;
       case "repairing": waitInLobby(); break;
       case "muted": showNotice(fmt(T.muted, { time: clock(f.until, hhmm) })); break;
       case "unmuted": showNotice(T.unmuted); break;
@@ -319,6 +331,10 @@
   window.addEventListener("online", () => {
     if (!ws || ws.readyState !== WebSocket.OPEN) { attempt = 1; connect(); }
   });
+
+  // Leaving is for good (the partner is told and the place is given up), so ask first.
+  const leaveForm = document.getElementById("leave-form");
+  if (leaveForm) leaveForm.addEventListener("submit", (ev) => { if (!window.confirm(T.leave_confirm)) ev.preventDefault(); });
 
   connect();
 })();

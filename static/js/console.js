@@ -107,6 +107,23 @@
     } catch (e) { /* next poll retries */ }
   }
 
+  // A browser banned in this session joined again (frame device_rejoin): offer to refuse the newcomer.
+  function deviceRejoin(f) {
+    const tpl = $("device-rejoin-template"); const box = $("device-alerts");
+    if (!tpl || !box || !f.participant) return;
+    const node = tpl.content.firstElementChild.cloneNode(true);
+    const banned = (f.banned_as || []).map((b) => b.name).join(", ");
+    node.querySelector(".device-new").textContent = f.participant.name + " · " + f.participant.country;
+    node.querySelector(".device-banned").textContent = banned;
+    const form = node.querySelector("form");
+    form.action = base + "/participants/" + Number(f.participant.id) + "/ban";
+    const reason = form.querySelector('input[name="reason"]');
+    reason.value = (reason.value + " (" + banned + ")").slice(0, 500);
+    form.addEventListener("submit", (ev) => { if (!window.confirm(form.dataset.confirm)) ev.preventDefault(); });
+    node.querySelector(".device-dismiss").addEventListener("click", () => node.remove());
+    box.appendChild(node);
+  }
+
   function onFrame(f) {
     switch (f.type) {
       case "message": renderMessage(f); break;
@@ -118,6 +135,7 @@
       case "report":
         alertNow(fmt(T.report, { room: f.report ? f.report.room : "" }));
         setCount(Number(els.count.textContent || 0) + 1); refreshQueue(); break;
+      case "device_rejoin": deviceRejoin(f); break;
       case "room_opened": if (f.room) cardFor(f.room.id, f.room.members); break;
       case "event":
         if (f.event === "room_closed" && cards.has(f.room)) cards.get(f.room).classList.add("closed");

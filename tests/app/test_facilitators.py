@@ -243,6 +243,8 @@ def test_move_puts_a_student_in_another_room_and_repairs_the_partner(
         assert response.status_code == 200, response.text
         assert until(s1, "event")["event"] == "moved_out"
         assert until(s1, "paired")["room"]["id"] == target
+        told = until(partner, "event")
+        assert (told["event"], told["participant"]) == ("partner_moved", mover)  # said why, before the re-pair
         assert until(partner, "event")["event"] == "repairing"
     with db(settings) as session:
         moved = session.get(Participant, mover)

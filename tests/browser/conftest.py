@@ -66,7 +66,6 @@ def start_site(data_dir: Path, template: Path, env: dict[str, str] | None = None
     server = Server(
         data_dir,
         env={
-            "BRIDGEWAY_JOIN_RATE": "1000/minute",
             "BRIDGEWAY_LOGIN_RATE": "1000/minute",
             "BRIDGEWAY_SCHEDULER_INTERVAL": "0.5",
             **(env or {}),

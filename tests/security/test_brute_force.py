@@ -22,7 +22,9 @@ LIMIT = 5
 @pytest.fixture
 def settings(tmp_path: Path, migrated_template: Path) -> Settings:
     shutil.copy(migrated_template, tmp_path / "bridgeway.db")
-    return make_settings(tmp_path, join_rate=f"{LIMIT}/minute", login_rate=f"{LIMIT}/minute", login_lockout_failures=3)
+    return make_settings(
+        tmp_path, join_failure_rate=f"{LIMIT}/minute", login_rate=f"{LIMIT}/minute", login_lockout_failures=3
+    )
 
 
 def test_join_code_guessing_is_rate_limited_with_a_clear_message(client: TestClient, demo: DemoData) -> None:

@@ -34,7 +34,7 @@ FIELDS = sorted(
 @pytest.fixture
 def settings(tmp_path: Path, migrated_template: Path) -> Settings:
     shutil.copy(migrated_template, tmp_path / "bridgeway.db")
-    return make_settings(tmp_path, login_rate="100000/minute", join_rate="100000/minute")
+    return make_settings(tmp_path, login_rate="100000/minute", join_failure_rate="100000/minute")
 
 
 def _check(client: TestClient, path: str, data: dict[str, str]) -> list[str]:

@@ -23,7 +23,7 @@ def _join_statuses(url: str, forwarded: bool) -> list[int]:
 
 def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_join_limit(tmp_path: Path) -> None:
     """By default no proxy is trusted, not even 127.0.0.1: every guess counts against the real address."""
-    with served(tmp_path, join_rate="5/minute") as server:
+    with served(tmp_path, join_failure_rate="5/minute") as server:
         statuses = _join_statuses(server.url, forwarded=True)
     assert statuses[:5] == [404] * 5
     assert set(statuses[5:]) == {429}
@@ -31,6 +31,6 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_change_the_join_limit(tmp
 
 def test_forwarded_for_from_a_configured_proxy_names_the_client(tmp_path: Path) -> None:
     """With the proxy's address configured, students behind it are told apart (each has its own allowance)."""
-    with served(tmp_path, join_rate="5/minute", forwarded_allow_ips='["127.0.0.1"]') as server:
+    with served(tmp_path, join_failure_rate="5/minute", forwarded_allow_ips='["127.0.0.1"]') as server:
         assert _join_statuses(server.url, forwarded=True) == [404] * GUESSES
         assert _join_statuses(server.url, forwarded=False)[5:] == [429] * (GUESSES - 5)

@@ -50,7 +50,6 @@ class Server:
                 "BRIDGEWAY_DATA_DIR": str(self.data_dir),
                 "BRIDGEWAY_SECRET_KEY": "test-secret-key-for-bridgeway-tests",
                 "BRIDGEWAY_TRANSLATION_BACKEND": "off",
-                "BRIDGEWAY_JOIN_RATE": "10000/minute",
                 "BRIDGEWAY_BASE_URL": self.url,
                 **self.env,
             }

@@ -1,0 +1,195 @@
+"""Who is in which room: the only code that assigns participant status, room seats and ``RoomMember.left_at``.
+
+Blocking functions run through ``Database.run``; each checks the transition is allowed, applies it, lets the
+caller add its own rows to the same transaction (``record``: the facilitator audit row) and commits. The
+transitions and what each member is told are in docs/protocol.md ("Room lifecycle"); ``rooms.lifecycle`` runs
+these and tells the sockets.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from rooms.clock import utcnow
+from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
+from rooms.store import room_members
+
+T = TypeVar("T")
+IN_SESSION = (ParticipantStatus.AWAY, ParticipantStatus.WAITING, ParticipantStatus.PAIRED)
+
+
+class Refused(Exception):
+    """The transition does not apply (no such student or room, already done, changed meanwhile); nothing changed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One student's transition: the room they were in (if any) and who is still in it."""
+
+    participant_id: int
+    name: str
+    room_id: int | None
+    remaining: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    change: Change
+    target: int
+    members: list[Participant]
+    slow_mode: int
+
+
+def student(db: Session, session_id: int, pid: int) -> Participant:
+    participant = db.get(Participant, pid)
+    if participant is None or participant.session_id != session_id:
+        raise Refused(404, "No such student in this session.")
+    return participant
+
+
+def open_room(db: Session, session_id: int, room_id: int) -> Room:
+    room = db.get(Room, room_id)
+    if room is None or room.session_id != session_id:
+        raise Refused(404, "No such room in this session.")
+    return room
+
+
+def end_seat(db: Session, participant: Participant) -> Change:
+    """End the participant's membership of their room (not committed); who is still in it is returned."""
+    assert participant.id is not None
+    room_id = participant.room_id
+    if room_id is None:
+        return Change(participant.id, participant.display_name, None)
+    member = db.get(RoomMember, (room_id, participant.id))
+    if member is not None and member.left_at is None:
+        member.left_at = utcnow()
+        db.add(member)
+    participant.room_id = None
+    db.add(participant)
+    db.flush()
+    remaining = [p.id for p in room_members(db, room_id) if p.id is not None and p.id != participant.id]
+    return Change(participant.id, participant.display_name, room_id, remaining)
+
+
+def in_room(room_id: int | None) -> Any:
+    return col(Participant.room_id).is_(None) if room_id is None else col(Participant.room_id) == room_id
+
+
+def close_if_empty(db: Session, room_id: int) -> bool:
+    """Close an open room nobody is in any more (not committed). True when it was closed now."""
+    remaining = db.exec(
+        select(RoomMember).where(RoomMember.room_id == room_id, col(RoomMember.left_at).is_(None))
+    ).first()
+    room = db.get(Room, room_id)
+    if remaining is None and room is not None and room.status == RoomStatus.OPEN:
+        room.status, room.closed_at = RoomStatus.CLOSED, utcnow()
+        db.add(room)
+        return True
+    return False
+
+
+# -- the student's own socket --------------------------------------------------------------------------------
+
+
+def connected(db: Session, pid: int) -> None:
+    """A socket was seated: someone away (or left after the grace) waits to be paired again."""
+    participant = db.get(Participant, pid)
+    if participant is not None and participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):
+        participant.status, participant.waiting_since = ParticipantStatus.WAITING, utcnow()
+        db.add(participant)
+        db.commit()
+
+
+def away(db: Session, pid: int) -> bool:
+    """The socket of a waiting student is gone: never pair them until they are back. True when they were waiting."""
+    result = db.execute(
+        update(Participant)
+        .where(col(Participant.id) == pid, col(Participant.status) == ParticipantStatus.WAITING)
+        .values(status=ParticipantStatus.AWAY, waiting_since=None)
+    )
+    db.commit()
+    return bool(cast(CursorResult[Any], result).rowcount)
+
+
+def gone(db: Session, pid: int) -> Change | None:
+    """A paired student stayed away past the reconnect grace: they leave the room (and may come back later)."""
+    participant = db.get(Participant, pid)
+    if participant is None or participant.room_id is None or participant.status != ParticipantStatus.PAIRED:
+        return None
+    change = end_seat(db, participant)
+    participant.status = ParticipantStatus.LEFT
+    db.add(participant)
+    if change.room_id is not None and not change.remaining:
+        close_if_empty(db, change.room_id)
+    db.commit()
+    return change
+
+
+def leave(db: Session, pid: int, nonce: str) -> Change | None:
+    """The student pressed Leave: out of the room and the session, and their token no longer opens a socket."""
+    participant = db.get(Participant, pid)
+    if participant is None or participant.token_nonce != nonce or participant.status not in IN_SESSION:
+        return None
+    change = end_seat(db, participant)
+    participant.status, participant.waiting_since = ParticipantStatus.LEFT, None
+    participant.token_nonce = secrets.token_hex(8)  # revokes every token issued so far
+    db.add(participant)
+    if change.room_id is not None and not change.remaining:
+        close_if_empty(db, change.room_id)
+    db.commit()
+    return change
+
+
+# -- the lobby -----------------------------------------------------------------------------------------------
+
+
+def return_to_lobby(db: Session, participant_ids: list[int], room_id: int) -> list[int]:
+    """End membership of ``room_id`` for these participants and put them back in the waiting pool."""
+    moved = return_members(db, participant_ids, room_id)
+    db.commit()
+    return moved
+
+
+def return_members(db: Session, participant_ids: list[int], room_id: int) -> list[int]:
+    now = utcnow()
+    moved: list[int] = []
+    for pid in participant_ids:
+        member = db.get(RoomMember, (room_id, pid))
+        if member is not None and member.left_at is None:
+            member.left_at = now
+            db.add(member)
+        participant = db.get(Participant, pid)
+        if participant is not None and participant.room_id == room_id and participant.status == "paired":
+            participant.status, participant.room_id, participant.waiting_since = ParticipantStatus.WAITING, None, now
+            db.add(participant)
+            moved.append(pid)
+    db.flush()
+    close_if_empty(db, room_id)
+    return moved
+
+
+def claim(db: Session, room_id: int, members: list[Participant]) -> bool:
+    """Move waiting participants into ``room_id`` (not committed); fail if another process took one first."""
+    ids = [m.id for m in members]
+    result = db.execute(
+        update(Participant)
+        .where(col(Participant.id).in_(ids), col(Participant.status) == ParticipantStatus.WAITING)
+        .values(status=ParticipantStatus.PAIRED, room_id=room_id, waiting_since=None)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != len(ids):
+        return False
+    for member in members:
+        assert member.id is not None
+        db.add(RoomMember(room_id=room_id, participant_id=member.id))
+        member.status, member.room_id = ParticipantStatus.PAIRED, room_id
+    return True

@@ -1,0 +1,101 @@
+"""Telling sockets what happened: each notice is a frame from ``rooms.protocol`` sent through the hub.
+
+Routes and the room lifecycle call these instead of building frames; with the broker down the hub has already
+delivered locally and the rest catch up through resume, so a notice never fails its caller.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rooms.broker import BrokerUnavailable
+from rooms.hub import Hub
+from rooms.models import Message, Participant
+from rooms.protocol import (
+    event_frame,
+    message_frame,
+    paired_frame,
+    presence_frame,
+    room_opened_frame,
+    room_view,
+    withdrawn_frame,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Notices:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # -- targets --------------------------------------------------------------------------------------------
+
+    async def room(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
+        try:
+            await self.hub.to_room(session_id, room_id, frame)
+        except BrokerUnavailable:
+            pass  # delivered locally; remote members catch up via resume
+
+    async def student(self, session_id: int, participant_id: int, frame: dict[str, Any]) -> None:
+        try:
+            await self.hub.to_participant(session_id, participant_id, frame)
+        except BrokerUnavailable:
+            pass
+
+    async def watchers(self, session_id: int, frame: dict[str, Any]) -> None:
+        try:
+            await self.hub.to_watchers(session_id, frame)
+        except BrokerUnavailable:
+            pass
+
+    async def session(self, session_id: int, frame: dict[str, Any]) -> None:
+        try:
+            await self.hub.to_session(session_id, frame)
+        except BrokerUnavailable:
+            pass
+
+    # -- room membership ------------------------------------------------------------------------------------
+
+    async def presence(self, session_id: int, room_id: int, pid: int, state: str, name: str | None = None) -> None:
+        await self.room(session_id, room_id, presence_frame(room_id, pid, state, name))
+
+    async def seated(self, session_id: int, room_id: int, members: list[Participant], slow_mode: int = 0) -> None:
+        """Everyone in the room gets its (new) member list; watchers see the room."""
+        view = room_view(room_id, members, slow_mode)
+        for member in members:
+            assert member.id is not None
+            await self.student(session_id, member.id, paired_frame(view))
+        await self.watchers(session_id, room_opened_frame(view))
+
+    async def event(self, session_id: int, pid: int, event: str, **fields: Any) -> None:
+        await self.student(session_id, pid, event_frame(event, **fields))
+
+    async def room_event(self, session_id: int, room_id: int, event: str, **fields: Any) -> None:
+        await self.room(session_id, room_id, event_frame(event, room=room_id, **fields))
+
+    # -- facilitator notices --------------------------------------------------------------------------------
+
+    async def warned(self, session_id: int, pid: int, text: str) -> None:
+        await self.event(session_id, pid, "warned", text=text)
+
+    async def muted(self, session_id: int, pid: int, until: str | None) -> None:
+        if until is None:
+            await self.event(session_id, pid, "unmuted")
+        else:
+            await self.event(session_id, pid, "muted", until=until)
+
+    async def slow_mode(self, session_id: int, room_id: int, seconds: int) -> None:
+        await self.room_event(session_id, room_id, "slow_mode", seconds=seconds)
+
+    async def session_event(self, session_id: int, event: str, **fields: Any) -> None:
+        """A session-wide event (opened, paused, resumed, closed, prompt) for every student and watcher."""
+        await self.session(session_id, event_frame(event, **fields))
+
+    async def posted(self, session_id: int, messages: list[Message]) -> None:
+        """Facilitator messages (announcements, prompts) stored in each room: show them there."""
+        for message in messages:
+            await self.room(session_id, message.room_id, message_frame(message, None))
+
+    async def withdrawn(self, session_id: int, message: Message, reason: str) -> None:
+        await self.room(session_id, message.room_id, withdrawn_frame(message.id, message.room_id, reason))

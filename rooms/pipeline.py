@@ -1,0 +1,141 @@
+"""The message pipeline: a student's ``send`` is checked, moderated, stored, acknowledged, published, translated."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from rooms.clock import iso, utcnow
+from rooms.config import RoomsConfig
+from rooms.connection import Connection
+from rooms.models import Message, MessageKind, ModerationState
+from rooms.moderation import Action, MessageContext, Moderator, plain_reason
+from rooms.notices import Notices
+from rooms.protocol import (
+    FrameError,
+    ack_frame,
+    dumps,
+    error_frame,
+    flagged_frame,
+    message_frame,
+    parse_send,
+    typing_frame,
+)
+from rooms.ratelimit import SlidingWindow
+from rooms.tasks import Tasks
+from rooms.translate import RoomTranslator
+from rooms.writer import BatchWriter, WriteFailed
+
+_STATE_FOR_ACTION = {
+    Action.ALLOW: ModerationState.VISIBLE,
+    Action.MASK: ModerationState.MASKED,
+    Action.HOLD: ModerationState.HELD,
+    Action.BLOCK: ModerationState.BLOCKED,
+}
+
+
+class MessagePipeline:
+    def __init__(
+        self,
+        writer: BatchWriter,
+        notices: Notices,
+        moderator_for: Callable[[int], Moderator],
+        translator: RoomTranslator | None,
+        config: RoomsConfig,
+        tasks: Tasks,
+    ) -> None:
+        self.writer, self.notices, self.moderator_for = writer, notices, moderator_for
+        self.translator, self.config, self._tasks = translator, config, tasks
+        self.limiter = SlidingWindow(config.message_rate)
+
+    async def send(self, conn: Connection, frame: dict[str, Any]) -> None:
+        send = parse_send(frame)
+        cid = send.client_id
+        if conn.room_id is None or conn.session_id is None or conn.participant_id is None:
+            raise FrameError("not_in_room")
+        refusal = self._refusal(conn, cid, len(send.text))
+        if refusal is not None:
+            conn.send(dumps(refusal))
+            return
+        now, now_dt = time.monotonic(), utcnow()
+        language = send.language or (conn.languages[0] if conn.languages else None)
+        sent_at = time.time()
+        context = MessageContext(
+            text=send.text,
+            language=language,
+            participant_id=conn.participant_id,
+            room_id=conn.room_id,
+            session_id=conn.session_id,
+            sent_at=sent_at,
+        )
+        outcome = await self.moderator_for(conn.session_id).moderate(context)
+        state = _STATE_FOR_ACTION[outcome.action]
+        if (
+            self.translator is not None
+            and send.language is None
+            and state in (ModerationState.VISIBLE, ModerationState.MASKED)
+        ):
+            language = self.translator.detect(outcome.text, conn.languages, language)
+        message = Message(
+            room_id=conn.room_id,
+            participant_id=conn.participant_id,
+            client_msg_id=cid,
+            text=outcome.text,
+            original_text=send.text if outcome.text != send.text else None,
+            language=language,
+            state=state,
+            reason=outcome.reason,
+            created_at=now_dt,  # given, so pydantic skips inspecting the default factory (80 -> 46 µs a message)
+        )
+        try:
+            written = await self.writer.write(message)
+        except WriteFailed:
+            conn.send(dumps(error_frame("unavailable", cid)))
+            return
+        stored = written.message
+        conn.last_sent = now
+        notice = plain_reason(stored.reason) if stored.state != ModerationState.VISIBLE else None
+        conn.send(dumps(ack_frame(stored, notice)))
+        if not written.duplicate:
+            await self._deliver(conn, stored, sent_at)
+
+    def _refusal(self, conn: Connection, cid: str, length: int) -> dict[str, Any] | None:
+        """Why this message may not be sent now (paused, too long, muted, rate limit, slow mode), or None."""
+        assert conn.participant_id is not None
+        if conn.paused:
+            return error_frame("session_paused", cid)
+        if length > self.config.max_message_chars:
+            return error_frame("too_long", cid, max_chars=self.config.max_message_chars)
+        if conn.muted_until is not None and conn.muted_until > utcnow():
+            return error_frame("muted", cid, until=iso(conn.muted_until))
+        if not self.limiter.hit(conn.participant_id):
+            return error_frame("rate_limited", cid)
+        now = time.monotonic()
+        if conn.slow_mode_seconds and now - conn.last_sent < conn.slow_mode_seconds:
+            wait = conn.slow_mode_seconds - (now - conn.last_sent)
+            return error_frame("slow_mode", cid, retry_after=round(wait, 1))
+        return None
+
+    async def _deliver(self, conn: Connection, stored: Message, sent_at: float) -> None:
+        assert conn.session_id is not None
+        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
+        if stored.state in (ModerationState.VISIBLE, ModerationState.MASKED):
+            await self.deliver(conn.session_id, stored, sender, sent_at)
+        elif stored.state == ModerationState.HELD:
+            await self.notices.watchers(conn.session_id, flagged_frame(stored, sender))
+
+    async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
+        """Publish a stored, visible message to its room, then translate it (also used when a facilitator releases)."""
+        await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
+        if self.translator is not None and stored.kind == MessageKind.CHAT:
+            self._tasks.spawn(self.translator.translate_message(session_id, stored, sender, sent_at))
+
+    async def typing(self, conn: Connection) -> None:
+        if conn.room_id is None or conn.session_id is None:
+            raise FrameError("not_in_room")
+        now = time.monotonic()
+        if now - conn.last_typing < 2.0:
+            return
+        conn.last_typing = now
+        await self.notices.room(conn.session_id, conn.room_id, typing_frame(conn.room_id, conn.participant_id))

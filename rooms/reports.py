@@ -1,0 +1,40 @@
+"""Students reporting a message: stored for the moderation queue, shown to watchers, passed to listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from rooms.connection import Connection
+from rooms.database import Database
+from rooms.notices import Notices
+from rooms.protocol import FrameError, dumps, get_int, get_str, report_frame, reported_frame
+from rooms.store import store_report
+from rooms.tasks import Tasks
+
+REPORT_REASONS = frozenset({"contact_details", "bullying", "inappropriate", "spam", "unsafe", "other"})
+ReportListener = Callable[[int], Coroutine[Any, Any, None]]
+
+
+class Reports:
+    def __init__(self, db: Database, notices: Notices, tasks: Tasks) -> None:
+        self.db, self.notices, self._tasks = db, notices, tasks
+        self.listeners: list[ReportListener] = []  # e.g. safeguarding e-mail, even with no console open
+
+    async def report(self, conn: Connection, frame: dict[str, Any]) -> None:
+        message_id = get_int(frame, "message_id")
+        reason = get_str(frame, "reason", max_len=40) or ""
+        note = get_str(frame, "note", required=False, max_len=500) or ""
+        if reason not in REPORT_REASONS:
+            raise FrameError("bad_frame", f"'reason' must be one of {sorted(REPORT_REASONS)}")
+        if conn.room_id is None or conn.participant_id is None or conn.session_id is None:
+            raise FrameError("not_in_room")
+        assert message_id is not None
+        report = await self.db.run(store_report, message_id, conn.room_id, conn.participant_id, reason, note)
+        if report is None:
+            raise FrameError("unknown_message")
+        conn.send(dumps(reported_frame(message_id)))
+        for listener in self.listeners:
+            if report.id is not None:
+                self._tasks.spawn(listener(report.id))
+        await self.notices.watchers(conn.session_id, report_frame(report.id, message_id, reason, conn.room_id))

@@ -1,0 +1,124 @@
+"""A student's socket from hello to close: refuse or seat it, send welcome and the missed history."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rooms.clock import iso, utcnow
+from rooms.connection import Connection
+from rooms.database import Database
+from rooms.lifecycle import Lifecycle
+from rooms.models import ExchangeSession, MessageKind, ParticipantStatus, SessionStatus
+from rooms.moderation import Moderator
+from rooms.protocol import (
+    CLOSE_AUTH_FAILED,
+    CLOSE_FORBIDDEN,
+    CLOSE_SESSION_ENDED,
+    PROTOCOL_VERSION,
+    dumps,
+    error_frame,
+    member_view,
+    message_frame,
+    resumed_frame,
+    room_view,
+)
+from rooms.store import Seat, history_with_senders, load_seat
+from rooms.tasks import Tasks
+from rooms.translate import RoomTranslator
+
+log = logging.getLogger(__name__)
+
+
+class Sessions:
+    def __init__(
+        self,
+        db: Database,
+        lifecycle: Lifecycle,
+        moderator: Moderator,
+        translator: RoomTranslator | None,
+        tasks: Tasks,
+    ) -> None:
+        self.db, self.lifecycle, self.moderator, self.translator = db, lifecycle, moderator, translator
+        self._tasks = tasks
+        self._session_moderators: dict[int, Moderator] = {}
+
+    async def open(self, conn: Connection, participant_id: int, nonce: str, last_id: int) -> bool:
+        """Seat an authenticated student's socket and send welcome (+ missed messages). False = refused."""
+        seat = await self.db.run(load_seat, participant_id)
+        if seat is None or seat.participant.token_nonce != nonce:  # a new nonce revokes old tokens (leave, erase)
+            return _refuse(conn, "token_invalid", CLOSE_AUTH_FAILED)
+        participant, exchange_session = seat.participant, seat.session
+        if participant.banned or participant.status == ParticipantStatus.REMOVED:
+            return _refuse(conn, "banned", CLOSE_FORBIDDEN)
+        if exchange_session.status in (SessionStatus.CLOSED, SessionStatus.CANCELLED):
+            return _refuse(conn, "session_closed", CLOSE_SESSION_ENDED)
+        conn.session_id = exchange_session.id
+        conn.participant_id, conn.nonce = participant_id, nonce
+        self._load_session_moderation(exchange_session)
+        conn.display_name = participant.display_name
+        conn.country = participant.country
+        conn.languages = tuple(participant.languages)
+        conn.class_id = participant.class_id
+        conn.muted_until = participant.muted_until
+        conn.paused = exchange_session.status == SessionStatus.PAUSED
+        conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
+        conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
+        await self.lifecycle.connect(conn, seat)
+        conn.send(dumps(self._welcome(seat, conn)))
+        if conn.room_id is not None:
+            await self.send_history(conn, last_id)
+        await self.lifecycle.arrived(conn, live=exchange_session.status == SessionStatus.LIVE)
+        return True
+
+    async def closed(self, conn: Connection) -> None:
+        await self.lifecycle.disconnected(conn)
+
+    def moderator_for(self, session_id: int) -> Moderator:
+        """The deployment's moderator with this session's overrides (e.g. its link allow-list) applied."""
+        return self._session_moderators.get(session_id, self.moderator)
+
+    def _load_session_moderation(self, exchange_session: ExchangeSession) -> None:
+        if exchange_session.id is None or not exchange_session.moderation:
+            return
+        try:
+            config = self.moderator.config.merged(exchange_session.moderation)
+        except ValueError:
+            log.exception("session %s has invalid moderation overrides; using the defaults", exchange_session.id)
+            return
+        self._session_moderators[exchange_session.id] = Moderator(config, self.moderator.plugin_manager)
+
+    def _welcome(self, seat: Seat, conn: Connection) -> dict[str, Any]:
+        s = seat.session
+        prompt = s.prompts[s.current_prompt] if 0 <= s.current_prompt < len(s.prompts) else None
+        room = room_view(conn.room_id, seat.members, conn.slow_mode_seconds) if conn.room_id is not None else None
+        return {
+            "type": "welcome",
+            "v": PROTOCOL_VERSION,
+            "participant": member_view(seat.participant),
+            "session": {"id": s.id, "title": s.title, "topic": s.topic, "status": s.status.value, "prompt": prompt},
+            "status": "paired" if room is not None else "waiting",
+            "room": room,
+            "muted_until": iso(conn.muted_until) if conn.muted_until and conn.muted_until > utcnow() else None,
+            "translation_languages": sorted(self.translator.languages()) if self.translator else [],
+        }
+
+    async def send_history(self, conn: Connection, last_id: int) -> None:
+        """Messages of the student's room after ``last_id``, then ``resumed`` (hello and the resume frame)."""
+        if conn.room_id is None:
+            return
+        messages, names = await self.db.run(history_with_senders, conn.room_id, last_id)
+        for message in messages:
+            sender = names.get(message.participant_id) if message.participant_id is not None else None
+            conn.send(dumps(message_frame(message, sender)))
+        conn.send(dumps(resumed_frame(conn.room_id, messages[-1].id if messages else last_id)))
+        if self.translator is not None and conn.session_id is not None:
+            for message in messages:
+                if message.kind == MessageKind.CHAT and message.participant_id != conn.participant_id:
+                    self._tasks.spawn(self.translator.translate_for(conn, message))
+
+
+def _refuse(conn: Connection, code: str, close_code: int) -> bool:
+    conn.send(dumps(error_frame(code)))
+    conn.close(close_code, code)
+    return False
