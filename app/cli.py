@@ -81,6 +81,8 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
 
         click.echo(seed_demo(engine, settings).describe(f"http://{host}:{port}"))
     engine.dispose()
+    from app.serving import uvicorn_options
+
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -90,11 +92,10 @@ def serve(host: str, port: int, workers: int, reload: bool, demo: bool) -> None:
         reload=reload,
         ws="websockets-sansio",
         loop="uvloop",
-        http="httptools",
         ws_max_size=settings.ws_max_size,
         ws_per_message_deflate=settings.ws_per_message_deflate,
-        proxy_headers=True,
         log_level="info",
+        **uvicorn_options(settings),  # httptools with a head timeout and a connection cap; proxy trust
     )
 
 
@@ -170,6 +171,46 @@ def create_user(username: str, role: str, password: str, display_name: str | Non
         except IntegrityError:
             fail(f"a user named {username!r} already exists")
         click.echo(f"created {role} {username!r} (id {user.id})")
+
+
+def _account_change(username: str, change: str) -> None:
+    """Run one audited account change (app/accounts.py) from the command line; the actor is recorded as none."""
+    from sqlmodel import Session
+
+    from app import accounts
+    from app.security import hash_password
+
+    settings = _settings()
+    engine = _migrated_engine(settings)
+    with Session(engine) as db:
+        try:
+            user_id = accounts.find(db, username).id or 0
+            if change == "reset-password":
+                password = accounts.generate_password()
+                accounts.set_password(db, user_id, hash_password(password), None)
+                click.echo(f"new password for {username!r}: {password} (every session of the account was ended)")
+            elif change == "delete-user":
+                accounts.delete(db, user_id, None)
+                click.echo(f"deleted {username!r}")
+            else:
+                accounts.set_disabled(db, user_id, change == "disable-user", None)
+                click.echo(f"{change.split('-')[0]}d {username!r}")
+        except accounts.AccountError as exc:
+            fail(str(exc))
+    engine.dispose()
+
+
+def _account_command(name: str, help_text: str) -> None:
+    @main.command(name, help=help_text)
+    @click.argument("username")
+    def command(username: str) -> None:
+        _account_change(username, name)
+
+
+_account_command("reset-password", "Give a staff account a new generated password (printed once); ends its sessions.")
+_account_command("disable-user", "Disable a staff account: its sessions end and it cannot log in.")
+_account_command("enable-user", "Enable a disabled staff account again.")
+_account_command("delete-user", "Delete a staff account (sessions it facilitated stay, without a facilitator).")
 
 
 @main.group()

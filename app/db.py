@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ def make_engine(database_url: str) -> Engine:
         url = url.set(drivername="postgresql+psycopg")
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -43,6 +44,20 @@ def make_engine(database_url: str) -> Engine:
         )
     except NoSuchModuleError:
         raise SettingsError(f"unsupported database URL scheme: {url.drivername!r}") from None
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file 0600 (in a new 0700 directory) before SQLite opens it, and tighten an old one.
+
+    SQLite creates the -wal and -shm files with the database file's permissions, so they follow. Any local
+    user could otherwise read every chat from a 0644 database.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for existing in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if existing.exists() and existing.stat().st_mode & 0o077:
+            existing.chmod(0o600)
 
 
 def open_database(database_url: str) -> Database:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
@@ -124,18 +125,26 @@ def safeguarding_rows(db: Session, session_id: int) -> list[dict[str, Any]]:
 
 
 def to_csv(rows: list[dict[str, Any]], fields: list[str]) -> str:
+    """CSV for spreadsheets: every text cell defused wherever a spreadsheet might start a new cell in it."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        # Spreadsheet apps run cells starting with = + - @ as formulas: prefix them so student text stays text.
         writer.writerow({k: _defuse(v) for k, v in row.items()})
     return buffer.getvalue()
 
 
+# Spreadsheets run a cell that starts with = + - @ as a formula. A spreadsheet set to another separator than
+# ours (";" in de/fr/es locales, tab, "|") or one that ignores our quoting splits a field wherever that
+# separator or a line break occurs, so every such point in the text is a possible cell start: each one gets
+# the apostrophe that makes spreadsheets treat the rest as text. Leading white space and quotes are skipped
+# over because spreadsheets strip them before looking for a formula.
+_CELL_START = re.compile(r"""(^|[,;\t|\r\n])([\s"]*)(?=[=+\-@])""")
+
+
 def _defuse(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return _CELL_START.sub(r"\1\2'", value)
     return value
 
 

@@ -7,7 +7,6 @@ from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
-from markupsafe import Markup
 from starlette.requests import HTTPConnection
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -73,14 +72,11 @@ def gettext(language: str, message: str) -> str:
 
 
 def template_gettext(language: str) -> Callable[[str], str]:
-    """The ``_()`` templates call: Jinja formats its result with ``%`` once more, so a Phrase comes back as
-    escaped markup with ``%`` doubled (the values, often what someone typed, are escaped, never trusted)."""
+    """The ``_()`` templates call: plain text, which autoescape escapes on output, values and all (a Phrase is
+    translated, then filled in; its values are often what someone typed and are never trusted as markup)."""
     plain = translations(language).gettext
 
     def translate(message: str) -> str:
-        if not isinstance(message, Phrase):
-            return plain(message)
-        filled = Markup(plain(message.msgid)) % message.values if message.values else Markup(plain(message.msgid))
-        return filled.replace("%", "%%")
+        return message.localized(plain) if isinstance(message, Phrase) else plain(message)
 
     return translate

@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from app import errors, facilitators, pages, schools, staff, students, ws
+from app import account_pages, errors, facilitators, pages, schools, staff, students, ws
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.scheduler import Scheduler
 from app.services import start_services, stop_services
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *pages.routes,
         *students.routes,
         *staff.routes,
+        *account_pages.routes,
         *schools.routes,
         *facilitators.routes,
         *ws.routes,

@@ -13,6 +13,12 @@ CSP = (
 
 
 class SecurityHeadersMiddleware:
+    """Security headers on every response; ``Cache-Control: no-store`` on everything but static files.
+
+    Pages carry a student's token (/chat), student messages (console, queue, exports) or a CSRF token: none
+    may stay in a shared school computer's browser cache or a proxy. Static files keep their validators.
+    """
+
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
         self.hsts = hsts
@@ -31,6 +37,8 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if not scope["path"].startswith("/static/"):
+                    headers.setdefault("Cache-Control", "no-store")
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
             await send(message)

@@ -44,6 +44,10 @@ class User(SQLModel, table=True):
     exchange_emails: bool = True
     failed_logins: int = 0
     locked_until: datetime | None = None
+    # Every staff session cookie carries the version it was issued under; bumping it (logout, password change,
+    # disable) ends all of this user's sessions and open watch sockets at once.
+    session_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    disabled: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow)
 
 

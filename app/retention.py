@@ -3,12 +3,12 @@
 ``purge`` deletes participants, their messages, reports, room memberships and rooms of every session that
 ended more than its exchange's ``retention_days`` (else ``BRIDGEWAY_RETENTION_DAYS``) ago. The session row
 and the ``ModerationAction`` audit log stay: the audit log has no foreign keys precisely so it outlives them.
-Cached translations of purged messages are dropped too (they are keyed by the text's hash).
+Cached translations of purged and erased messages are dropped too: they are keyed by the hash of the source
+text, so both the shown and the original text are hashed before anything is deleted or overwritten.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from rooms.models import (
     RoomMember,
     SessionStatus,
 )
+from translation.cache import delete_translations, text_hash
 from translation.models import Translation
 
 ERASED_TEXT = "[erased]"
@@ -82,25 +83,34 @@ def purge(db: Session, default_days: int, *, dry_run: bool = False, now: datetim
     message_ids = list(db.exec(select(Message.id).where(message_filter)))
     report_filter = col(Report.message_id).in_(message_ids) | col(Report.reporter_id).in_(people)
     member_filter = col(RoomMember.room_id).in_(room_ids) | col(RoomMember.participant_id).in_(people)
-    hashes = {
-        hashlib.sha256(t.encode("utf-8")).hexdigest() for t in db.exec(select(Message.text).where(message_filter))
-    }
+    hashes = _text_hashes(db, message_filter)
     report.participants, report.messages, report.rooms = len(people), len(message_ids), len(room_ids)
     report.reports = len(db.exec(select(Report.id).where(report_filter)).all())
     report.room_members = len(db.exec(select(RoomMember.room_id).where(member_filter)).all())
     report.translations = len(db.exec(select(Translation.id).where(col(Translation.text_hash).in_(hashes))).all())
-    if dry_run:
-        return report
+    if dry_run or not (report.participants or report.messages or report.rooms or report.translations):
+        return report  # nothing left to delete (already purged, here or by another process): no audit row
     db.execute(delete(Report).where(report_filter))
-    db.execute(delete(Message).where(message_filter))
+    deleted = _rows(db.execute(delete(Message).where(message_filter)))
     db.execute(delete(RoomMember).where(member_filter))
     unseat_for_purge(db, people)
-    db.execute(delete(Participant).where(col(Participant.id).in_(people)))
-    db.execute(delete(Room).where(col(Room.id).in_(room_ids)))
-    db.execute(delete(Translation).where(col(Translation.text_hash).in_(hashes)))
-    db.add(ModerationAction(action="purge", reason=f"retention: sessions {sessions}"[:500]))
+    deleted += _rows(db.execute(delete(Participant).where(col(Participant.id).in_(people))))
+    deleted += _rows(db.execute(delete(Room).where(col(Room.id).in_(room_ids))))
+    deleted += delete_translations(db, hashes)
+    if deleted:  # another process that purged the same rows first leaves this one nothing: one audit row
+        db.add(ModerationAction(action="purge", reason=f"retention: sessions {sessions}"[:500]))
     db.commit()
     return report
+
+
+def _rows(result: Any) -> int:
+    return int(result.rowcount)
+
+
+def _text_hashes(db: Session, message_filter: Any) -> set[str]:
+    """Hashes of every text the matching messages had (shown and original): translations are keyed by them."""
+    rows = db.exec(select(Message.text, Message.original_text).where(message_filter)).all()
+    return {text_hash(t) for row in rows for t in row if t and t != ERASED_TEXT}
 
 
 # -- one student's data ---------------------------------------------------------------------------------
@@ -159,14 +169,20 @@ async def export_participant(request: Request) -> Response:
     return JSONResponse(data, headers=headers)
 
 
-def _erase_data(run: Run, pid: int) -> Callable[[Session, Change], int]:
-    """Replace the student's texts and name and write the audit row, in the lifecycle's transaction."""
+def _erase_data(run: Run, pid: int, hashes: set[str]) -> Callable[[Session, Change], int]:
+    """Replace the student's texts and name and write the audit row, in the lifecycle's transaction.
+
+    The hashes of the texts (collected into ``hashes``) are taken before they are overwritten: they are the
+    only way to find the texts' cached translations, deleted in the same transaction.
+    """
 
     def record(db: Session, change: Change) -> int:
         p = db.get(Participant, pid)
         assert p is not None
         if p.erased:
             raise conflict("This student's data was already erased.")
+        hashes.update(_text_hashes(db, col(Message.participant_id) == pid))
+        delete_translations(db, hashes)
         changed = db.execute(
             update(Message).where(col(Message.participant_id) == pid).values(text=ERASED_TEXT, original_text=None)
         )
@@ -185,7 +201,10 @@ async def erase(request: Request) -> Response:
     """Erase one student's data now (texts replaced, name replaced, account ended); the audit log keeps the act."""
     run = await guard(request)
     pid = int(request.path_params["participant_id"])
-    _, count = await acting(run.svc.rooms.lifecycle.erase(run.session_id, pid, _erase_data(run, pid)))
+    hashes: set[str] = set()
+    _, count = await acting(run.svc.rooms.lifecycle.erase(run.session_id, pid, _erase_data(run, pid, hashes)))
+    if run.svc.translator is not None:
+        run.svc.translator.service.cache.forget(hashes)  # this process's memory copy of those translations
     return done(request, run, {"erased": pid, "messages": count})
 
 

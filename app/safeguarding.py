@@ -1,5 +1,8 @@
 """Tell schools' safeguarding contacts about student reports: a log line always, an e-mail once SMTP is set.
 
+E-mail goes out in the background and is retried with doubling back-off (``BRIDGEWAY_SMTP_RETRY_SECONDS``,
+``BRIDGEWAY_SMTP_RETRY_ATTEMPTS``), each failure logged: a mail outage neither blocks a room or a page nor
+drops the alert (the log line and the moderation queue have it at once; retries live in the process).
 Notifications are exactly-once per report within one database: sending first writes a
 ``notify_safeguarding`` row to the audit log, and reports that have such a row are skipped. They are sent
 when the facilitator console asks for the queue (it does so as soon as a ``report`` frame arrives, and every
@@ -9,6 +12,7 @@ The e-mail says which session, room and reason, and links to the queue; it does 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import smtplib
 import threading
@@ -218,15 +222,59 @@ def _session_reports(db: Session, session_id: int) -> list[int]:
     return [r for r in rows if r is not None]
 
 
-async def _send(notifier: Notifier, alerts: list[SafeguardingAlert]) -> None:
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """E-mail retries: the first after ``seconds``, doubling, ``attempts`` tries in all."""
+
+    seconds: float = 30.0
+    attempts: int = 8
+
+
+_DELIVERIES: set[asyncio.Task[None]] = set()  # retrying e-mails, referenced so they are not collected mid-way
+
+
+async def _send(notifier: Notifier, alerts: list[SafeguardingAlert], retry: Retry) -> None:
+    """The log line now; each e-mail in the background, retried with back-off, so no caller waits on SMTP."""
+    parts = notifier.notifiers if isinstance(notifier, Notifiers) else (notifier,)
     for alert in alerts:
-        await anyio.to_thread.run_sync(notifier.notify, alert)
+        for part in parts:
+            if isinstance(part, SmtpNotifier):
+                task = asyncio.create_task(_deliver(part, alert, retry), name=f"safeguarding-mail-{alert.report_id}")
+                _DELIVERIES.add(task)
+                task.add_done_callback(_DELIVERIES.discard)
+            else:
+                await anyio.to_thread.run_sync(Notifiers(part).notify, alert)
+
+
+async def _deliver(notifier: Notifier, alert: SafeguardingAlert, retry: Retry) -> None:
+    delay = retry.seconds
+    for attempt in range(1, retry.attempts + 1):
+        try:
+            await anyio.to_thread.run_sync(notifier.notify, alert)
+            if attempt > 1:
+                log.warning("report %s: e-mail sent on attempt %s", alert.report_id, attempt)
+            return
+        except Exception as exc:
+            if attempt == retry.attempts:
+                log.error(
+                    "report %s: e-mail failed %s times (%r); giving up, the report waits in the moderation queue",
+                    alert.report_id, attempt, exc,
+                )  # fmt: skip
+                return
+            log.warning("report %s: e-mail attempt %s failed (%r); retrying in %.0f s", alert.report_id, attempt,
+                        exc, delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
+def _retry(settings: Any) -> Retry:
+    return Retry(getattr(settings, "smtp_retry_seconds", 30.0), getattr(settings, "smtp_retry_attempts", 8))
 
 
 async def notify_report(services: Any, report_id: int, notifier: Notifier | None = None) -> bool:
     """Notify about one new report now (for ``RoomService.report``); False if it was already notified."""
     alerts = await services.db.run(claim_alerts, [report_id], services.settings.base_url)
-    await _send(notifier or default_notifier(services.settings), alerts)
+    await _send(notifier or default_notifier(services.settings), alerts, _retry(services.settings))
     return bool(alerts)
 
 
@@ -236,5 +284,5 @@ async def notify_pending(services: Any, session_id: int, notifier: Notifier | No
     if not report_ids:
         return 0
     alerts = await services.db.run(claim_alerts, report_ids, services.settings.base_url)
-    await _send(notifier or default_notifier(services.settings), alerts)
+    await _send(notifier or default_notifier(services.settings), alerts, _retry(services.settings))
     return len(alerts)

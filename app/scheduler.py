@@ -1,14 +1,17 @@
-"""Opens sessions at their start time and closes them at their end, in every process (idempotently)."""
+"""Opens sessions at their start time and closes them at their end, and purges expired student data on its own
+schedule, in every process (idempotently: a second process finds the work done)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import time
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.retention import purge
 from app.services import Services
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Room, RoomStatus, SessionStatus
@@ -73,6 +76,22 @@ class Scheduler:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         self._task: asyncio.Task[None] | None = None
+        self._next_purge = 0.0  # monotonic time; the first tick purges, so a restart never skips a run
+
+    async def purge_if_due(self) -> None:
+        """Retention without cron: ``purge`` every ``BRIDGEWAY_RETENTION_INTERVAL_HOURS`` (the CLI stays)."""
+        now = time.monotonic()
+        if now < self._next_purge:
+            return
+        self._next_purge = now + self.svc.settings.retention_interval_hours * 3600
+        try:
+            report = await self.svc.db.run(purge, self.svc.settings.retention_days)
+        except Exception:  # the database was away: try again in a minute, and keep opening and closing sessions
+            log.exception("retention purge failed")
+            self._next_purge = now + 60
+            return
+        if report.participants or report.messages or report.rooms or report.translations:
+            log.info("retention purge: %s", report.as_dict())
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="session-scheduler")
@@ -85,6 +104,7 @@ class Scheduler:
 
     async def tick(self) -> None:
         svc = self.svc
+        await self.purge_if_due()
         for session_id in await svc.db.run(open_due):
             log.info("session %s opened", session_id)
             await svc.hub.to_session(session_id, {"type": "event", "event": "session_opened"})

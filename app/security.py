@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from starlette.requests import HTTPConnection
 
 _hasher = PasswordHasher()
 TOKEN_MAX_AGE = 12 * 3600
@@ -59,6 +60,15 @@ class ParticipantTokens:
         if not isinstance(data, dict) or not {"p", "s", "n"} <= data.keys():
             raise TokenError("token_invalid")
         return ParticipantClaims(int(data["p"]), int(data["s"]), str(data["n"]))
+
+
+def client_address(conn: HTTPConnection) -> str:
+    """The client's address for rate limits and back-off: the only place the app reads it.
+
+    uvicorn sets it from ``X-Forwarded-For`` only for connections from ``BRIDGEWAY_FORWARDED_ALLOW_IPS``
+    (``bridgeway serve`` passes that list; empty by default), so a client cannot choose its own address.
+    """
+    return conn.client.host if conn.client else "unknown"
 
 
 def new_nonce() -> str:

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from app.db import open_database
 from app.devices import DeviceCookies
+from app.login_backoff import LoginBackoff
 from app.migrate import upgrade
 from app.ratelimit import RateLimits
 from app.safeguarding import notify_report
@@ -44,6 +45,7 @@ class Services:
     rooms: RoomService
     limits: RateLimits
     devices: DeviceCookies
+    login_backoff: LoginBackoff
     translator: RoomTranslator | None = None
     sockets: set[Connection] = field(default_factory=set)
 
@@ -95,7 +97,10 @@ async def start_services(settings: Settings, secret: str) -> Services:
     limits = RateLimits(settings)
     tokens = ParticipantTokens(secret)
     devices = DeviceCookies(secret, secure=bool(settings.cookie_secure))
-    svc = Services(settings, db, tokens, hub, writer, rooms.lobby, moderator, rooms, limits, devices, translator)
+    login_backoff = LoginBackoff.from_settings(settings)
+    svc = Services(
+        settings, db, tokens, hub, writer, rooms.lobby, moderator, rooms, limits, devices, login_backoff, translator
+    )
     # Reports reach the schools' safeguarding contacts at once, even when no facilitator console is open.
     rooms.report_listeners.append(lambda report_id: _notify(svc, report_id, notify_report))
     return svc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
     moderation_flood_seconds: float = Field(default=10.0, gt=0)
     moderation_link_allowlist: list[str] = Field(default_factory=list)
     smtp_url: SecretStr | None = None
+    # -- security hardening (issue 16); see docs/security.md --
+    forwarded_allow_ips: list[str] = Field(default_factory=list)
+    login_backoff_seconds: int = Field(default=60, ge=1)
+    staff_session_check_seconds: float = Field(default=5.0, gt=0)
+    header_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=10)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    retention_interval_hours: float = Field(default=6.0, gt=0)
+    smtp_retry_seconds: float = Field(default=30.0, gt=0)
+    smtp_retry_attempts: int = Field(default=8, ge=1)
     scheduler_interval: float = Field(default=5.0, gt=0)
     auto_migrate: bool = True
     # Room lifecycle (issue 13): presence heartbeat and the cross-country wait of the lobby.
@@ -126,10 +137,11 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created 0600 from the start: write-then-chmod would leave the key readable for a moment.
+        with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w") as out:
+            out.write(key)
         return key
 
 

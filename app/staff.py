@@ -1,8 +1,6 @@
-"""Staff login and logout: argon2 passwords, rate limits and lock-out, session cookie rotation."""
+"""Staff login and logout: argon2 passwords, rate limits and back-off, server-side session versions."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import anyio.to_thread
 from sqlmodel import Session, select
@@ -10,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app.auth import check_csrf, current_user
+from app import accounts
+from app.auth import check_csrf, current_user, start_session
 from app.models import Role, User
-from app.security import hash_password, verify_password
+from app.security import client_address, hash_password, verify_password
 from app.services import services
 from app.templating import render
-from rooms.clock import utcnow
 
 # Verifying against a dummy hash when the user does not exist keeps timing the same for both cases.
 _DUMMY_HASH = hash_password("not-a-real-password")
@@ -24,21 +22,6 @@ HOME_FOR_ROLE = {Role.ADMIN: "/schools", Role.COORDINATOR: "/schools", Role.FACI
 
 def _find(db: Session, username: str) -> User | None:
     return db.exec(select(User).where(User.username == username)).first()
-
-
-def _record(db: Session, user_id: int, ok: bool, failures_to_lock: int, lock_minutes: int) -> None:
-    user = db.get(User, user_id)
-    if user is None:
-        return
-    if ok:
-        user.failed_logins, user.locked_until = 0, None
-    else:
-        user.failed_logins += 1
-        if user.failed_logins >= failures_to_lock:
-            user.locked_until = utcnow() + timedelta(minutes=lock_minutes)
-            user.failed_logins = 0
-    db.add(user)
-    db.commit()
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -60,31 +43,34 @@ async def login_submit(request: Request) -> Response:
     username = str(form.get("username", "")).strip()[:80]
     password = str(form.get("password", ""))[:200]
     target = str(form.get("next", ""))
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
 
     def fail(message: str, status: int = 400) -> Response:
         return render(request, "staff/login.html", {"error": message, "next": target}, status)
 
-    if not await svc.limits.allow_login(client, username):
+    # Per address, and per address and username: nobody elsewhere can use up a teacher's allowance.
+    if not await svc.limits.allow_login(client, f"{client} {username.lower()}"):
         return fail("Too many login attempts. Wait a minute and try again.", 429)
+    if await svc.login_backoff.waiting(client, username):
+        # The same for unknown and existing usernames: the back-off never reads the account.
+        return fail("Too many failed attempts with this username from your network. Wait a few minutes.", 429)
     user = await svc.db.run(_find, username)
-    if user is not None and user.locked_until is not None and user.locked_until > utcnow():
-        return fail("This account is locked after too many failed attempts. Try again later.", 429)
     ok = await anyio.to_thread.run_sync(verify_password, user.password_hash if user else _DUMMY_HASH, password)
-    if user is None or user.id is None:
+    if user is None or user.id is None or user.disabled or not ok:
+        await svc.login_backoff.failed(client, username)
         return fail("Wrong username or password.", 401)
-    settings = svc.settings
-    await svc.db.run(_record, user.id, ok, settings.login_lockout_failures, settings.login_lockout_minutes)
-    if not ok:
-        return fail("Wrong username or password.", 401)
+    await svc.login_backoff.succeeded(client, username)
     request.session.clear()  # a fresh session on login defeats session fixation
-    request.session["uid"] = user.id
-    request.session["pwv"] = user.password_hash[-12:]
+    start_session(request.session, user)
     return RedirectResponse(_safe_next(target, HOME_FOR_ROLE.get(user.role, "/")), status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    """End every session of this user (a cookie copied before logout stops working too), then this one."""
     await check_csrf(request)
+    user = await current_user(request)
+    if user is not None and user.id is not None:
+        await services(request).db.run(accounts.end_sessions, user.id, user.id)
     request.session.clear()
     return RedirectResponse("/", status_code=303)
 

@@ -14,15 +14,11 @@ from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.devices import alert_if_banned
 from app.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
-from app.security import TokenError
+from app.security import TokenError, client_address
 from app.services import services
 from app.templating import render
 
 T = TypeVar("T")
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 async def _look_up(request: Request, lookup: Callable[[Session, str], T], code: str) -> T:
@@ -30,7 +26,7 @@ async def _look_up(request: Request, lookup: Callable[[Session, str], T], code: 
 
     Once the address is over budget every answer is 429, whatever the code, so guessing learns nothing more.
     """
-    limits, client = services(request).limits, _client(request)
+    limits, client = services(request).limits, client_address(request)
     try:
         found = await services(request).db.run(lookup, code)
     except JoinError as exc:

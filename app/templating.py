@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -94,12 +95,36 @@ _env.filters.update(when=when, day=day, window=window, bdi=bdi)
 templates = Jinja2Templates(env=_env, context_processors=[_context])
 
 
+def _plain_gettext(gettext: Callable[[str], str]) -> Callable[..., str]:
+    """``_()`` that returns plain text, so autoescape escapes it on output.
+
+    Jinja's "newstyle" gettext marks the translated string safe (``Markup``): harmless for literal msgids, but
+    ``_(error)`` with an error that quotes a submitted value rendered that value as HTML. Returning ``str``
+    escapes both the message and its ``%(name)s`` parameters; no msgid contains markup.
+    """
+
+    def translate(message: str, **params: object) -> str:
+        text = gettext(message)
+        return text % params if params else text
+
+    return translate
+
+
+def _plain_ngettext(ngettext: Callable[[str, str, int], str]) -> Callable[..., str]:
+    def translate(singular: str, plural: str, n: int, **params: object) -> str:
+        return ngettext(singular, plural, n) % {"num": n, **params}
+
+    return translate
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render ``name`` in the request's interface language."""
     language = i18n.pick_language(request)
     trans = i18n.translations(language)
     env = templates.env
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=i18n.template_gettext(language), ngettext=trans.ngettext, newstyle=True
+        gettext=_plain_gettext(i18n.template_gettext(language)),
+        ngettext=_plain_ngettext(trans.ngettext),
+        newstyle=False,
     )
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code)

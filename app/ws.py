@@ -14,7 +14,8 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.access import can_run_session
-from app.models import Role, User
+from app.auth import session_ended, staff_user
+from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
 from rooms.connection import Connection
@@ -176,8 +177,7 @@ async def watch_socket(websocket: WebSocket) -> None:
     if not origin_allowed(websocket, svc):
         await websocket.close(CLOSE_POLICY, "origin_not_allowed")
         return
-    user_id = websocket.session.get("uid") if "session" in websocket.scope else None
-    user = await svc.db.run(lambda s: s.get(User, user_id)) if isinstance(user_id, int) else None
+    user = await staff_user(websocket)  # the same session check as every HTTP route (version, disabled)
     if user is None or user.role not in (Role.FACILITATOR, Role.ADMIN, Role.COORDINATOR):
         await websocket.close(CLOSE_AUTH_FAILED, "not_authenticated")
         return
@@ -201,9 +201,15 @@ async def watch_socket(websocket: WebSocket) -> None:
             return
         raise FrameError("unknown_type")
 
+    async def end_with_session() -> None:
+        await session_ended(websocket, user.id or 0, svc.settings.staff_session_check_seconds)
+        conn.close(CLOSE_AUTH_FAILED, "session_ended")  # logout, password change or disable: stop streaming
+
+    ended = asyncio.create_task(end_with_session())
     try:
         await _serve(websocket, conn, ignore)
     finally:
+        ended.cancel()
         svc.sockets.discard(conn)
         await svc.hub.detach(conn)
 

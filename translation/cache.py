@@ -6,10 +6,12 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 
 import sqlalchemy
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from translation.models import Translation
 
@@ -21,6 +23,19 @@ _Key = tuple[str, str, str, str]
 def text_hash(text: str) -> str:
     """SHA-256 hex digest of the text: the cache key, so messages are not stored twice in clear."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def delete_translations(session: Session, hashes: Iterable[str]) -> int:
+    """Delete the stored translations of these source-text hashes in the caller's transaction; returns the count.
+
+    Erasing or purging a message must take its translations with it: the table holds translated text, found
+    only through the hash of the source text, so callers hash every text the message ever had.
+    """
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return 0
+    result = session.execute(delete(Translation).where(col(Translation.text_hash).in_(wanted)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class TranslationCache:
@@ -76,6 +91,13 @@ class TranslationCache:
                 session.commit()
             except IntegrityError:  # another worker stored the same key first: same text, same model
                 session.rollback()
+
+    def forget(self, hashes: Iterable[str]) -> None:
+        """Drop the memory entries of these source-text hashes (erased or purged messages); the rows go separately."""
+        wanted = set(hashes)
+        with self._lock:
+            for key in [k for k in self._memory if k[0] in wanted]:
+                del self._memory[key]
 
     def __len__(self) -> int:
         """Entries held in memory."""

@@ -88,7 +88,7 @@ def install_package(file: Path, packages_dir: Path) -> PackageInfo:
     info = _info(metadata, top)
     if info is None:
         raise InvalidPackage(f"{file} is not a translation package (needs type translate, from_code, to_code)")
-    packages_dir.mkdir(parents=True, exist_ok=True)
+    packages_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # under DATA_DIR: private like the rest
     with argos_packages_dir(packages_dir) as package:
         package.install_from_path(file)
     return info

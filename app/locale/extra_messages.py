@@ -52,4 +52,9 @@ FORM_ERRORS = [
     N_("Rooms hold 2 to 4 students."),
     N_("At most 1 to 4 students of one class per room (or leave it blank)."),
     N_("The title is longer than 200 characters."),
+    N_("Your current password is not right."),
+    N_("The new passwords do not match."),
+    N_("Passwords are 10 to 200 characters."),
+    N_("No such staff account."),
+    N_("Unknown action."),
 ]

@@ -19,6 +19,7 @@ from starlette.testclient import TestClient
 from app import errors, i18n
 from app.locale import extra_messages
 from app.models import ExchangeStatus, Role
+from app.templating import templates
 from rooms.models import MessageKind, ModerationState, ParticipantStatus, SessionStatus
 from rooms.moderation_reasons import known_reasons, plain_reason
 from rooms.protocol import ERROR_MESSAGES
@@ -281,6 +282,6 @@ def test_phrase_is_translated_before_its_values_are_filled_in(language: str, exp
 
 def test_phrase_in_a_template_escapes_its_values_and_keeps_percent_signs() -> None:
     phrase = i18n.Phrase("Line %(n)s ('%(line)s'): the window is empty.", n=2, line="<b>100%</b>")
-    rendered = i18n.template_gettext("fr")(phrase) % {}
+    rendered = templates.env.from_string("{{ _(error) }}").render(error=phrase, _=i18n.template_gettext("fr"))
     assert "&lt;b&gt;100%&lt;/b&gt;" in rendered
     assert "<b>" not in rendered
