@@ -31,20 +31,29 @@ MESSAGE_BYTES = 120
 P99_LIMIT_MS = 100.0
 _ENCODE = str.maketrans("0123456789abcdef", "bcdfghjklmnpqrst")  # consonants: no digits for the phone filter
 _DECODE = str.maketrans("bcdfghjklmnpqrst", "0123456789abcdef")
+_ENCODE_ID = str.maketrans("0123456789.", "bcdfghjklmw")  # "1.2.3" as one word: no digits, no dots (no domain)
+_DECODE_ID = str.maketrans("bcdfghjklmw", "0123456789.")
 _FILLER = (
     "hello from our town where the river is wide and the bakery sells warm bread"
     " every single morning of the week to all"
 )
 
 
-def message_text(sent_ns: int) -> str:
-    """A 120-byte chat line carrying its send time (monotonic µs, spelled in consonants)."""
-    head = f"bench {format(sent_ns // 1000, 'x').translate(_ENCODE)} "
+def message_text(sent_ns: int, client_id: str = "") -> str:
+    """A 120-byte chat line carrying its send time (monotonic µs) and client_id, spelled in consonants.
+
+    The client_id rides in the text because the server gives it back to its sender only, not to the partner.
+    """
+    head = f"bench {format(sent_ns // 1000, 'x').translate(_ENCODE)} {client_id.translate(_ENCODE_ID)} "
     return (head + _FILLER)[:MESSAGE_BYTES]
 
 
 def sent_at_ns(text: str) -> int:
     return int(text.split(" ", 2)[1].translate(_DECODE), 16) * 1000
+
+
+def client_id_of(text: str) -> str:
+    return text.split(" ", 3)[2].translate(_DECODE_ID)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -117,8 +126,8 @@ class LoadGen:
             sender = frame.get("from") or {}
             if sender.get("id") == student.pid:
                 return  # the sender's own echo
-            cid = frame.get("client_id")
-            if isinstance(cid, str) and cid.startswith(f"{self.step}."):
+            cid = client_id_of(frame["text"])
+            if cid.startswith(f"{self.step}."):
                 self.latencies.append((time.monotonic_ns() - sent_at_ns(frame["text"])) / 1e6)
                 self.deliveries[cid] += 1
         elif kind == "ack":
@@ -197,7 +206,7 @@ class LoadGen:
                     self.errors["socket_closed"] += 1  # the server closed it (e.g. slow consumer): counted, not sent
                     continue
                 self.sent[cid] = student.partners
-                student.ws.send_json({"type": "send", "client_id": cid, "text": message_text(time.monotonic_ns())})
+                student.ws.send_json({"type": "send", "client_id": cid, "text": message_text(time.monotonic_ns(), cid)})
             count += max(due, 0)
             await asyncio.sleep(0.002)
         send_time = time.monotonic() - started

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rooms.clock import iso, utcnow
@@ -23,9 +23,13 @@ from rooms.protocol import (
     typing_frame,
 )
 from rooms.ratelimit import SlidingWindow
+from rooms.roster import RoomRosters
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter, WriteFailed
+
+# (session, room, message, participant, alert code): raise a safeguarding alert (rooms.reports.Reports.alert).
+AlertRaiser = Callable[[int, int, int, int, str], Awaitable[None]]
 
 _STATE_FOR_ACTION = {
     Action.ALLOW: ModerationState.VISIBLE,
@@ -44,9 +48,12 @@ class MessagePipeline:
         translator: RoomTranslator | None,
         config: RoomsConfig,
         tasks: Tasks,
+        rosters: RoomRosters,
+        alerts: AlertRaiser,
     ) -> None:
         self.writer, self.notices, self.moderator_for = writer, notices, moderator_for
         self.translator, self.config, self._tasks = translator, config, tasks
+        self.rosters, self.alerts = rosters, alerts
         self.limiter = SlidingWindow(config.message_rate)
 
     async def send(self, conn: Connection, frame: dict[str, Any]) -> None:
@@ -61,6 +68,7 @@ class MessagePipeline:
         now, now_dt = time.monotonic(), utcnow()
         language = send.language or (conn.languages[0] if conn.languages else None)
         sent_at = time.time()
+        roster = await self.rosters.get(conn.room_id)
         context = MessageContext(
             text=send.text,
             language=language,
@@ -68,6 +76,8 @@ class MessagePipeline:
             room_id=conn.room_id,
             session_id=conn.session_id,
             sent_at=sent_at,
+            countries=roster.countries,
+            member_names=tuple(name for name in roster.names if name != conn.display_name),
         )
         outcome = await self.moderator_for(conn.session_id).moderate(context)
         state = _STATE_FOR_ACTION[outcome.action]
@@ -99,6 +109,9 @@ class MessagePipeline:
         conn.send(dumps(ack_frame(stored, notice)))
         if not written.duplicate:
             await self._deliver(conn, stored, sent_at)
+            if outcome.alert is not None and stored.id is not None:
+                # After delivery: a child disclosing harm is heard first; the alert follows at once.
+                await self.alerts(conn.session_id, conn.room_id, stored.id, conn.participant_id, outcome.alert)
 
     def _refusal(self, conn: Connection, cid: str, length: int) -> dict[str, Any] | None:
         """Why this message may not be sent now (paused, too long, muted, rate limit, slow mode), or None."""

@@ -197,7 +197,9 @@ def sender_view(p: Participant) -> dict[str, Any]:
     return {"id": p.id, "name": p.display_name, "country": p.country}
 
 
-def message_frame(message: Message, sender: dict[str, Any] | None) -> dict[str, Any]:
+def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = False) -> dict[str, Any]:
+    """A stored message as the room sees it; `own`: for its sender's socket, which alone gets the client_id back
+    (a client_id is the sender's, and relaying it would let a student pass text to the partner unmoderated)."""
     frame: dict[str, Any] = {
         "type": "message",
         "id": message.id,
@@ -208,7 +210,7 @@ def message_frame(message: Message, sender: dict[str, Any] | None) -> dict[str, 
         "lang": message.language,
         "ts": iso(message.created_at),
     }
-    if message.client_msg_id is not None:
+    if own and message.client_msg_id is not None:
         frame["client_id"] = message.client_msg_id
     if message.state == ModerationState.MASKED:
         frame["masked"] = True
@@ -260,6 +262,11 @@ def withdrawn_frame(message_id: int | None, room_id: int, reason: str) -> dict[s
 
 def reported_frame(message_id: int | None) -> dict[str, Any]:
     return {"type": "reported", "message_id": message_id}
+
+
+def rate_limited_frame(kind: str, retry_after: float) -> dict[str, Any]:
+    """A `report` or `resume` frame over its per-participant limit (docs/protocol.md §3)."""
+    return error_frame("rate_limited", frame=kind, retry_after=round(retry_after, 1))
 
 
 def report_frame(report_id: int | None, message_id: int | None, reason: str, room_id: int) -> dict[str, Any]:

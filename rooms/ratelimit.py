@@ -34,5 +34,13 @@ class SlidingWindow:
         hits.append(now)
         return True
 
+    def retry_after(self, key: int, now: float | None = None) -> float:
+        """Seconds until ``key`` may hit again (0 when it may now)."""
+        now = time.monotonic() if now is None else now
+        hits = self._hits.get(key)
+        if not hits or len(hits) < self.amount:
+            return 0.0
+        return max(0.0, hits[0] + self.seconds - now)
+
     def forget(self, key: int) -> None:
         self._hits.pop(key, None)

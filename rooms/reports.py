@@ -7,9 +7,10 @@ from typing import Any
 
 from rooms.connection import Connection
 from rooms.database import Database
+from rooms.models import Report
 from rooms.notices import Notices
 from rooms.protocol import FrameError, dumps, get_int, get_str, report_frame, reported_frame
-from rooms.store import store_report
+from rooms.store import store_alert, store_report
 from rooms.tasks import Tasks
 
 REPORT_REASONS = frozenset({"contact_details", "bullying", "inappropriate", "spam", "unsafe", "other"})
@@ -30,11 +31,21 @@ class Reports:
         if conn.room_id is None or conn.participant_id is None or conn.session_id is None:
             raise FrameError("not_in_room")
         assert message_id is not None
-        report = await self.db.run(store_report, message_id, conn.room_id, conn.participant_id, reason, note)
-        if report is None:
+        stored = await self.db.run(store_report, message_id, conn.room_id, conn.participant_id, reason, note)
+        if stored is None:
             raise FrameError("unknown_message")
+        report, new = stored
         conn.send(dumps(reported_frame(message_id)))
+        if new:
+            await self._raise(conn.session_id, conn.room_id, report)
+
+    async def alert(self, session_id: int, room_id: int, message_id: int, participant_id: int, code: str) -> None:
+        """Moderation raised a safeguarding alert about a delivered message (a disclosure): same path as a report."""
+        report = await self.db.run(store_alert, message_id, participant_id, code)
+        await self._raise(session_id, room_id, report)
+
+    async def _raise(self, session_id: int, room_id: int, report: Report) -> None:
         for listener in self.listeners:
             if report.id is not None:
                 self._tasks.spawn(listener(report.id))
-        await self.notices.watchers(conn.session_id, report_frame(report.id, message_id, reason, conn.room_id))
+        await self.notices.watchers(session_id, report_frame(report.id, report.message_id, report.reason, room_id))

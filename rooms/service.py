@@ -12,6 +12,7 @@ from rooms.config import RoomsConfig
 from rooms.connection import Connection
 from rooms.control import apply_control
 from rooms.database import Database
+from rooms.frame_limits import ANSWERED, FrameLimits
 from rooms.hub import Hub
 from rooms.lifecycle import Lifecycle, LifecycleConfig
 from rooms.lobby import Lobby, LobbyConfig
@@ -20,9 +21,10 @@ from rooms.moderation import Moderator
 from rooms.notices import Notices
 from rooms.pipeline import MessagePipeline
 from rooms.presence import Presence
-from rooms.protocol import PONG, FrameError, get_int
+from rooms.protocol import PONG, FrameError, dumps, get_int, rate_limited_frame
 from rooms.replay import OutageReplay
 from rooms.reports import ReportListener, Reports
+from rooms.roster import RoomRosters
 from rooms.sessions import Sessions
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
@@ -65,8 +67,18 @@ class RoomService:
             self._forget,
         )
         self.sessions = Sessions(db, self.lifecycle, moderator, translator, self.tasks)
-        self.pipeline = MessagePipeline(writer, self.notices, self.moderator_for, translator, config, self.tasks)
         self.reports = Reports(db, self.notices, self.tasks)
+        self.pipeline = MessagePipeline(
+            writer,
+            self.notices,
+            self.moderator_for,
+            translator,
+            config,
+            self.tasks,
+            RoomRosters(db),
+            self.reports.alert,
+        )
+        self.frame_limits = FrameLimits()
         self.replay = OutageReplay(db, hub, self.tasks)
         self.presence = Presence(
             db,
@@ -100,6 +112,12 @@ class RoomService:
     async def handle(self, conn: Connection, frame: dict[str, Any]) -> None:
         """One client frame of an authenticated student socket (docs/protocol.md §3)."""
         kind = frame["type"]
+        if conn.participant_id is not None:
+            wait = self.frame_limits.retry_after(kind, conn.participant_id)
+            if wait is not None:
+                if kind in ANSWERED:
+                    conn.send(dumps(rate_limited_frame(kind, wait)))
+                return
         if kind == "send":
             await self.pipeline.send(conn, frame)
         elif kind == "typing":
@@ -124,6 +142,7 @@ class RoomService:
     def _forget(self, participant_id: int) -> None:
         self.moderator.forget_participant(participant_id)
         self.pipeline.limiter.forget(participant_id)
+        self.frame_limits.forget(participant_id)
 
     async def aclose(self) -> None:
         await self.lobby.aclose()

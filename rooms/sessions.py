@@ -111,7 +111,7 @@ class Sessions:
         messages, names = await self.db.run(history_with_senders, conn.room_id, last_id)
         for message in messages:
             sender = names.get(message.participant_id) if message.participant_id is not None else None
-            conn.send(dumps(message_frame(message, sender)))
+            conn.send(dumps(message_frame(message, sender, own=message.participant_id == conn.participant_id)))
         conn.send(dumps(resumed_frame(conn.room_id, messages[-1].id if messages else last_id)))
         if self.translator is not None and conn.session_id is not None:
             for message in messages:

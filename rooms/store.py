@@ -101,12 +101,27 @@ def messages_since_with_senders(db: Session, room_id: int, since: datetime) -> t
     return with_senders(db, history_since(db, room_id, since))
 
 
-def store_report(db: Session, message_id: int, room_id: int, reporter_id: int, reason: str, note: str) -> Report | None:
-    """A student's report of a message in their own room (None: no such message there)."""
+def store_report(
+    db: Session, message_id: int, room_id: int, reporter_id: int, reason: str, note: str
+) -> tuple[Report, bool] | None:
+    """A student's report of a message in their own room, and whether it is new (None: no such message there)."""
     message = db.get(Message, message_id)
     if message is None or message.room_id != room_id:
         return None
+    earlier = db.exec(select(Report).where(Report.message_id == message_id, Report.reporter_id == reporter_id)).first()
+    if earlier is not None:
+        return earlier, False  # one report per student and message: a repeat changes nothing, alerts no one
     report = Report(message_id=message_id, reporter_id=reporter_id, reason=reason, note=note)
+    db.add(report)
+    db.commit()
+    db.refresh(report)
+    return report, True
+
+
+def store_alert(db: Session, message_id: int, participant_id: int, code: str) -> Report:
+    """A safeguarding alert raised by moderation about a student's own message (a disclosure): kept as a report
+    by the writer, so it reaches the moderation queue and the safeguarding contacts like any report."""
+    report = Report(message_id=message_id, reporter_id=participant_id, reason=code, note="raised by moderation")
     db.add(report)
     db.commit()
     db.refresh(report)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import servers
-from bench.loadgen import MESSAGE_BYTES, message_text, parse_args, percentile, sent_at_ns
+from bench.loadgen import MESSAGE_BYTES, client_id_of, message_text, parse_args, percentile, sent_at_ns
 from bench.run import loadgen
 
 
@@ -46,11 +46,12 @@ def test_loadgen_delivers_every_acked_message(tmp_path: Path, start: object) -> 
 
 
 @pytest.mark.parametrize("sent_ns", [0, 1_700_000_000_123_456_000, 98_765_432_000], ids=["zero", "epoch", "uptime"])
-def test_message_text_carries_its_send_time(sent_ns: int) -> None:
-    text = message_text(sent_ns)
+def test_message_text_carries_its_send_time_and_client_id(sent_ns: int) -> None:
+    text = message_text(sent_ns, "12.345.6789")
     assert len(text.encode()) == MESSAGE_BYTES
-    assert not any(ch.isdigit() for ch in text)  # digits would trip the phone-number filter
+    assert not any(ch.isdigit() or ch == "." for ch in text)  # digits would trip the phone filter, dots links
     assert sent_at_ns(text) == sent_ns
+    assert client_id_of(text) == "12.345.6789"
 
 
 @pytest.mark.parametrize(
