@@ -17,10 +17,9 @@ from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rooms.broker import BrokerUnavailable
 from rooms.database import Database
-from rooms.hub import Hub
 from rooms.models import Participant
+from rooms.notices import Notices
 from rooms.protocol import device_rejoin_frame
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,7 @@ def banned_on_device(db: Session, session_id: int, participant_ids: tuple[int, .
     return [(pid, name) for pid, name in rows if pid is not None]
 
 
-async def alert_if_banned(db: Database, hub: Hub, device: Device, participant: Participant) -> bool:
+async def alert_if_banned(db: Database, notices: Notices, device: Device, participant: Participant) -> bool:
     """Tell the session's watchers (the console) when ``participant`` joined from a browser banned in the session."""
     assert participant.id is not None
     banned = await db.run(banned_on_device, participant.session_id, device.participants)
@@ -94,8 +93,5 @@ async def alert_if_banned(db: Database, hub: Hub, device: Device, participant: P
         return False
     log.info("participant %s joined session %s from a device banned there", participant.id, participant.session_id)
     frame = device_rejoin_frame(participant.id, participant.display_name, participant.country, banned)
-    try:
-        await hub.to_watchers(participant.session_id, frame)
-    except BrokerUnavailable:
-        pass  # the hub delivered it to this process's consoles; nothing else to do
+    await notices.watchers(participant.session_id, frame)
     return True

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, publish, staff_route, text_field
+from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, text_field
 from app.safeguarding import notify_pending
 from app.templating import render
 from rooms.clock import iso
@@ -201,8 +201,7 @@ async def delete(request: Request) -> Response:
     run = await guard(request)
     why = text_field(await form_of(request), "reason", max_len=500)
     message = await run.svc.db.run(_delete, run, int(request.path_params["message_id"]), why)
-    frame = {"type": "withdrawn", "id": message.id, "room": message.room_id, "reason": "removed_by_facilitator"}
-    await publish(run.svc.hub.to_room(run.session_id, message.room_id, frame))
+    await run.svc.rooms.notices.withdrawn(run.session_id, message, "removed_by_facilitator")
     return done(request, run, {"deleted": message.id}, f"/facilitate/{run.session_id}/queue")
 
 

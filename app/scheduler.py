@@ -107,12 +107,12 @@ class Scheduler:
         await self.purge_if_due()
         for session_id in await svc.db.run(open_due):
             log.info("session %s opened", session_id)
-            await svc.hub.to_session(session_id, {"type": "event", "event": "session_opened"})
+            await svc.rooms.notices.session_event(session_id, "session_opened")
             svc.lobby.request(session_id)
         for session_id in await svc.db.run(ended):
             if await svc.db.run(close_session, session_id):
                 log.info("session %s closed at its end time", session_id)
-                await svc.hub.to_session(session_id, {"type": "event", "event": "session_closed"})
+                await svc.rooms.notices.session_event(session_id, "session_closed")
         for session_id in list(svc.hub.session_members):
             if svc.hub.session_members.get(session_id):
                 svc.lobby.request(session_id, delay=0)

@@ -20,7 +20,6 @@ from app.facilitation import local_time
 from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeStatus
 from app.notifications import ExchangeEvent, notify
-from rooms.broker import BrokerUnavailable
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 
@@ -184,10 +183,7 @@ async def _scheduled(owned: OwnedExchange, session_id: int) -> ExchangeSession:
 
 async def _tell_waiting_students(owned: OwnedExchange, session_id: int) -> None:
     # Students may already wait in the lobby of a session starting within 12 hours.
-    try:
-        await owned.svc.hub.to_session(session_id, {"type": "event", "event": "session_closed"})
-    except BrokerUnavailable:
-        pass  # the hub already delivered in this process
+    await owned.svc.rooms.notices.session_event(session_id, "session_closed")
 
 
 async def reschedule(request: Request) -> Response:

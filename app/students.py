@@ -63,7 +63,7 @@ async def _joined(request: Request, result: JoinResult, response: Response) -> R
     """
     svc = services(request)
     device = svc.devices.read(request)
-    await alert_if_banned(svc.db, svc.hub, device, result.participant)
+    await alert_if_banned(svc.db, svc.rooms.notices, device, result.participant)
     assert result.participant.id is not None
     svc.devices.write(response, device.joined(result.participant.id))
     return response
