@@ -15,7 +15,7 @@ from rooms.ratelimit import SlidingWindow
 
 # frame type -> rate; documented in docs/protocol.md §3 ("Frame limits").
 FRAME_RATES: Final[Mapping[str, str]] = MappingProxyType(
-    {"report": "5/minute", "resume": "10/minute", "typing": "30/minute", "ping": "60/minute"}
+    {"report": "5/minute", "resume": "10/minute", "typing": "30/minute", "ping": "300/minute"}
 )
 # Over its limit a report or resume is answered `rate_limited`; typing and ping are dropped without a word
 # (a typing indicator is relayed at most every 2 s anyway, and answering a ping flood would be the flood).
