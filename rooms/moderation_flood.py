@@ -11,6 +11,7 @@ from rooms.moderation_text import normalise
 
 MAX_PARTICIPANTS = 10_000  # least recently active participants are forgotten first beyond this
 _MAX_TIMESTAMPS = 1_000
+_REMEMBERED_VERDICTS = 32  # more than a student can send while one message is being translated
 
 
 @dataclass(slots=True)
@@ -18,8 +19,9 @@ class _Recent:
     sent: deque[float] = field(default_factory=lambda: deque(maxlen=_MAX_TIMESTAMPS))
     last_text: str | None = None
     repeats: int = 0
-    last_sent_at: float | None = None
-    last_verdict: Verdict | None = None
+    # First-pass verdicts by sent_at: the pass after translation repeats its message's verdict. Several are kept
+    # because translations finish after the next messages' first passes when a student types fast.
+    verdicts: OrderedDict[float, Verdict | None] = field(default_factory=OrderedDict)
 
 
 def _comparable(text: str) -> str:
@@ -43,8 +45,8 @@ class FloodHook:
     def moderate_message(self, message: MessageContext, config: ModerationConfig) -> Verdict | None:
         """BLOCK "flood" past `flood_messages` in `flood_seconds`; BLOCK "repetition" past `repeat_limit` repeats.
 
-        The pass after translation (translations present, same `sent_at` as the last message counted) repeats
-        the first pass's verdict instead of counting the message twice.
+        The pass after translation (translations present, the `sent_at` of a message counted recently) repeats
+        that message's first-pass verdict instead of counting it twice, in whatever order translations finish.
         """
         recent = self._state.get(message.participant_id)
         if recent is None:
@@ -53,10 +55,12 @@ class FloodHook:
                 self._state.popitem(last=False)
         else:
             self._state.move_to_end(message.participant_id)
-        if message.translations and recent.last_sent_at == message.sent_at:
-            return recent.last_verdict
-        recent.last_sent_at = message.sent_at
-        recent.last_verdict = verdict = self._judge(recent, message.sent_at, _comparable(message.text), config)
+        if message.translations and message.sent_at in recent.verdicts:
+            return recent.verdicts[message.sent_at]
+        verdict = self._judge(recent, message.sent_at, _comparable(message.text), config)
+        recent.verdicts[message.sent_at] = verdict
+        while len(recent.verdicts) > _REMEMBERED_VERDICTS:
+            recent.verdicts.popitem(last=False)
         return verdict
 
     @staticmethod

@@ -139,10 +139,17 @@ class MessagePipeline:
             await self.notices.watchers(conn.session_id, flagged_frame(stored, sender))
 
     async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
-        """Publish a stored, visible message to its room, then translate it (also used when a facilitator releases)."""
-        await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
+        """Publish a stored, visible message to its room with its translations (also when a facilitator releases).
+
+        With translation on, the translator publishes the original once its translations passed moderation."""
+
+        async def publish() -> None:
+            await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
+
         if self.translator is not None and stored.kind == MessageKind.CHAT:
-            self._tasks.spawn(self.translator.translate_message(session_id, stored, sender, sent_at))
+            self._tasks.spawn(self.translator.deliver(session_id, stored, sender, sent_at, publish))
+        else:
+            await publish()
 
     async def typing(self, conn: Connection) -> None:
         if conn.room_id is None or conn.session_id is None:

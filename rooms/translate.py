@@ -1,20 +1,21 @@
-"""Translation in rooms: the original goes out at once, translations follow as frames, one per language."""
+"""Translation in rooms: a message goes out with its translations, one per language, once they passed moderation."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from rooms.broker import BrokerUnavailable
-from rooms.clock import iso, utcnow
 from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.models import Message, ModerationAction, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator
-from rooms.protocol import dumps
+from rooms.protocol import dumps, flagged_frame, withdrawn_frame
 from rooms.store import room_members
 from translation.detect import detect_language
 from translation.service import TranslationService
@@ -34,6 +35,7 @@ class RoomTranslator:
         self.db = db
         self.moderator = moderator
         self._room_languages: dict[int, tuple[float, frozenset[str]]] = {}
+        self._tails: dict[int, asyncio.Future[None]] = {}  # per room: the delivery the next one waits for
 
     def languages(self) -> set[str]:
         return set(self.service.languages())
@@ -56,20 +58,57 @@ class RoomTranslator:
         self._room_languages[room_id] = (time.monotonic(), languages)
         return languages
 
-    async def translate_message(
-        self, session_id: int, message: Message, sender: dict[str, Any] | None, sent_at: float
+    async def deliver(
+        self,
+        session_id: int,
+        message: Message,
+        sender: dict[str, Any] | None,
+        sent_at: float,
+        publish_original: Callable[[], Awaitable[None]],
     ) -> None:
-        """Translate into every other language of the room; ``sent_at`` is the first moderation pass's."""
+        """Deliver a stored message with its translations, once the translations passed moderation too.
+
+        No student may receive text that is later withdrawn because its translation revealed contact details or a
+        slur, so the original waits for its translations (at most the translation timeout; a failed or missing
+        translation releases the original alone). Translations run concurrently; publishing keeps the room's
+        order, each message waiting for the one before it. ``sent_at`` is the first moderation pass's.
+        """
+        room = message.room_id
+        previous = self._tails.get(room)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[room] = mine
+        try:
+            frames, hold_reason = await self._checked_translations(session_id, message, sent_at)
+            if previous is not None:
+                await previous
+            if hold_reason is not None:
+                await self._withdraw(session_id, message, hold_reason, sender)
+                return
+            await publish_original()
+            for frame in frames:
+                try:
+                    await self.hub.to_room(session_id, room, frame)
+                except BrokerUnavailable:
+                    pass
+        finally:
+            mine.set_result(None)
+            if self._tails.get(room) is mine:
+                del self._tails[room]
+
+    async def _checked_translations(
+        self, session_id: int, message: Message, sent_at: float
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """(translation frames, None), or ([], reason) when a translation reveals what moderation stops."""
         if message.language is None or message.id is None:
-            return
+            return [], None
         targets = {t for t in await self._targets(message.room_id) if t != message.language}
         if not targets:
-            return
+            return [], None
         try:
             results = await self.service.translate(message.text, message.language, targets)
         except Exception:
             log.exception("translation of message %s failed", message.id)
-            return
+            return [], None
         done = {lang: r.text for lang, r in results.items() if r.text is not None}
         if done:
             verdict = await self.moderator(session_id).moderate(
@@ -84,13 +123,8 @@ class RoomTranslator:
                 )
             )
             if verdict.action in (Action.HOLD, Action.BLOCK):
-                await self._withdraw(session_id, message, verdict.reason, sender)
-                return
-        for frame in _frames(message, results.values()):
-            try:
-                await self.hub.to_room(session_id, message.room_id, frame)
-            except BrokerUnavailable:
-                pass
+                return [], verdict.reason or "translation"
+        return _frames(message, results.values()), None
 
     async def translate_for(self, conn: Connection, message: Message) -> None:
         """Resume path: translate one missed message into this reader's language (usually a cache hit)."""
@@ -103,28 +137,19 @@ class RoomTranslator:
     async def _withdraw(
         self, session_id: int, message: Message, reason: str | None, sender: dict[str, Any] | None
     ) -> None:
-        """A translation revealed what the original hid: take the message back and hold it for review."""
+        """A translation revealed what the original hid: hold the message for review. Only its sender has it (their
+        own copy, from the ack): `withdrawn` tells them; the rest of the room never received it."""
         await self.db.run(_hold, message.id, reason, session_id)
-        await self.hub.to_room(
-            session_id,
-            message.room_id,
-            {"type": "withdrawn", "id": message.id, "room": message.room_id, "reason": reason},
-        )
-        await self.hub.to_watchers(
-            session_id,
-            {
-                "type": "flagged",
-                "message": {
-                    "id": message.id,
-                    "room": message.room_id,
-                    "from": sender,
-                    "text": message.text,
-                    "lang": message.language,
-                    "reason": reason,
-                    "ts": iso(utcnow()),
-                },
-            },
-        )
+        if message.participant_id is not None:
+            with contextlib.suppress(BrokerUnavailable):  # delivered here already; the sender's resume has it
+                await self.hub.to_participant(
+                    session_id,
+                    message.participant_id,
+                    withdrawn_frame(message.id, message.room_id, reason or "translation"),
+                )
+        flagged = Message.model_validate(message.model_dump() | {"state": ModerationState.HELD, "reason": reason})
+        with contextlib.suppress(BrokerUnavailable):
+            await self.hub.to_watchers(session_id, flagged_frame(flagged, sender or {}))
 
 
 def _frames(message: Message, results: Iterable[Any]) -> list[dict[str, Any]]:

@@ -94,8 +94,10 @@ def test_facilitator_sees_held_message_live_and_deletes_it(
         send(alice, "hello you are silly")
         expect(console.locator("#console-alert")).to_have_text("A message was held for review in room 1.")
         expect(console.locator("#queue-count")).to_have_text("1")
-        expect(bruno.locator(".msg.peer.withdrawn .text")).to_have_text(["This message was removed by moderation."])
-        expect(bruno.locator(".msg.peer .translation")).to_have_count(0)
+        # The sender's copy is taken back; the partner never received it (translations are moderated first).
+        expect(alice.locator(".msg.own.withdrawn .text")).to_have_text(["This message was removed by moderation."])
+        send(alice, "hello again")
+        expect(bruno.locator(".msg.peer .text")).to_have_text(["hello again"])
         check_page(console, f"{shot_name}-console")
 
         console.goto(f"/facilitate/{translating_site.demo.session_id}/queue")

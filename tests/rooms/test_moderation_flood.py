@@ -66,6 +66,15 @@ def test_flood_second_pass_after_translation_is_not_counted_twice() -> None:
     assert _send(hook, "m3", 3, translations={"en": "x"}) == Verdict(Action.BLOCK, "flood")
 
 
+def test_flood_second_passes_finishing_after_later_messages_are_not_counted() -> None:
+    """A fast typer: translations of earlier messages come back after the next messages' first passes."""
+    hook = FloodHook()
+    for at in range(3):
+        assert _send(hook, f"m{at}", at) is None
+    for at in range(3):
+        assert _send(hook, f"m{at}", at, translations={"es": "x"}) is None
+
+
 def test_flood_forget_participant_drops_state() -> None:
     hook = FloodHook()
     for at in range(3):
