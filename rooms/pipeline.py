@@ -25,7 +25,7 @@ from rooms.protocol import (
 from rooms.ratelimit import SlidingWindow
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
-from rooms.writer import BatchWriter, WriteFailed
+from rooms.writer import BatchWriter, WriteFailed, Written
 
 _STATE_FOR_ACTION = {
     Action.ALLOW: ModerationState.VISIBLE,
@@ -88,8 +88,16 @@ class MessagePipeline:
             reason=outcome.reason,
             created_at=now_dt,  # given, so pydantic skips inspecting the default factory (80 -> 46 µs a message)
         )
+        session_id = conn.session_id
+        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
+
+        def after_commit(written: Written) -> None:
+            # Runs in the writer's task, so a socket dropped after the commit cannot stop the fan-out; a retry
+            # that finds its message stored publishes it again (receivers drop what they already have).
+            self._tasks.spawn(self._deliver(session_id, written, sender, sent_at))
+
         try:
-            written = await self.writer.write(message)
+            written = await self.writer.write(message, after_commit)
         except WriteFailed:
             conn.send(dumps(error_frame("unavailable", cid)))
             return
@@ -97,8 +105,6 @@ class MessagePipeline:
         conn.last_sent = now
         notice = plain_reason(stored.reason) if stored.state != ModerationState.VISIBLE else None
         conn.send(dumps(ack_frame(stored, notice)))
-        if not written.duplicate:
-            await self._deliver(conn, stored, sent_at)
 
     def _refusal(self, conn: Connection, cid: str, length: int) -> dict[str, Any] | None:
         """Why this message may not be sent now (paused, too long, muted, rate limit, slow mode), or None."""
@@ -117,18 +123,19 @@ class MessagePipeline:
             return error_frame("slow_mode", cid, retry_after=round(wait, 1))
         return None
 
-    async def _deliver(self, conn: Connection, stored: Message, sent_at: float) -> None:
-        assert conn.session_id is not None
-        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
+    async def _deliver(self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float) -> None:
+        stored = written.message
         if stored.state in (ModerationState.VISIBLE, ModerationState.MASKED):
-            await self.deliver(conn.session_id, stored, sender, sent_at)
-        elif stored.state == ModerationState.HELD:
-            await self.notices.watchers(conn.session_id, flagged_frame(stored, sender))
+            await self.deliver(session_id, stored, sender, sent_at, translate=not written.duplicate)
+        elif stored.state == ModerationState.HELD and not written.duplicate:
+            await self.notices.watchers(session_id, flagged_frame(stored, sender))
 
-    async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
+    async def deliver(
+        self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float, translate: bool = True
+    ) -> None:
         """Publish a stored, visible message to its room, then translate it (also used when a facilitator releases)."""
         await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
-        if self.translator is not None and stored.kind == MessageKind.CHAT:
+        if translate and self.translator is not None and stored.kind == MessageKind.CHAT:
             self._tasks.spawn(self.translator.translate_message(session_id, stored, sender, sent_at))
 
     async def typing(self, conn: Connection) -> None:
