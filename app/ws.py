@@ -157,6 +157,7 @@ async def _hello(websocket: WebSocket, conn: Connection, svc: Services) -> bool:
             return await refuse("unsupported_version", CLOSE_POLICY)
         token = get_str(frame, "token", max_len=1000)
         last_id = get_int(frame, "last_id", required=False) or 0
+        last_seq = get_int(frame, "last_seq", required=False)
     except FrameError as exc:
         return await refuse(exc.code)
     assert token is not None
@@ -164,7 +165,7 @@ async def _hello(websocket: WebSocket, conn: Connection, svc: Services) -> bool:
         claims = svc.tokens.verify(token)
     except TokenError as exc:
         return await refuse(exc.code)
-    ok = await svc.rooms.open_participant(conn, claims.participant_id, claims.nonce, last_id)
+    ok = await svc.rooms.open_participant(conn, claims.participant_id, claims.nonce, last_id, last_seq)
     if not ok:
         await _pump_and_close(websocket, conn)
     return ok

@@ -9,6 +9,7 @@ from typing import Any
 from rooms.clock import iso, utcnow
 from rooms.config import RoomsConfig
 from rooms.connection import Connection
+from rooms.database import Database
 from rooms.models import Message, MessageKind, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.notices import Notices
@@ -23,6 +24,7 @@ from rooms.protocol import (
     typing_frame,
 )
 from rooms.ratelimit import SlidingWindow
+from rooms.store import sequence_released
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter, WriteFailed, Written
@@ -38,6 +40,7 @@ _STATE_FOR_ACTION = {
 class MessagePipeline:
     def __init__(
         self,
+        db: Database,
         writer: BatchWriter,
         notices: Notices,
         moderator_for: Callable[[int], Moderator],
@@ -45,7 +48,7 @@ class MessagePipeline:
         config: RoomsConfig,
         tasks: Tasks,
     ) -> None:
-        self.writer, self.notices, self.moderator_for = writer, notices, moderator_for
+        self.db, self.writer, self.notices, self.moderator_for = db, writer, notices, moderator_for
         self.translator, self.config, self._tasks = translator, config, tasks
         self.limiter = SlidingWindow(config.message_rate)
 
@@ -134,6 +137,8 @@ class MessagePipeline:
         self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float, translate: bool = True
     ) -> None:
         """Publish a stored, visible message to its room, then translate it (also used when a facilitator releases)."""
+        if stored.seq is None:  # released from the queue just now: it takes the room's next position
+            stored = await self.db.run(sequence_released, stored)
         await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
         if translate and self.translator is not None and stored.kind == MessageKind.CHAT:
             self._tasks.spawn(self.translator.translate_message(session_id, stored, sender, sent_at))

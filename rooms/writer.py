@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from sqlmodel import Session, select
 
 from rooms.database import Database
-from rooms.models import Message
+from rooms.models import Message, number_messages
 
 log = logging.getLogger(__name__)
 _TABLE: Table = Message.__table__  # type: ignore[attr-defined]
@@ -111,18 +111,19 @@ class BatchWriter:
                     if not future.done():
                         future.set_exception(result)
                     continue
+                if not future.done():
+                    future.set_result(result)  # first, so the sender's ack is queued before the fan-out
                 if on_commit is not None:
                     try:
                         on_commit(result)
                     except Exception:
                         log.exception("after-commit hook failed for message %s", result.message.id)
-                if not future.done():
-                    future.set_result(result)
 
     def _commit(self, messages: list[Message]) -> list[Written | WriteFailed]:
-        rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
         try:
             with self._db.engine.begin() as conn:
+                number_messages(conn, messages)
+                rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
                 ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
@@ -133,7 +134,8 @@ class BatchWriter:
             return [Written(m, False) for m in messages]
         # A retried client id collided inside the batch, or one row is bad: fall back to one row at a time,
         # so one bad message fails alone instead of failing everyone's.
-        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
+        # The positions claimed were rolled back with the batch: each row claims its own again.
+        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id", "seq"}))) for m in messages]
 
     def _commit_one_safely(self, message: Message) -> Written | WriteFailed:
         try:

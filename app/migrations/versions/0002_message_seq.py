@@ -1,0 +1,49 @@
+"""message positions: room.last_seq and message.seq
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-30 14:40:00
+
+Every visible message gets its position in its room (1, 2, 3...) in commit order; existing rooms are numbered
+by id, which was commit order while one process wrote them.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0002'
+down_revision: str | None = '0001'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('room', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_seq', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
+    op.execute(
+        """
+        UPDATE message SET seq = (
+            SELECT numbered.n FROM (
+                SELECT id, ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY id) AS n
+                FROM message WHERE state IN ('VISIBLE', 'MASKED', 'DELETED')
+            ) AS numbered WHERE numbered.id = message.id
+        )
+        """
+    )
+    op.execute("UPDATE room SET last_seq = COALESCE((SELECT MAX(seq) FROM message WHERE message.room_id = room.id), 0)")
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.create_unique_constraint('uq_message_room_seq', ['room_id', 'seq'])
+    with op.batch_alter_table('room', schema=None) as batch_op:
+        batch_op.alter_column('last_seq', server_default=None)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_message_room_seq', type_='unique')
+        batch_op.drop_column('seq')
+    with op.batch_alter_table('room', schema=None) as batch_op:
+        batch_op.drop_column('last_seq')
