@@ -72,6 +72,10 @@ class RoomFeed:
             cursor.catching_up = True
             self._tasks.spawn(self._fill(conn, cursor))
 
+    def resume_soon(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
+        """``resume`` in a background task (the catch-up after hello)."""
+        self._tasks.spawn(self.resume(conn, room_id, last_seq, last_id))
+
     async def resume(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
         """Send the room's messages after ``last_seq`` (or after message ``last_id``) in pages, then ``resumed``."""
         after = last_seq if last_seq is not None else await self.db.run(position_of, room_id, last_id)

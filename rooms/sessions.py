@@ -69,7 +69,8 @@ class Sessions:
         await self.lifecycle.connect(conn, seat)
         conn.send(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
-            await self.send_history(conn, last_id, last_seq)
+            # In the background: the socket's writer starts only once hello is answered, and pages wait for it.
+            self.feed.resume_soon(conn, conn.room_id, last_seq, last_id)
         await self.lifecycle.arrived(conn, live=exchange_session.status == SessionStatus.LIVE)
         return True
 
