@@ -25,6 +25,7 @@ class _Cursor:
     room_id: int
     seq: int  # the newest position this socket has been sent (or asked to start after)
     catching_up: bool = False
+    sent: bool = True  # False until the first catch-up: ``seq`` is then no promise of frames already sent
     wanted: int = 0  # the newest position announced live while the socket was catching up
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -45,7 +46,7 @@ class RoomFeed:
 
     def hold(self, conn: Connection, room_id: int) -> None:
         """Before a socket is attached to its room: withhold live messages until its catch-up has run."""
-        self._cursors[conn] = _Cursor(room_id, 0, catching_up=True)
+        self._cursors[conn] = _Cursor(room_id, 0, catching_up=True, sent=False)
 
     def forget(self, conn: Connection) -> None:
         self._cursors.pop(conn, None)
@@ -77,14 +78,20 @@ class RoomFeed:
         self._tasks.spawn(self.resume(conn, room_id, last_seq, last_id))
 
     async def resume(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
-        """Send the room's messages after ``last_seq`` (or after message ``last_id``) in pages, then ``resumed``."""
+        """Send the room's messages after ``last_seq`` (or after message ``last_id``) in pages, then ``resumed``.
+
+        Nothing this socket was already sent is sent again: a socket delivers in order, so what it was sent is
+        either read by the client already or still on its way (docs/protocol.md "Delivery").
+        """
         after = last_seq if last_seq is not None else await self.db.run(position_of, room_id, last_id)
         cursor = self._cursors.get(conn)
         if cursor is None or cursor.room_id != room_id:
-            cursor = self._cursors[conn] = _Cursor(room_id, after)
+            cursor = self._cursors[conn] = _Cursor(room_id, after, sent=False)
         cursor.catching_up = True
         async with cursor.lock:
-            cursor.catching_up, cursor.seq = True, after
+            cursor.catching_up = True
+            cursor.seq = max(cursor.seq, after) if cursor.sent else after
+            cursor.sent = True
             newest = await self._pages(conn, cursor, limit_back=True)
             if self._cursors.get(conn) is cursor:
                 conn.send(dumps(resumed_frame(room_id, newest.id if newest else last_id, cursor.seq)))
