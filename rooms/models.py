@@ -88,7 +88,8 @@ class Room(SQLModel, table=True):
     slow_mode_seconds: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
-    last_seq: int = 0  # the room's newest message position; bumped in the transaction that makes one visible
+    # The room's newest message position; bumped in the transaction that makes one visible.
+    last_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RoomMember(SQLModel, table=True):
@@ -133,7 +134,7 @@ class Message(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("participant_id", "client_msg_id", name="uq_message_client_id"),
-        UniqueConstraint("room_id", "seq", name="uq_message_room_seq"),
+        Index("uq_message_room_seq", "room_id", "seq", unique=True),
         # Room history by id (exports, the console) scans (room_id, id).
         Index("ix_message_room_id_id", "room_id", "id"),
     )

@@ -76,6 +76,9 @@ def position_of(db: Session, room_id: int, last_id: int) -> int:
     """The room position a client that names its last message by id (protocol v1 before positions) is at."""
     if last_id <= 0:
         return 0
+    named = db.get(Message, last_id)
+    if named is not None and named.room_id == room_id and named.seq is not None:
+        return named.seq  # the message the client saw last: exact
     found = db.exec(
         select(func.max(col(Message.seq))).where(Message.room_id == room_id, col(Message.id) <= last_id)
     ).one()
@@ -84,7 +87,7 @@ def position_of(db: Session, room_id: int, last_id: int) -> int:
 
 def sequence_released(db: Session, message: Message) -> Message:
     """A held message made visible now takes the room's next position, so clients past its old place get it."""
-    stored = db.get(Message, message.id)
+    stored = db.get(Message, message.id, populate_existing=True)
     if stored is None or stored.seq is not None or stored.state not in DELIVERABLE:
         return stored or message
     number_messages(db.connection(), [stored])

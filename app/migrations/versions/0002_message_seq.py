@@ -20,10 +20,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('room', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_seq', sa.Integer(), nullable=False, server_default='0'))
-    with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('seq', sa.Integer(), nullable=True))
+    op.add_column('room', sa.Column('last_seq', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('message', sa.Column('seq', sa.Integer(), nullable=True))
     op.execute(
         """
         UPDATE message SET seq = (
@@ -35,15 +33,12 @@ def upgrade() -> None:
         """
     )
     op.execute("UPDATE room SET last_seq = COALESCE((SELECT MAX(seq) FROM message WHERE message.room_id = room.id), 0)")
-    with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.create_unique_constraint('uq_message_room_seq', ['room_id', 'seq'])
-    with op.batch_alter_table('room', schema=None) as batch_op:
-        batch_op.alter_column('last_seq', server_default=None)
+    # An index, not a constraint, and the server default stays: on SQLite either change would recreate the
+    # table, which foreign keys from other tables' rows refuse.
+    op.create_index('uq_message_room_seq', 'message', ['room_id', 'seq'], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('message', schema=None) as batch_op:
-        batch_op.drop_constraint('uq_message_room_seq', type_='unique')
-        batch_op.drop_column('seq')
-    with op.batch_alter_table('room', schema=None) as batch_op:
-        batch_op.drop_column('last_seq')
+    op.drop_index('uq_message_room_seq', table_name='message')
+    op.drop_column('message', 'seq')
+    op.drop_column('room', 'last_seq')
