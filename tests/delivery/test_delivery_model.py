@@ -19,6 +19,7 @@ from tests.support.server import Server
 
 EXAMPLES = 12
 STEPS = 30
+MAX_RESTARTS = 1  # a restart costs about a second
 ENV = {
     "BRIDGEWAY_MESSAGE_RATE": "100000/second",
     "BRIDGEWAY_MODERATION_FLOOD_MESSAGES": "100000",
@@ -44,6 +45,7 @@ class Classroom(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        self.restarts = 0
         n = next(_names)
         first, second = self.servers[0], self.servers[-1]
         self.clients = [
@@ -90,6 +92,18 @@ class Classroom(RuleBasedStateMachine):
         client = self.clients[who]
         if client.connected:
             client.resume()
+
+    @precondition(lambda self: self.restarts < MAX_RESTARTS)
+    @rule(where=st.integers(0, 1))
+    def restart(self, where: int) -> None:
+        """SIGKILL a server process mid-conversation and start it again; its clients lost their sockets."""
+        self.restarts += 1
+        server = self.servers[where % len(self.servers)]
+        server.kill()
+        for client in self.clients:
+            if client.port == server.port:
+                client.vanish()
+        server.start()
 
     @invariant()
     def stream_is_in_order_without_repeats(self) -> None:
