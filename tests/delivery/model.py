@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import time
 from typing import Any
 
 from tests.faults.rawws import RawSocket
@@ -34,7 +35,7 @@ class ModelClient:
         self.port = port or self.port
         self.raw = RawSocket(self.port)
         self._write({"type": "hello", "v": 1, "token": self.token, "last_seq": self.last_seq})
-        self.until(lambda f: f.get("type") == "welcome")
+        self.until(lambda f: f.get("type") == "welcome", what="welcome")
         for cid in list(self.unacked):  # the client retries every send it has no ack for
             self._write({"type": "send", "client_id": cid, "text": cid})
         self.wait_acks()
@@ -56,18 +57,19 @@ class ModelClient:
 
     def resume(self) -> None:
         self._write({"type": "resume", "last_seq": self.last_seq})
-        self.until(lambda f: f.get("type") == "resumed")
+        self.until(lambda f: f.get("type") == "resumed", what="resumed")
 
     def wait_acks(self) -> None:
-        self.until(lambda f: not self.unacked)
+        self.until(lambda f: not self.unacked, what="acks")
 
-    def until(self, done: Any, limit: int = 100_000) -> dict[str, Any]:
+    def until(self, done: Any, seconds: float = 20, what: str = "") -> dict[str, Any]:
         frame: dict[str, Any] = {}
-        for _ in range(limit):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
             if done(frame):
                 return frame
             frame = self._read()
-        raise AssertionError(f"{self.name}: condition not met")
+        raise AssertionError(f"{self.name}: {what or 'condition'} not met in {seconds} s (unacked {self.unacked})")
 
     def _write(self, frame: dict[str, Any]) -> None:
         assert self.raw is not None
@@ -79,6 +81,8 @@ class ModelClient:
             opcode, payload = self.raw.recv_frame()
             if opcode == 0x8:
                 raise ConnectionError(f"{self.name}: closed {payload[:2].hex()} {payload[2:]!r}")
+            if opcode == 0x9:  # the WebSocket layer's keepalive ping
+                self.raw.send_frame(payload, opcode=0xA)
             if opcode == 0x1:
                 break
         frame: dict[str, Any] = json.loads(payload)

@@ -4,10 +4,13 @@ acknowledged message arrives, none twice, none out of order (docs/protocol.md "D
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -16,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from tests.delivery.model import ModelClient
 from tests.faults.peers import seed
 from tests.support.server import Server
+from tests.support.tcpproxy import TcpProxy
 
 EXAMPLES = 12
 STEPS = 30
@@ -38,24 +42,30 @@ def server(tmp_path: Path) -> Iterator[Server]:
     srv.kill()
 
 
+def _join(server: Server, code: str, name: str) -> str:
+    """Join, retrying while the join rate limiter's Redis connection recovers from a broker cut (HTTP 500 then)."""
+    deadline = time.monotonic() + 10
+    while True:
+        response = httpx.post(server.url + "/api/join", json={"code": code, "name": name}, timeout=10)
+        if response.status_code != 500 or time.monotonic() > deadline:
+            assert response.status_code == 201, response.text
+            return str(response.json()["token"])
+        time.sleep(0.1)
+
+
 class Classroom(RuleBasedStateMachine):
     """Two students in one room; each step one of them sends, drops, reconnects or resumes."""
 
     servers: ClassVar[list[Server]] = []
+    broker: ClassVar[TcpProxy | None] = None  # between the servers and Redis, when there is one
+    pairs: ClassVar[list[tuple[ModelClient, ModelClient]]] = []  # paired before any fault, one per example
 
     def __init__(self) -> None:
         super().__init__()
         self.restarts = 0
-        n = next(_names)
-        first, second = self.servers[0], self.servers[-1]
-        self.clients = [
-            ModelClient(first.port, str(first.join("RIVER9", f"A{n}")["token"]), f"a{n}"),
-            ModelClient(second.port, str(second.join("CERVA3", f"B{n}")["token"]), f"b{n}"),
-        ]
+        self.clients = list(self.pairs.pop() if self.pairs else _pair(self.servers))
         for client in self.clients:
             client.connect()
-        for client in self.clients:
-            client.until(lambda f: f.get("type") == "paired")
 
     who = st.integers(0, 1)
 
@@ -105,6 +115,20 @@ class Classroom(RuleBasedStateMachine):
                 client.vanish()
         server.start()
 
+    @precondition(lambda self: self.broker is not None)
+    @rule(who=who, burst=st.integers(1, 4))
+    def broker_cut(self, who: int, burst: int) -> None:
+        """Redis unreachable while messages are sent (they are stored; only local sockets get them live)."""
+        assert self.broker is not None
+        self.broker.cut()
+        try:
+            client = self.clients[who]
+            if client.connected:
+                for _ in range(burst):
+                    client.send()
+        finally:
+            self.broker.allow()
+
     @invariant()
     def stream_is_in_order_without_repeats(self) -> None:
         for client in self.clients:
@@ -119,7 +143,7 @@ class Classroom(RuleBasedStateMachine):
             markers = [client.send() for client in self.clients]
             final = {client.acked[cid] for client, cid in zip(self.clients, markers, strict=True)}
             for client in self.clients:
-                client.until(lambda f, c=client: final <= set(c.received))
+                client.until(lambda f, c=client: final <= set(c.received), what=f"final {final} got {client.received}")
             acked = sorted(seq for c in self.clients for seq in c.acked.values())
             assert len(set(acked)) == len(acked)  # two messages never share a position
             for client in self.clients:
@@ -129,8 +153,27 @@ class Classroom(RuleBasedStateMachine):
                 client.vanish()
 
 
-def _run(servers: list[Server]) -> None:
-    Classroom.servers = servers
+def _pair(servers: list[Server]) -> tuple[ModelClient, ModelClient]:
+    """Two students seated in one room (on the first and the last process), then disconnected."""
+    n = next(_names)
+    first, second = servers[0], servers[-1]
+    pair = (
+        ModelClient(first.port, _join(first, "RIVER9", f"A{n}"), f"a{n}"),
+        ModelClient(second.port, _join(second, "CERVA3", f"B{n}"), f"b{n}"),
+    )
+    for client in pair:
+        client.connect()
+    for client in pair:
+        client.until(lambda f: f.get("type") == "paired", what="paired")
+        client.vanish()
+    return pair
+
+
+def _run(servers: list[Server], broker: TcpProxy | None = None) -> None:
+    # Pairing is the lobby's business (and its own tests'): rooms are formed before faults start, so a schedule
+    # tests delivery only. Each example takes a fresh room; its students reconnect within the grace.
+    Classroom.servers, Classroom.broker = servers, broker
+    Classroom.pairs = [_pair(servers) for _ in range(EXAMPLES + 4)]
     run_state_machine_as_test(
         Classroom,
         settings=settings(
@@ -151,11 +194,14 @@ def test_delivery_model_on_sqlite_one_process(server: Server) -> None:
 @pytest.mark.redis
 def test_delivery_model_on_postgres_and_redis_two_processes(tmp_path: Path, postgres_url: str, redis_url: str) -> None:
     seed(tmp_path, postgres_url)
-    env = {**ENV, "BRIDGEWAY_DATABASE_URL": postgres_url, "BRIDGEWAY_BROKER_URL": redis_url}
-    one = Server(tmp_path, env=env).start()
-    two = Server(tmp_path, env=env).start()
-    try:
-        _run([one, two])
-    finally:
-        one.kill()
-        two.kill()
+    redis = urlsplit(redis_url)
+    with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
+        broker_url = f"redis://127.0.0.1:{proxy.port}{redis.path}"
+        env = {**ENV, "BRIDGEWAY_DATABASE_URL": postgres_url, "BRIDGEWAY_BROKER_URL": broker_url}
+        one = Server(tmp_path, env=env).start()
+        two = Server(tmp_path, env=env).start()
+        try:
+            _run([one, two], proxy)
+        finally:
+            one.kill()
+            two.kill()
