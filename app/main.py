@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = await start_services(settings, secret)
         scheduler = Scheduler(app.state.services)
         scheduler.start()
+        ws.install_process_hooks(app.state.services)
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 FrameHandler = Callable[[Connection, dict[str, Any]], Awaitable[None]]
 HELLO_TIMEOUT = 10.0
 MAX_BAD_FRAMES = 20
+SHUTDOWN_NOTICE_SECONDS = 2.0
+MALFORMED_LOG_INTERVAL = 60.0
 
 
 def origin_allowed(websocket: WebSocket, svc: Services) -> bool:
@@ -158,6 +161,7 @@ async def _hello(websocket: WebSocket, conn: Connection, svc: Services) -> bool:
             return await refuse("unsupported_version", CLOSE_POLICY)
         token = get_str(frame, "token", max_len=1000)
         last_id = get_int(frame, "last_id", required=False) or 0
+        last_seq = get_int(frame, "last_seq", required=False)
     except FrameError as exc:
         return await refuse(exc.code)
     assert token is not None
@@ -165,7 +169,7 @@ async def _hello(websocket: WebSocket, conn: Connection, svc: Services) -> bool:
         claims = svc.tokens.verify(token)
     except TokenError as exc:
         return await refuse(exc.code)
-    ok = await svc.rooms.open_participant(conn, claims.participant_id, claims.nonce, last_id)
+    ok = await svc.rooms.open_participant(conn, claims.participant_id, claims.nonce, last_id, last_seq)
     if not ok:
         await _pump_and_close(websocket, conn)
     return ok
@@ -212,6 +216,87 @@ async def watch_socket(websocket: WebSocket) -> None:
         ended.cancel()
         svc.sockets.discard(conn)
         await svc.hub.detach(conn)
+
+
+class MalformedFrameLog(logging.Filter):
+    """Turns uvicorn's ERROR-with-traceback for each invalid-UTF-8 frame into one INFO line a minute.
+
+    A client can send such frames at will (each costs it a reconnect: the socket is closed 1007), so logging
+    every one with a traceback would let anyone flood the log.
+    """
+
+    MARKER = "Invalid UTF-8 sequence received from client"
+
+    def __init__(self, interval: float = MALFORMED_LOG_INTERVAL) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last = -interval
+        self._suppressed = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.MARKER not in str(record.msg):
+            return True
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            self._suppressed += 1
+            return False
+        record.msg = "malformed WebSocket frame (invalid UTF-8) from a client, closed 1007; %d more since last"
+        record.args = (self._suppressed,)
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info, record.exc_text = None, None
+        self._last, self._suppressed = now, 0
+        return True
+
+
+def install_process_hooks(svc: Services) -> None:
+    """What the serving process needs beyond routes: the SIGTERM notice and quiet malformed-frame logging."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, MalformedFrameLog) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(MalformedFrameLog())
+    announce_shutdown_on_sigterm(svc)
+
+
+def announce_shutdown_on_sigterm(svc: Services) -> None:
+    """On SIGTERM, send every socket ``server_shutdown`` and close it 1012 before uvicorn stops.
+
+    uvicorn closes every WebSocket with a bare 1012 the moment it starts shutting down, before the lifespan
+    shutdown could say why; so the app answers the signal first, then hands it on to uvicorn's own handler.
+    """
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm() -> None:
+        loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, previous)
+        task = loop.create_task(_announce_then_exit(svc, previous))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    except (RuntimeError, ValueError, NotImplementedError):
+        return  # not the main thread (the test client): nothing to announce from here
+
+
+_pending: set[asyncio.Task[None]] = set()
+
+
+async def _announce_then_exit(svc: Services, previous: Any) -> None:
+    try:
+        text = dumps(error_frame("server_shutdown"))
+        for conn in list(svc.sockets):
+            conn.send(text)
+            conn.close(CLOSE_SERVICE_RESTART, "server_shutdown")
+        deadline = time.monotonic() + SHUTDOWN_NOTICE_SECONDS
+        # Each socket's writer sends the frame, closes, and the route drops it from svc.sockets: poll that set
+        # (owned by the routes) with a deadline rather than add a signal to every socket for one shutdown.
+        while svc.sockets and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    finally:
+        if callable(previous):
+            previous(signal.SIGTERM, None)
+        else:
+            signal.raise_signal(signal.SIGTERM)
 
 
 async def shutdown_sockets(svc: Services) -> None:

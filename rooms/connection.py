@@ -37,9 +37,17 @@ class Connection:
     close_code: int | None = None
     close_reason: str = ""
     _queue: asyncio.Queue[object] = field(init=False)
+    _drained: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
+
+    async def wait_writable(self, free: int) -> None:
+        """Wait until the send queue has ``free`` empty slots or the connection closed (catch-up pages wait here,
+        so a long history flows at the client's pace instead of overflowing the queue)."""
+        while not self.closed.is_set() and self.queue_size - self._queue.qsize() < free:
+            self._drained.clear()
+            await self._drained.wait()
 
     @property
     def is_watcher(self) -> bool:
@@ -61,6 +69,7 @@ class Connection:
             return
         self.close_code, self.close_reason = code, reason
         self.closed.set()
+        self._drained.set()
         # Wake the writer even when the queue is full.
         while True:
             try:
@@ -73,6 +82,7 @@ class Connection:
         """Write queued frames to the socket until the connection is closed."""
         while True:
             item = await self._queue.get()
+            self._drained.set()
             if item is _CLOSE:
                 return
             assert isinstance(item, str)

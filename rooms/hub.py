@@ -19,6 +19,7 @@ from rooms.protocol import dumps
 
 log = logging.getLogger(__name__)
 ControlHandler = Callable[[Connection, dict[str, Any]], None]
+MessageHandler = Callable[[Connection, int, int, str], None]  # (socket, room, position, frame text)
 
 
 class Hub:
@@ -31,6 +32,7 @@ class Hub:
         self._channel_refs: dict[int, int] = defaultdict(int)
         self._control_handlers: list[ControlHandler] = []
         self._status_listeners: list[Callable[[bool], None]] = []
+        self._message_handler: MessageHandler | None = None
         self._seen: dict[int, OrderedDict[int, None]] = {}  # per room: message ids already fanned out here
         self.broker_healthy = True
 
@@ -43,6 +45,10 @@ class Hub:
     def on_control(self, handler: ControlHandler) -> None:
         """Register a handler that sees participant-targeted control frames before they are sent."""
         self._control_handlers.append(handler)
+
+    def on_room_message(self, handler: MessageHandler) -> None:
+        """Hand room message frames for student sockets to ``handler`` (which keeps each socket in order)."""
+        self._message_handler = handler
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -149,8 +155,17 @@ class Hub:
         if kind == "r":
             room_id = int(target[1:])
             members = self.rooms.get(room_id)
-            if members and text.startswith(_MESSAGE_PREFIX) and not self.first_sight(room_id, _message_id(text)):
-                return  # the same message twice (a publish retried, a local fallback, a replay): deliver it once
+            if text.startswith(_MESSAGE_PREFIX):
+                message_id, seq = _message_position(text)
+                first = bool(members or self.watchers.get(session_id)) and self.first_sight(room_id, message_id)
+                if self._message_handler is not None and seq is not None:
+                    for conn in list(members or ()):
+                        self._message_handler(conn, room_id, seq, text)
+                elif first:
+                    self._fan_out(members or (), text)
+                if first:  # the same message twice (a publish retried, a local fallback): watchers see it once
+                    self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+                return
             self._fan_out(members or (), text)
             self._fan_out(self.watchers.get(session_id, ()), text, control=False)
         elif kind == "p":
@@ -195,9 +210,19 @@ _MESSAGE_PREFIX = '{"type":"message","id":'
 _SEEN_PER_ROOM = 256
 
 
-def _message_id(text: str) -> int:
+_SEQ_PREFIX = '"seq":'
+
+
+def _message_position(text: str) -> tuple[int, int | None]:
+    """(id, seq) of a serialised message frame, which starts ``{"type":"message","id":<id>,"seq":<seq>,``."""
     start = len(_MESSAGE_PREFIX)
-    return int(text[start : text.index(",", start)])
+    comma = text.index(",", start)
+    message_id = int(text[start:comma])
+    seq_start = comma + 1 + len(_SEQ_PREFIX)
+    if not text.startswith(_SEQ_PREFIX, comma + 1):
+        return message_id, None
+    raw = text[seq_start : text.index(",", seq_start)]
+    return message_id, int(raw) if raw != "null" else None
 
 
 def _is_control(text: str) -> bool:

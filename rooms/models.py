@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, Column, Connection, Index, UniqueConstraint, event, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Field, SQLModel, col
 
 from rooms.clock import utcnow
 
@@ -86,6 +89,8 @@ class Room(SQLModel, table=True):
     slow_mode_seconds: int = 0
     created_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # The room's newest message position; bumped in the transaction that makes one visible.
+    last_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RoomMember(SQLModel, table=True):
@@ -124,10 +129,14 @@ class Message(SQLModel, table=True):
     state: ModerationState = ModerationState.VISIBLE
     reason: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
+    # The message's position in its room (docs/protocol.md "Delivery"): 1, 2, 3... in the order messages became
+    # visible; None while held or blocked. Catch-up and resume read by (room_id, seq).
+    seq: int | None = None
 
     __table_args__ = (
         UniqueConstraint("participant_id", "client_msg_id", name="uq_message_client_id"),
-        # Room history and resume-after-id both scan (room_id, id).
+        Index("uq_message_room_seq", "room_id", "seq", unique=True),
+        # Room history by id (exports, the console) scans (room_id, id).
         Index("ix_message_room_id_id", "room_id", "id"),
     )
 
@@ -156,3 +165,42 @@ class ModerationAction(SQLModel, table=True):
     action: str = Field(max_length=32)
     reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# -- message positions -------------------------------------------------------------------------------------------
+# A room's positions are handed out by one UPDATE of its row, in the transaction that makes messages visible.
+# On PostgreSQL that row stays locked until the commit, so a later position can never commit before an earlier
+# one, whichever process wrote it: when a reader sees position n, it can read every position below n too.
+
+SEQUENCED = (ModerationState.VISIBLE, ModerationState.MASKED)
+
+
+def claim_positions(conn: Connection, room_id: int, count: int) -> int:
+    """Reserve ``count`` consecutive positions in ``room_id`` (until the transaction ends); return the first."""
+    last = conn.execute(
+        update(Room)
+        .where(col(Room.id) == room_id)
+        .values(last_seq=col(Room.last_seq) + count)
+        .returning(col(Room.last_seq))
+    ).scalar_one()
+    return int(last) - count + 1
+
+
+def number_messages(conn: Connection, messages: Iterable[Message]) -> None:
+    """Give each visible message without a position the next one of its room (rooms locked in id order)."""
+    by_room: dict[int, list[Message]] = defaultdict(list)
+    for message in messages:
+        if message.seq is None and message.state in SEQUENCED:
+            by_room[message.room_id].append(message)
+    for room_id in sorted(by_room):  # one lock order for every writer, so two writers never deadlock
+        first = claim_positions(conn, room_id, len(by_room[room_id]))
+        for offset, message in enumerate(by_room[room_id]):
+            message.seq = first + offset
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _number_new_messages(session: OrmSession, _context: object, _instances: object) -> None:
+    """Messages added through the ORM (announcements, prompts, single-row writes) are numbered like batches."""
+    new = [obj for obj in session.new if isinstance(obj, Message)]
+    if new:
+        number_messages(session.connection(), new)

@@ -9,6 +9,7 @@ from typing import Any
 from rooms.clock import iso, utcnow
 from rooms.config import RoomsConfig
 from rooms.connection import Connection
+from rooms.database import Database
 from rooms.models import Message, MessageKind, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.notices import Notices
@@ -24,9 +25,10 @@ from rooms.protocol import (
 )
 from rooms.ratelimit import SlidingWindow
 from rooms.roster import RoomRosters
+from rooms.store import sequence_released
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
-from rooms.writer import BatchWriter, WriteFailed
+from rooms.writer import BatchWriter, WriteFailed, Written
 
 # (session, room, message, participant, alert code): raise a safeguarding alert (rooms.reports.Reports.alert).
 AlertRaiser = Callable[[int, int, int, int, str], Awaitable[None]]
@@ -42,6 +44,7 @@ _STATE_FOR_ACTION = {
 class MessagePipeline:
     def __init__(
         self,
+        db: Database,
         writer: BatchWriter,
         notices: Notices,
         moderator_for: Callable[[int], Moderator],
@@ -51,7 +54,7 @@ class MessagePipeline:
         rosters: RoomRosters,
         alerts: AlertRaiser,
     ) -> None:
-        self.writer, self.notices, self.moderator_for = writer, notices, moderator_for
+        self.db, self.writer, self.notices, self.moderator_for = db, writer, notices, moderator_for
         self.translator, self.config, self._tasks = translator, config, tasks
         self.rosters, self.alerts = rosters, alerts
         self.limiter = SlidingWindow(config.message_rate)
@@ -98,8 +101,16 @@ class MessagePipeline:
             reason=outcome.reason,
             created_at=now_dt,  # given, so pydantic skips inspecting the default factory (80 -> 46 µs a message)
         )
+        session_id = conn.session_id
+        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
+
+        def after_commit(written: Written) -> None:
+            # Runs in the writer's task, so a socket dropped after the commit cannot stop the fan-out; a retry
+            # that finds its message stored publishes it again (receivers drop what they already have).
+            self._tasks.spawn(self._deliver(session_id, written, sender, sent_at, outcome.alert))
+
         try:
-            written = await self.writer.write(message)
+            written = await self.writer.write(message, after_commit)
         except WriteFailed:
             conn.send(dumps(error_frame("unavailable", cid)))
             return
@@ -107,11 +118,6 @@ class MessagePipeline:
         conn.last_sent = now
         notice = plain_reason(stored.reason) if stored.state != ModerationState.VISIBLE else None
         conn.send(dumps(ack_frame(stored, notice)))
-        if not written.duplicate:
-            await self._deliver(conn, stored, sent_at)
-            if outcome.alert is not None and stored.id is not None:
-                # After delivery: a child disclosing harm is heard first; the alert follows at once.
-                await self.alerts(conn.session_id, conn.room_id, stored.id, conn.participant_id, outcome.alert)
 
     def _refusal(self, conn: Connection, cid: str, length: int) -> dict[str, Any] | None:
         """Why this message may not be sent now (paused, too long, muted, rate limit, slow mode), or None."""
@@ -130,24 +136,34 @@ class MessagePipeline:
             return error_frame("slow_mode", cid, retry_after=round(wait, 1))
         return None
 
-    async def _deliver(self, conn: Connection, stored: Message, sent_at: float) -> None:
-        assert conn.session_id is not None
-        sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
+    async def _deliver(
+        self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float, alert: str | None
+    ) -> None:
+        stored = written.message
         if stored.state in (ModerationState.VISIBLE, ModerationState.MASKED):
-            await self.deliver(conn.session_id, stored, sender, sent_at)
-        elif stored.state == ModerationState.HELD:
-            await self.notices.watchers(conn.session_id, flagged_frame(stored, sender))
+            await self.deliver(session_id, stored, sender, sent_at, translate=not written.duplicate)
+        elif stored.state == ModerationState.HELD and not written.duplicate:
+            await self.notices.watchers(session_id, flagged_frame(stored, sender))
+        if alert is not None and not written.duplicate and stored.id is not None:
+            # After delivery: a child disclosing harm is heard first; the alert follows at once.
+            await self.alerts(session_id, stored.room_id, stored.id, sender["id"], alert)
 
-    async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
+    async def deliver(
+        self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float, translate: bool = True
+    ) -> None:
         """Publish a stored, visible message to its room with its translations (also when a facilitator releases).
 
         With translation on, the translator publishes the original once its translations passed moderation."""
+        if stored.seq is None:  # released from the queue just now: it takes the room's next position
+            stored = await self.db.run(sequence_released, stored)
+        released = stored
 
         async def publish() -> None:
-            await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
+            await self.notices.room(session_id, released.room_id, message_frame(released, sender))
 
         if self.translator is not None and stored.kind == MessageKind.CHAT:
-            self._tasks.spawn(self.translator.deliver(session_id, stored, sender, sent_at, publish))
+            # A retry's republish (translate=False) still queues behind the room's earlier deliveries.
+            self._tasks.spawn(self.translator.deliver(session_id, stored, sender, sent_at, publish, translate))
         else:
             await publish()
 

@@ -203,6 +203,7 @@ def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = F
     frame: dict[str, Any] = {
         "type": "message",
         "id": message.id,
+        "seq": message.seq,
         "room": message.room_id,
         "kind": message.kind.value,
         "from": sender,
@@ -218,7 +219,7 @@ def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = F
 
 
 def ack_frame(message: Message, notice: str | None) -> dict[str, Any]:
-    ack: dict[str, Any] = {"type": "ack", "client_id": message.client_msg_id, "id": message.id}
+    ack: dict[str, Any] = {"type": "ack", "client_id": message.client_msg_id, "id": message.id, "seq": message.seq}
     ack["ts"] = iso(message.created_at)
     ack["state"] = message.state.value
     if message.state != ModerationState.VISIBLE:
@@ -252,8 +253,9 @@ def typing_frame(room_id: int, participant_id: int | None) -> dict[str, Any]:
     return {"type": "typing", "room": room_id, "from": participant_id}
 
 
-def resumed_frame(room_id: int, last_id: int | None) -> dict[str, Any]:
-    return {"type": "resumed", "room": room_id, "last_id": last_id}
+def resumed_frame(room_id: int, last_id: int | None, last_seq: int) -> dict[str, Any]:
+    """The end of a catch-up: ``last_seq`` is the room position the socket is at now (resume from it)."""
+    return {"type": "resumed", "room": room_id, "last_id": last_id, "last_seq": last_seq}
 
 
 def withdrawn_frame(message_id: int | None, room_id: int, reason: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from rooms.config import RoomsConfig
 from rooms.connection import Connection
 from rooms.control import apply_control
 from rooms.database import Database
+from rooms.feed import RoomFeed
 from rooms.frame_limits import ANSWERED, FrameLimits
 from rooms.hub import Hub
 from rooms.lifecycle import Lifecycle, LifecycleConfig
@@ -66,9 +67,11 @@ class RoomService:
             self.tasks,
             self._forget,
         )
-        self.sessions = Sessions(db, self.lifecycle, moderator, translator, self.tasks)
+        self.feed = RoomFeed(db, translator, self.tasks)
+        self.sessions = Sessions(db, self.lifecycle, moderator, translator, self.feed, self.tasks)
         self.reports = Reports(db, self.notices, self.tasks)
         self.pipeline = MessagePipeline(
+            db,
             writer,
             self.notices,
             self.moderator_for,
@@ -79,7 +82,7 @@ class RoomService:
             self.reports.alert,
         )
         self.frame_limits = FrameLimits()
-        self.replay = OutageReplay(db, hub, self.tasks)
+        self.replay = OutageReplay(hub, self.feed)
         self.presence = Presence(
             db,
             hub,
@@ -89,6 +92,7 @@ class RoomService:
             sweep_after=config.heartbeat_timeout + config.reconnect_grace + stale_after,
         )
         hub.on_control(lambda conn, frame: apply_control(hub, conn, frame))
+        hub.on_room_message(self.feed.offer)
 
     def start(self) -> None:
         self.tasks.spawn(self.presence.run())
@@ -97,8 +101,10 @@ class RoomService:
     def report_listeners(self) -> list[ReportListener]:
         return self.reports.listeners
 
-    async def open_participant(self, conn: Connection, participant_id: int, nonce: str, last_id: int) -> bool:
-        return await self.sessions.open(conn, participant_id, nonce, last_id)
+    async def open_participant(
+        self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
+    ) -> bool:
+        return await self.sessions.open(conn, participant_id, nonce, last_id, last_seq)
 
     async def closed(self, conn: Connection) -> None:
         await self.sessions.closed(conn)
@@ -123,7 +129,8 @@ class RoomService:
         elif kind == "typing":
             await self.pipeline.typing(conn)
         elif kind == "resume":
-            await self.sessions.send_history(conn, get_int(frame, "last_id") or 0)
+            last_seq = get_int(frame, "last_seq", required=False)
+            await self.sessions.send_history(conn, get_int(frame, "last_id", required=False) or 0, last_seq)
         elif kind == "report":
             await self.reports.report(conn, frame)
         elif kind == "ping":

@@ -8,8 +8,9 @@ from typing import Any
 from rooms.clock import iso, utcnow
 from rooms.connection import Connection
 from rooms.database import Database
+from rooms.feed import RoomFeed
 from rooms.lifecycle import Lifecycle
-from rooms.models import ExchangeSession, MessageKind, ParticipantStatus, SessionStatus
+from rooms.models import ExchangeSession, ParticipantStatus, SessionStatus
 from rooms.moderation import Moderator
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
@@ -19,11 +20,9 @@ from rooms.protocol import (
     dumps,
     error_frame,
     member_view,
-    message_frame,
-    resumed_frame,
     room_view,
 )
-from rooms.store import Seat, history_with_senders, load_seat
+from rooms.store import Seat, load_seat
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
 
@@ -37,13 +36,16 @@ class Sessions:
         lifecycle: Lifecycle,
         moderator: Moderator,
         translator: RoomTranslator | None,
+        feed: RoomFeed,
         tasks: Tasks,
     ) -> None:
         self.db, self.lifecycle, self.moderator, self.translator = db, lifecycle, moderator, translator
-        self._tasks = tasks
+        self.feed, self._tasks = feed, tasks
         self._session_moderators: dict[int, Moderator] = {}
 
-    async def open(self, conn: Connection, participant_id: int, nonce: str, last_id: int) -> bool:
+    async def open(
+        self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
+    ) -> bool:
         """Seat an authenticated student's socket and send welcome (+ missed messages). False = refused."""
         seat = await self.db.run(load_seat, participant_id)
         if seat is None or seat.participant.token_nonce != nonce:  # a new nonce revokes old tokens (leave, erase)
@@ -64,15 +66,19 @@ class Sessions:
         conn.paused = exchange_session.status == SessionStatus.PAUSED
         conn.room_id = seat.room.id if seat.room is not None and seat.room.status == "open" else None
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
+        if conn.room_id is not None:
+            self.feed.hold(conn, conn.room_id)  # live messages wait until the catch-up is sent, never overtake it
         await self.lifecycle.connect(conn)
         conn.send(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
-            await self.send_history(conn, last_id)
+            # In the background: the socket's writer starts only once hello is answered, and pages wait for it.
+            self.feed.resume_soon(conn, conn.room_id, last_seq, last_id)
         await self.lifecycle.arrived(conn, live=exchange_session.status == SessionStatus.LIVE)
         return True
 
     async def closed(self, conn: Connection) -> None:
         """The socket ended. Its transition runs as its own task: the socket's handler may be cancelled now."""
+        self.feed.forget(conn)
         self._tasks.spawn(self.lifecycle.disconnected(conn))
 
     def moderator_for(self, session_id: int) -> Moderator:
@@ -104,19 +110,10 @@ class Sessions:
             "translation_languages": sorted(self.translator.languages()) if self.translator else [],
         }
 
-    async def send_history(self, conn: Connection, last_id: int) -> None:
-        """Messages of the student's room after ``last_id``, then ``resumed`` (hello and the resume frame)."""
-        if conn.room_id is None:
-            return
-        messages, names = await self.db.run(history_with_senders, conn.room_id, last_id)
-        for message in messages:
-            sender = names.get(message.participant_id) if message.participant_id is not None else None
-            conn.send(dumps(message_frame(message, sender, own=message.participant_id == conn.participant_id)))
-        conn.send(dumps(resumed_frame(conn.room_id, messages[-1].id if messages else last_id)))
-        if self.translator is not None and conn.session_id is not None:
-            for message in messages:
-                if message.kind == MessageKind.CHAT and message.participant_id != conn.participant_id:
-                    self._tasks.spawn(self.translator.translate_for(conn, message))
+    async def send_history(self, conn: Connection, last_id: int, last_seq: int | None = None) -> None:
+        """Messages of the student's room after ``last_seq`` (or ``last_id``), then ``resumed`` (hello and resume)."""
+        if conn.room_id is not None:
+            await self.feed.resume(conn, conn.room_id, last_seq, last_id)
 
 
 def _refuse(conn: Connection, code: str, close_code: int) -> bool:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from rooms.models import (
     ExchangeSession,
@@ -17,6 +16,7 @@ from rooms.models import (
     Report,
     Room,
     RoomMember,
+    number_messages,
 )
 
 DELIVERABLE = (ModerationState.VISIBLE, ModerationState.MASKED)
@@ -54,25 +54,46 @@ def room_members(db: Session, room_id: int) -> list[Participant]:
     return list(rows)
 
 
-def history(db: Session, room_id: int, after_id: int, limit: int = 500) -> list[Message]:
-    """Deliverable messages of a room after ``after_id``, oldest first (the resume query)."""
+def history(db: Session, room_id: int, after_seq: int, limit: int = 500) -> list[Message]:
+    """Deliverable messages of a room after position ``after_seq``, in position order (the catch-up query)."""
     rows = db.exec(
         select(Message)
-        .where(Message.room_id == room_id, col(Message.id) > after_id, col(Message.state).in_(DELIVERABLE))
-        .order_by(col(Message.id))
+        .where(Message.room_id == room_id, col(Message.seq) > after_seq, col(Message.state).in_(DELIVERABLE))
+        .order_by(col(Message.seq))
         .limit(limit)
     )
     return list(rows)
 
 
-def history_since(db: Session, room_id: int, since: datetime) -> list[Message]:
-    """Deliverable messages of a room stored at or after ``since`` (replayed after a broker outage)."""
-    rows = db.exec(
-        select(Message)
-        .where(Message.room_id == room_id, Message.created_at >= since, col(Message.state).in_(DELIVERABLE))
-        .order_by(col(Message.id))
-    )
-    return list(rows)
+def catch_up_page(db: Session, room_id: int, after_seq: int, limit: int) -> tuple[list[Message], Senders, int]:
+    """One page of a catch-up: messages after ``after_seq``, their senders, and the room's newest position."""
+    room = db.get(Room, room_id)
+    messages, names = with_senders(db, history(db, room_id, after_seq, limit))
+    return messages, names, room.last_seq if room is not None else 0
+
+
+def position_of(db: Session, room_id: int, last_id: int) -> int:
+    """The room position a client that names its last message by id (protocol v1 before positions) is at."""
+    if last_id <= 0:
+        return 0
+    named = db.get(Message, last_id)
+    if named is not None and named.room_id == room_id and named.seq is not None:
+        return named.seq  # the message the client saw last: exact
+    found = db.exec(
+        select(func.max(col(Message.seq))).where(Message.room_id == room_id, col(Message.id) <= last_id)
+    ).one()
+    return int(found or 0)
+
+
+def sequence_released(db: Session, message: Message) -> Message:
+    """A held message made visible now takes the room's next position, so clients past its old place get it."""
+    stored = db.get(Message, message.id, populate_existing=True)
+    if stored is None or stored.seq is not None or stored.state not in DELIVERABLE:
+        return stored or message
+    number_messages(db.connection(), [stored])
+    db.add(stored)
+    db.commit()
+    return stored
 
 
 def room_seat(db: Session, room_id: int) -> list[int]:
@@ -91,14 +112,6 @@ def with_senders(db: Session, messages: list[Message]) -> tuple[list[Message], S
         if p is not None:
             names[pid] = {"id": p.id, "name": p.display_name, "country": p.country}
     return messages, names
-
-
-def history_with_senders(db: Session, room_id: int, last_id: int) -> tuple[list[Message], Senders]:
-    return with_senders(db, history(db, room_id, last_id))
-
-
-def messages_since_with_senders(db: Session, room_id: int, since: datetime) -> tuple[list[Message], Senders]:
-    return with_senders(db, history_since(db, room_id, since))
 
 
 def store_report(

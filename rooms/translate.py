@@ -65,6 +65,7 @@ class RoomTranslator:
         sender: dict[str, Any] | None,
         sent_at: float,
         publish_original: Callable[[], Awaitable[None]],
+        translate: bool = True,
     ) -> None:
         """Deliver a stored message with its translations, once the translations passed moderation too.
 
@@ -78,7 +79,9 @@ class RoomTranslator:
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tails[room] = mine
         try:
-            frames, hold_reason = await self._checked_translations(session_id, message, sent_at)
+            frames, hold_reason = (
+                await self._checked_translations(session_id, message, sent_at) if translate else ([], None)
+            )
             if previous is not None:
                 await previous
             if hold_reason is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from sqlmodel import Session, select
 
 from rooms.database import Database
-from rooms.models import Message
+from rooms.models import Message, number_messages
 
 log = logging.getLogger(__name__)
 _TABLE: Table = Message.__table__  # type: ignore[attr-defined]
@@ -33,6 +34,10 @@ class Written:
     duplicate: bool  # the same (participant, client id) was stored earlier: a retry
 
 
+OnCommit = Callable[["Written"], None]
+_Item = tuple[Message, "asyncio.Future[Written]", "OnCommit | None"]
+
+
 class BatchWriter:
     """Commit messages in batches so the event loop never waits on a commit per message.
 
@@ -42,7 +47,7 @@ class BatchWriter:
     def __init__(self, db: Database, max_batch: int = 500) -> None:
         self._db = db
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[Written]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.batches = 0
         self.rows = 0
@@ -63,9 +68,14 @@ class BatchWriter:
                 await self._task
         self._task = None
 
-    async def write(self, message: Message) -> Written:
+    async def write(self, message: Message, on_commit: OnCommit | None = None) -> Written:
+        """Store ``message``; ``on_commit`` runs in the writer's task once it is stored (or found stored).
+
+        The hook runs even when the caller was cancelled meanwhile (its socket dropped): what happens after a
+        commit, such as delivering the message, must not depend on the sender still being there.
+        """
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((message, future))
+        self._queue.put_nowait((message, future, on_commit))
         return await future
 
     async def _run(self) -> None:
@@ -83,31 +93,37 @@ class BatchWriter:
                     stopping = True
                 else:
                     batch.append(item)
-            live = [(m, f) for m, f in batch if not f.cancelled()]
+            live = [item for item in batch if not item[1].cancelled()]  # cancelled before the commit: not stored
             if not live:
                 continue
             try:
-                results = await anyio.to_thread.run_sync(self._commit, [m for m, _ in live])
+                results = await anyio.to_thread.run_sync(self._commit, [m for m, _, _ in live])
             except Exception as exc:
                 log.warning("message batch of %d not written: %s", len(live), exc)
-                for _, future in live:
+                for _, future, _ in live:
                     if not future.done():
                         future.set_exception(WriteFailed(str(exc)))
                 continue
             self.batches += 1
             self.rows += len(live)
-            for (_, future), result in zip(live, results, strict=True):
-                if future.done():
-                    continue
+            for (_, future, on_commit), result in zip(live, results, strict=True):
                 if isinstance(result, WriteFailed):
-                    future.set_exception(result)
-                else:
-                    future.set_result(result)
+                    if not future.done():
+                        future.set_exception(result)
+                    continue
+                if not future.done():
+                    future.set_result(result)  # first, so the sender's ack is queued before the fan-out
+                if on_commit is not None:
+                    try:
+                        on_commit(result)
+                    except Exception:
+                        log.exception("after-commit hook failed for message %s", result.message.id)
 
     def _commit(self, messages: list[Message]) -> list[Written | WriteFailed]:
-        rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
         try:
             with self._db.engine.begin() as conn:
+                number_messages(conn, messages)
+                rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
                 ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
@@ -118,7 +134,8 @@ class BatchWriter:
             return [Written(m, False) for m in messages]
         # A retried client id collided inside the batch, or one row is bad: fall back to one row at a time,
         # so one bad message fails alone instead of failing everyone's.
-        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id"}))) for m in messages]
+        # The positions claimed were rolled back with the batch: each row claims its own again.
+        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id", "seq"}))) for m in messages]
 
     def _commit_one_safely(self, message: Message) -> Written | WriteFailed:
         try:

@@ -125,7 +125,9 @@ def test_sigterm_flushes_and_tells_clients_to_reconnect(server: Server) -> None:
         close = getattr(exc, "rcvd", None)
     assert close is not None
     assert close.code == 1012  # "service restart": clients reconnect
-    assert all(f.get("type") != "error" or f.get("code") == "server_shutdown" for f in frames)
+    assert close.reason == "server_shutdown"
+    errors = [f for f in frames if f.get("type") == "error"]
+    assert [f["code"] for f in errors] == ["server_shutdown"]  # said before the close, as documented
     server.start()
     bruno.last_id = 0
     bruno.seen.clear()

@@ -1,0 +1,139 @@
+"""A room's messages onto one socket in position order, each once: catch-up in flow-controlled pages, then live."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Final
+
+from rooms.connection import Connection
+from rooms.database import Database
+from rooms.models import Message, MessageKind
+from rooms.protocol import dumps, message_frame, resumed_frame
+from rooms.store import catch_up_page, position_of
+from rooms.tasks import Tasks
+from rooms.translate import RoomTranslator
+
+CATCH_UP_PAGE: Final = 100  # messages a page at most (a quarter of the send queue when that is smaller)
+CATCH_UP_LIMIT: Final = 5000  # a catch-up starts at most this many positions before the room's newest
+TRANSLATE_BACK: Final = 50  # only the newest messages of a catch-up are translated for the reader
+
+
+@dataclass(eq=False)
+class _Cursor:
+    room_id: int
+    seq: int  # the newest position this socket has been sent (or asked to start after)
+    catching_up: bool = False
+    sent: bool = True  # False until the first catch-up: ``seq`` is then no promise of frames already sent
+    wanted: int = 0  # the newest position announced live while the socket was catching up
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class RoomFeed:
+    """Owns each student socket's position in its room.
+
+    Live message frames pass through ``offer``: one at the next position is sent at once; an older one is dropped
+    (the socket has it: a retried publish, a replay, a catch-up that read it first); a newer one means a position
+    in between was published later (by another process) or not at all, so the socket reads the gap from the
+    database, where every position below a published one is already committed (see ``rooms.models``). While a
+    socket catches up, live frames are not queued; they only raise the position the catch-up must reach.
+    """
+
+    def __init__(self, db: Database, translator: RoomTranslator | None, tasks: Tasks) -> None:
+        self.db, self.translator, self._tasks = db, translator, tasks
+        self._cursors: dict[Connection, _Cursor] = {}
+
+    def hold(self, conn: Connection, room_id: int) -> None:
+        """Before a socket is attached to its room: withhold live messages until its catch-up has run."""
+        self._cursors[conn] = _Cursor(room_id, 0, catching_up=True, sent=False)
+
+    def forget(self, conn: Connection) -> None:
+        self._cursors.pop(conn, None)
+
+    def offer(self, conn: Connection, room_id: int, seq: int, text: str) -> None:
+        """A live message frame at position ``seq`` of ``room_id`` for ``conn`` (called by the hub)."""
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.room_id != room_id:  # seated in this room while connected: start here
+            cursor = self._cursors[conn] = _Cursor(room_id, seq - 1)
+        if cursor.catching_up:
+            cursor.wanted = max(cursor.wanted, seq)
+        elif seq == cursor.seq + 1:
+            cursor.seq = seq
+            conn.send(text)
+        elif seq > cursor.seq + 1:
+            cursor.wanted = max(cursor.wanted, seq)
+            cursor.catching_up = True
+            self._tasks.spawn(self._fill(conn, cursor))
+
+    def refresh(self, conn: Connection) -> None:
+        """Read whatever is newer than the socket's position (after a broker outage: live frames were lost)."""
+        cursor = self._cursors.get(conn)
+        if cursor is not None and not cursor.catching_up:
+            cursor.catching_up = True
+            self._tasks.spawn(self._fill(conn, cursor))
+
+    def resume_soon(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
+        """``resume`` in a background task (the catch-up after hello)."""
+        self._tasks.spawn(self.resume(conn, room_id, last_seq, last_id))
+
+    async def resume(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
+        """Send the room's messages after ``last_seq`` (or after message ``last_id``) in pages, then ``resumed``.
+
+        Nothing this socket was already sent is sent again: a socket delivers in order, so what it was sent is
+        either read by the client already or still on its way (docs/protocol.md "Delivery").
+        """
+        after = last_seq if last_seq is not None else await self.db.run(position_of, room_id, last_id)
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.room_id != room_id:
+            cursor = self._cursors[conn] = _Cursor(room_id, after, sent=False)
+        cursor.catching_up = True
+        async with cursor.lock:
+            cursor.catching_up = True
+            cursor.seq = max(cursor.seq, after) if cursor.sent else after
+            cursor.sent = True
+            newest = await self._pages(conn, cursor, limit_back=True)
+            if self._cursors.get(conn) is cursor:
+                conn.send(dumps(resumed_frame(room_id, newest.id if newest else last_id, cursor.seq)))
+
+    async def _fill(self, conn: Connection, cursor: _Cursor) -> None:
+        async with cursor.lock:
+            await self._pages(conn, cursor, limit_back=False)
+
+    async def _pages(self, conn: Connection, cursor: _Cursor, limit_back: bool) -> Message | None:
+        """Send pages until the socket is at the room's newest position; then live frames flow again."""
+        page_size = max(1, min(CATCH_UP_PAGE, conn.queue_size // 4))
+        newest: Message | None = None
+        recent: deque[Message] = deque(maxlen=TRANSLATE_BACK)
+        try:
+            while self._cursors.get(conn) is cursor and not conn.closed.is_set():
+                await conn.wait_writable(2 * page_size)
+                target = cursor.wanted  # committed before it was published, so this read sees it
+                messages, names, last = await self.db.run(catch_up_page, cursor.room_id, cursor.seq, page_size)
+                if limit_back and last - cursor.seq > CATCH_UP_LIMIT:
+                    cursor.seq, limit_back = last - CATCH_UP_LIMIT, False
+                    continue
+                limit_back = False
+                for message in messages:
+                    sender = names.get(message.participant_id) if message.participant_id is not None else None
+                    own = message.participant_id == conn.participant_id  # a reload matches its pending copy
+                    conn.send(dumps(message_frame(message, sender, own=own)))
+                    recent.append(message)
+                if messages:
+                    newest = messages[-1]
+                    cursor.seq = max(cursor.seq, newest.seq or 0)
+                if len(messages) < page_size:
+                    cursor.seq = max(cursor.seq, target)  # positions up to target not read are not visible
+                    if cursor.wanted <= cursor.seq:
+                        break
+        finally:
+            cursor.catching_up = False
+        self._translate(conn, recent)
+        return newest
+
+    def _translate(self, conn: Connection, messages: deque[Message]) -> None:
+        if self.translator is None or conn.session_id is None:
+            return
+        for message in messages:
+            if message.kind == MessageKind.CHAT and message.participant_id != conn.participant_id:
+                self._tasks.spawn(self.translator.translate_for(conn, message))
