@@ -62,7 +62,7 @@
     clearTimeout(n.timer); n.p.remove(); notices.delete(key);
     els.notice.hidden = notices.size === 0;
   }
-  const TTL = { short: 5, read: 12 };
+  const TTL = { short: 4, read: 12 };
 
   // Why the composer is off, if it is. The first reason that holds wins; the box comes back when none does.
   const block = { ended: "", paused: false, partnerGone: false, mutedUntil: 0 };
