@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, FloatRect, Page, expect
 
 from tests.browser.conftest import Site
 from tests.browser.pages import check_page, join, send, wait_paired
@@ -40,7 +40,7 @@ def _join_by_ids(page: Page, code: str, name: str) -> None:
     page.wait_for_url("**/chat")
 
 
-def _in_viewport(page: Page, selector: str) -> dict[str, float]:
+def _in_viewport(page: Page, selector: str) -> FloatRect:
     box = page.locator(selector).bounding_box()
     assert box is not None, selector
     viewport = page.viewport_size
