@@ -105,7 +105,10 @@ def _plain_gettext(gettext: Callable[[str], str]) -> Callable[..., str]:
 
     def translate(message: str, **params: object) -> str:
         text = gettext(message)
-        return text % params if params else text
+        if not params:
+            return text
+        # The message is escaped and so is every value, except one a filter already made markup (``|bdi``).
+        return Markup.escape(text) % params
 
     return translate
 

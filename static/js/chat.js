@@ -13,7 +13,7 @@
     input: $("message-input"), send: $("send-button"), composer: $("composer"), typing: $("typing"),
     notice: $("notice"), title: $("session-title"), topic: $("session-topic"), prompt: $("prompt"),
     showTr: $("show-translations"), dialog: $("report-dialog"), reportForm: $("report-form"),
-    reportReason: $("report-reason"),
+    reportReason: $("report-reason"), reason: $("composer-reason"),
   };
   const storeKey = "bw-outbox-" + token.slice(-16);
   const prefKey = "bw-show-translations";
@@ -42,10 +42,74 @@
     return Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
   }
   function setStatus(text, state) { els.status.textContent = text; els.status.dataset.state = state || ""; }
-  function showNotice(text) {
-    els.notice.textContent = text; els.notice.hidden = !text;
+  // The notice area: one entry per kind of thing that happened. Each says what happened and what to do, and
+  // goes away when it no longer applies: a state (muted, partner left, paused) is cleared when the state ends,
+  // a one-off (report sent, blocked, a warning) after `ttl` seconds. Nothing stays forever.
+  const notices = new Map();  // key -> {p, timer}
+  function setNotice(key, text, ttl) {
+    let n = notices.get(key);
+    if (!text) { clearNotice(key); return; }
+    if (!n) {
+      const p = document.createElement("p"); p.className = "note"; p.dataset.key = key; p.dir = "auto";
+      n = { p, timer: null }; notices.set(key, n); els.notice.appendChild(p);
+    }
+    n.p.textContent = text;
+    clearTimeout(n.timer); n.timer = ttl ? setTimeout(() => clearNotice(key), ttl * 1000) : null;
+    els.notice.hidden = false;
   }
-  function canWrite(on) { els.input.disabled = !on; els.send.disabled = !on; }
+  function clearNotice(key) {
+    const n = notices.get(key); if (!n) return;
+    clearTimeout(n.timer); n.p.remove(); notices.delete(key);
+    els.notice.hidden = notices.size === 0;
+  }
+  const TTL = { short: 4, read: 12 };
+
+  // Why the composer is off, if it is. The first reason that holds wins; the box comes back when none does.
+  const block = { ended: "", paused: false, partnerGone: false, mutedUntil: 0 };
+  let muteTimer = null;
+  function remaining(until) {
+    const s = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  function composerReason() {
+    if (block.ended) return block.ended;
+    if (block.mutedUntil > Date.now()) return fmt(T.why_muted, { left: remaining(block.mutedUntil) });
+    if (block.paused) return T.why_paused;
+    if (!room) return T.why_waiting;
+    if (block.partnerGone) return T.why_partner_left;
+    return "";
+  }
+  function updateComposer() {
+    const why = composerReason();
+    els.input.disabled = Boolean(why); els.send.disabled = Boolean(why);
+    els.reason.textContent = why; els.reason.hidden = !why;
+  }
+  function setMuted(until) {
+    block.mutedUntil = until ? new Date(until).getTime() : 0;
+    clearInterval(muteTimer); muteTimer = null;
+    if (block.mutedUntil > Date.now()) {
+      setNotice("muted", fmt(T.muted, { time: clock(block.mutedUntil, hhmm) }) + " " + T.muted_what_to_do);
+      muteTimer = setInterval(() => {  // the countdown; at zero the mute is over even if the frame is late
+        if (block.mutedUntil <= Date.now()) { setMuted(null); setNotice("muted", T.unmuted, TTL.short); }
+        else updateComposer();
+      }, 1000);
+    } else clearNotice("muted");
+    updateComposer();
+  }
+  function end(text) { block.ended = text || T.why_ended; clearNotice("partner"); clearNotice("paused"); updateComposer(); }
+  function setPaused(on) {
+    block.paused = on;
+    if (on) setNotice("paused", T.session_paused + " " + T.paused_what_to_do);
+    else clearNotice("paused");
+    updateComposer();
+  }
+
+  // On a phone the session panel folds away behind one button so the conversation gets the screen.
+  const head = $("chat-head"), toggle = $("panel-toggle");
+  toggle.addEventListener("click", () => {
+    const open = !head.classList.contains("open");
+    head.classList.toggle("open", open); toggle.setAttribute("aria-expanded", String(open));
+  });
 
   els.showTr.checked = localStorage.getItem(prefKey) !== "0";
   document.body.classList.toggle("hide-translations", !els.showTr.checked);
@@ -67,16 +131,16 @@
     ws.onclose = (ev) => {
       if (ev.target !== ws) return;  // an older socket we already gave up on
       if ([4000, 4001, 4003, 4008, 4010].includes(ev.code)) {  // final: reconnecting would not help
-        canWrite(false);
-        if (ev.reason === "left") { setStatus(T.you_left, "ended"); return; }
+        if (ev.reason === "left") { setStatus(T.you_left, "ended"); end(T.you_left); return; }
         setStatus((T.closed && T.closed[ev.code]) || ev.reason || T.session_closed, "ended");
+        end((T.closed && T.closed[ev.code]) || T.why_ended);
         if (ev.code === 4001) setTimeout(() => { location.href = "/join"; }, 2500);
         return;
       }
       const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
       attempt += 1;
       // Stay writable in a room: new messages wait in the outbox and are sent once the room is resumed.
-      canWrite(Boolean(room));
+      updateComposer();
       setStatus(T.reconnecting, "reconnecting");
       retryTimer = setTimeout(connect, delay);
     };
@@ -102,7 +166,7 @@
       case "presence": onPresence(f); break;
       case "withdrawn": onWithdrawn(f); break;
       case "event": onEvent(f); break;
-      case "reported": showNotice(T.reported); break;
+      case "reported": setNotice("reported", T.reported, TTL.short); break;
       case "resumed": flushOutbox(); break;
       case "error": onError(f); break;
       case "ping": send({ type: "pong" }); break;  // the server's heartbeat: a silent socket is closed (4011)
@@ -116,13 +180,14 @@
       if (f.session.title) els.title.textContent = f.session.title;
       els.topic.textContent = f.session.topic || "";
       setPrompt(f.session.prompt);
+      setPaused(f.session.status === "paused");
     }
     if (f.room) enterRoom(f.room); else waitInLobby();
-    if (f.muted_until) showNotice(fmt(T.muted, { time: clock(f.muted_until, hhmm) }));
+    setMuted(f.muted_until);
   }
 
   function waitInLobby() {
-    room = null; els.lobby.hidden = false; canWrite(false); setStatus(T.waiting, "waiting");
+    room = null; block.partnerGone = false; els.lobby.hidden = false; updateComposer(); setStatus(T.waiting, "waiting");
   }
 
   function enterRoom(r) {
@@ -145,7 +210,8 @@
       }
       lastId = 0;
     }
-    setStatus(T.connected, "connected"); canWrite(true);
+    block.partnerGone = r.members.length < 2; if (!block.partnerGone) clearNotice("partner");
+    setStatus(T.connected, "connected"); updateComposer();
   }
 
   function setPrompt(text) { els.prompt.hidden = !text; els.prompt.textContent = text ? T.prompt + ": " + text : ""; }
@@ -181,8 +247,12 @@
     li.dataset.id = f.id; li.lang = f.lang || "";
     rendered.set(f.id, li);
     const time = clock(f.ts, hhmm);
-    const who = f.kind === "announcement" ? T.announcement : f.kind === "prompt" ? T.prompt : own ? T.you : (f.from ? f.from.name + " · " + f.from.country : "");
-    const meta = li.querySelector(".meta"); meta.textContent = who + " · " + time;
+    const who = f.kind === "announcement" ? T.announcement : f.kind === "prompt" ? T.prompt : own ? T.you : "";
+    const meta = li.querySelector(".meta");
+    if (!who && f.from) {  // a name may be written in either direction: isolate it from the time next to it
+      const name = document.createElement("span"); name.dir = "auto"; name.className = "who"; name.textContent = f.from.name;
+      meta.replaceChildren(name, " · " + f.from.country + " · " + time);
+    } else meta.textContent = who + " · " + time;
     li.querySelector(".text").textContent = f.text;
     if (f.kind === "prompt") setPrompt(f.text);
     if (!own && f.kind === "chat" && !li.querySelector("button.report")) {
@@ -203,7 +273,7 @@
     const label = document.createElement("span"); label.className = "tr-label";
     if (f.text !== undefined) {
       label.textContent = fmt(T.translated, { source: langName(f.source), target: langName(f.lang) });
-      const t = document.createElement("span"); t.className = "tr-text"; t.textContent = f.text;
+      const t = document.createElement("span"); t.className = "tr-text"; t.dir = "auto"; t.textContent = f.text;
       p.append(label, t);
     } else {
       label.textContent = T.translation_failed; p.append(label);
@@ -222,13 +292,16 @@
       if (f.state === "masked" && f.text) li.querySelector(".text").textContent = f.text;
       li.dataset.id = f.id; rendered.set(f.id, li);
       li.querySelector(".meta").textContent = T.you + " · " + clock(f.ts, hhmm);
+      clearNotice("blocked");
+      if (f.state === "masked") setNotice("masked", ((T.reasons && T.reasons[f.reason]) || T.masked) + " " + T.masked_what_to_do, TTL.read);
+      else clearNotice("masked");
     } else {
       li.classList.add(f.state);
       li.querySelector(".meta").textContent = T.you + " · " + (f.state === "held" ? T.held : T.blocked);
       const notice = (T.reasons && T.reasons[f.reason]) || f.notice || "";  // the student's language first
       const why = document.createElement("p"); why.className = "why"; why.textContent = notice;
       li.appendChild(why);
-      showNotice(notice);
+      setNotice("blocked", notice, TTL.read);
     }
   }
 
@@ -243,7 +316,10 @@
       pending.delete(f.client_id); saveOutbox();
       if (item.li) { item.li.classList.remove("pending"); item.li.classList.add("blocked"); item.li.querySelector(".meta").textContent = T.you + " · " + T.blocked; }
     }
-    showNotice((T.errors && T.errors[f.code]) || f.message || f.code);
+    if (f.code === "muted") { if (block.mutedUntil <= Date.now()) setNotice("error", T.errors.muted, TTL.read); return; }
+    if (f.code === "session_paused") { setPaused(true); return; }
+    if (f.code === "banned") { end(T.errors.banned); }
+    setNotice("error", (T.errors && T.errors[f.code]) || f.message || f.code, TTL.read);
   }
 
   function onTyping(f) {
@@ -272,21 +348,24 @@
 
   function onEvent(f) {
     switch (f.event) {
-      case "partner_left": showNotice(fmt(T.partner_left, { name: f.name || "" })); canWrite(false); break;
-      case "partner_removed": case "partner_moved": showNotice(fmt(T[f.event], { name: f.name || "" })); canWrite(false); break;
+      case "partner_left": case "partner_removed": case "partner_moved":
+        setNotice("partner", fmt(T[f.event], { name: f.name || "" })); block.partnerGone = true; updateComposer(); break;
       case "waiting": if (!room) setStatus(T.waiting_other_country, "waiting"); break;
-      case "left": canWrite(false); setStatus(T.you_left, "ended"); break;
+      case "left": end(T.you_left); setStatus(T.you_left, "ended"); break;
       case "repairing": waitInLobby(); break;
-      case "muted": showNotice(fmt(T.muted, { time: clock(f.until, hhmm) })); break;
-      case "unmuted": showNotice(T.unmuted); break;
-      case "warned": showNotice(fmt(T.warned, { text: f.text || "" })); break;
-      case "room_closed": showNotice(T.room_closed); waitInLobby(); break;
+      case "muted": setMuted(f.until); break;
+      case "unmuted": setMuted(null); setNotice("muted", T.unmuted, TTL.short); break;
+      case "warned": setNotice("warned", fmt(T.warned, { text: f.text || "" }), 20); break;
+      case "room_closed": setNotice("partner", T.room_closed + " " + T.room_closed_what_to_do); waitInLobby(); break;
       case "moved_out": waitInLobby(); break;
-      case "removed": case "banned": showNotice(T.removed); canWrite(false); break;
-      case "session_closed": setStatus(T.session_closed, "ended"); canWrite(false); break;
-      case "session_paused": setStatus(T.session_paused, "paused"); break;
-      case "session_opened": case "session_resumed": setStatus(room ? T.connected : T.waiting, room ? "connected" : "waiting"); break;
-      case "slow_mode": showNotice(f.seconds ? fmt(T.slow_mode, { seconds: f.seconds }) : ""); break;
+      case "removed": case "banned": end(T.removed); setStatus(T.removed, "ended"); break;
+      case "session_closed": setStatus(T.session_closed, "ended"); end(T.session_closed); break;
+      case "session_paused": setStatus(T.session_paused, "paused"); setPaused(true); break;
+      case "session_opened": case "session_resumed":
+        setStatus(room ? T.connected : T.waiting, room ? "connected" : "waiting");
+        if (block.paused) { setPaused(false); setNotice("paused", T.session_resumed, TTL.short); }
+        break;
+      case "slow_mode": setNotice("slow", f.seconds ? fmt(T.slow_mode, { seconds: f.seconds }) : ""); break;
       case "prompt": setPrompt(f.text); break;
       case "broker_unavailable": case "broker_restored": break;
       default: break;
@@ -308,7 +387,7 @@
   els.composer.addEventListener("submit", (ev) => {
     ev.preventDefault();
     const text = els.input.value.trim();
-    if (!text || !room) return;
+    if (!text || !room || composerReason()) return;
     const cid = newClientId();
     const item = { text, li: renderOwnPending(cid, text) };
     pending.set(cid, item); saveOutbox();
@@ -324,7 +403,7 @@
     if (!ws) return;
     const dead = ws; ws = null;
     dead.onclose = null; dead.close();
-    canWrite(Boolean(room)); attempt = 1;
+    updateComposer(); attempt = 1;
     setStatus(T.reconnecting, "reconnecting");
     clearTimeout(retryTimer); retryTimer = setTimeout(connect, 1000);
   });

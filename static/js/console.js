@@ -26,6 +26,8 @@
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
   }
+  // Names, messages, prompts: written by people, in either direction; each isolated with dir="auto".
+  function userText(tag, cls, text) { const node = el(tag, cls, text); node.dir = "auto"; return node; }
 
   // -- rooms ------------------------------------------------------------------------------------------
   for (const card of document.querySelectorAll(".room-card")) {
@@ -40,7 +42,7 @@
     card.dataset.room = roomId;
     card.appendChild(el("h3", null, fmt(T.room, { room: roomId })));
     const names = (members || []).map((m) => m.name + " · " + m.country).join(", ");
-    card.appendChild(el("p", "help room-members", names));
+    card.appendChild(userText("p", "help room-members", names));
     card.appendChild(el("ol", "messages room-messages"));
     card.appendChild(el("p", "help", fmt(T.new_room, { room: roomId })));
     els.rooms.appendChild(card);
@@ -57,11 +59,11 @@
     li.dataset.id = f.id;
     const meta = el("p", "meta");
     const who = f.from ? f.from.name + " · " + f.from.country : (f.kind === "prompt" ? T.prompt : T.announcement);
-    meta.appendChild(el("span", null, who));
+    meta.appendChild(f.from ? userText("span", null, who) : el("span", null, who));
     if (f.lang) meta.appendChild(el("span", null, f.lang));
     if (f.ts) meta.appendChild(el("time", null, new Date(f.ts).toLocaleTimeString()));
     li.appendChild(meta);
-    li.appendChild(el("p", "text", f.text));
+    li.appendChild(userText("p", "text", f.text));
     li.appendChild(el("div", "translations"));
     list.appendChild(li);
     while (list.children.length > 200) list.firstElementChild.remove();
@@ -76,7 +78,7 @@
     const p = el("p", "translation");
     p.dataset.lang = f.lang;
     p.appendChild(el("span", "tr-label", f.source + " → " + f.lang));
-    p.appendChild(document.createTextNode(f.text));
+    p.appendChild(userText("span", "tr-text", f.text));
     box.appendChild(p);
   }
 
@@ -186,7 +188,7 @@
         for (const m of room.members) {
           const meter = el("meter"); meter.min = 0; meter.max = 1; meter.value = m.share;
           const share = el("span"); share.append(meter, " " + pct(m.share));
-          rows.push(row([room.id, m.name + " · " + m.country, m.messages, m.words, share], m.silent ? "silent" : ""));
+          rows.push(row([room.id, userText("span", null, m.name + " · " + m.country), m.messages, m.words, share], m.silent ? "silent" : ""));
         }
       }
       els.roomStats.replaceChildren(...rows);

@@ -16,7 +16,7 @@ from app.demo import DemoData
 from app.security import ParticipantTokens, TokenError
 from app.settings import Settings
 from rooms.models import ExchangeSession, Participant, SessionStatus
-from tests.app.staff_login import login
+from tests.app.staff_login import csrf_from, login
 from tests.support.db import db
 from tests.support.students import join
 
@@ -125,3 +125,16 @@ def test_token_replayed_after_erasure_is_refused(client: TestClient, demo: DemoD
     )
     assert response.status_code in (200, 303), response.text
     assert _refusal(client, body["token"]) == ("token_invalid", 4001)
+
+
+def test_token_replayed_after_leaving_by_the_page_is_refused(client: TestClient, demo: DemoData) -> None:
+    """The browser path: the token sits in the session cookie and the chat page's form posts /leave."""
+    csrf = csrf_from(client.get("/join").text)
+    form = {"csrf_token": csrf, "step": "2", "code": "CERVA3", "name": "Bea", "country": "ES", "languages": "es"}
+    assert client.post("/join", data=form, follow_redirects=False).status_code == 303
+    chat = client.get("/chat")
+    token = chat.text.split('data-token="')[1].split('"')[0]
+    assert chat.headers["cache-control"] == "no-store"  # the page that carries the token is never cached
+    leave_csrf = csrf_from(chat.text)
+    assert client.post("/leave", data={"csrf_token": leave_csrf}, follow_redirects=False).status_code in (200, 303)
+    assert _refusal(client, token) == ("token_invalid", 4001)
