@@ -37,6 +37,7 @@ class Connection:
     close_code: int | None = None
     close_reason: str = ""
     _queue: asyncio.Queue[object] = field(init=False)
+    _held: list[str] | None = field(default=None, init=False)
     _drained: asyncio.Event = field(init=False, default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -53,10 +54,27 @@ class Connection:
     def is_watcher(self) -> bool:
         return self.user_id is not None
 
+    def hold_until(self) -> None:
+        """Keep frames back until `release`: a socket's first frame must be its welcome, even when the room
+        publishes something (a presence, an event) while the socket is being seated."""
+        self._held = []
+
+    def release(self, first: str) -> None:
+        held, self._held = self._held or [], None
+        self.send(first)
+        for text in held:
+            self.send(text)
+
     def send(self, text: str) -> bool:
         """Queue a frame; a full queue means the reader stalled, so the connection is closed instead."""
         if self.closed.is_set():
             return False
+        if self._held is not None:
+            if len(self._held) >= self.queue_size:
+                self.close(4009, "slow_consumer")
+                return False
+            self._held.append(text)
+            return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:

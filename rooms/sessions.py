@@ -68,8 +68,9 @@ class Sessions:
         conn.slow_mode_seconds = seat.room.slow_mode_seconds if seat.room is not None else 0
         if conn.room_id is not None:
             self.feed.hold(conn, conn.room_id)  # live messages wait until the catch-up is sent, never overtake it
+        conn.hold_until()
         await self.lifecycle.connect(conn)
-        conn.send(dumps(self._welcome(seat, conn)))
+        conn.release(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
             # In the background: the socket's writer starts only once hello is answered, and pages wait for it.
             self.feed.resume_soon(conn, conn.room_id, last_seq, last_id)

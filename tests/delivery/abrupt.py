@@ -21,7 +21,8 @@ class AbruptStudent:
         raw = RawSocket(self.port)
         raw.send_text(json.dumps({"type": "hello", "v": 1, "token": self.token}))
         self.raw = raw
-        assert self.recv()["type"] == "welcome"
+        first = self.recv()
+        assert first["type"] == "welcome", first
         return raw
 
     def reconnect(self) -> None:

@@ -71,7 +71,7 @@ def test_migration_numbers_existing_messages_by_room_in_id_order(engine: Engine)
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0001")
+        command.downgrade(config, "0004")  # to the revision before room positions
     upgrade(engine)
     with Session(engine) as db:
         got = {m.text: (m.room_id, m.seq) for m in db.exec(select(Message).where(Message.room_id.in_(rooms)))}  # type: ignore[attr-defined]

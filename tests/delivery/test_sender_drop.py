@@ -58,7 +58,7 @@ def _drop_and_retry(alice: AbruptStudent, bruno: Peer) -> tuple[list[str], list[
         for cid in ids:  # the client retries everything it has no ack for (here: everything)
             alice.send(cid, cid)
         acked.update({cid: frame["id"] for cid, frame in alice.acks(ids).items() if frame["type"] == "ack"})
-    assert len(acked) == ROUNDS * BURST
+    assert len(acked) == ROUNDS * BURST, [f for f in alice.frames if f.get("type") == "error"][:3]
     last = f"r{ROUNDS}end"
     alice.send(last, last)
     alice.acks([last])

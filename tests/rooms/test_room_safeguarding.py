@@ -16,7 +16,7 @@ from rooms.models import Report
 from rooms.moderation import MessageContext, ModerationConfig, Moderator, create_plugin_manager
 from tests.app.staff_login import login
 from tests.support.db import db
-from tests.support.students import paired_pair, send, until
+from tests.support.students import hello, join, paired_pair, send, until
 
 pytestmark = pytest.mark.usefixtures("demo")
 
@@ -66,21 +66,27 @@ def test_ordinary_chat_raises_no_alert(client: TestClient, settings: Settings, t
 
 
 def test_client_id_is_returned_to_its_sender_only(client: TestClient) -> None:
-    with paired_pair(client) as (a, b, room, _alice, _bruno):
+    alice, bruno = join(client, "RIVER9", "Alice"), join(client, "CERVA3", "Bruno")
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:
+        hello(a, alice["token"])
+        hello(b, bruno["token"])
+        until(a, "paired")
+        until(b, "paired")
         send(a, "cid-for-alice-only", "hola Bruno")
         ack = until(a, "ack")
         echo = until(a, "message")
         seen = until(b, "message")
-        a.send_json({"type": "resume", "last_id": 0})
+    with client.websocket_connect("/ws") as a, client.websocket_connect("/ws") as b:  # both reload the page
+        hello(a, alice["token"], last_id=0)
         caught_up = until(a, "message")
-        b.send_json({"type": "resume", "last_id": 0})
+        hello(b, bruno["token"], last_id=0)
         partner_caught_up = until(b, "message")
     assert ack["client_id"] == "cid-for-alice-only"
     assert "client_id" not in seen
     assert "client_id" not in partner_caught_up
     assert "client_id" not in echo  # the ack, sent first, already told the sender which message it was
     assert caught_up["client_id"] == "cid-for-alice-only"  # a reload matches its pending copy by it
-    assert room == seen["room"]
+    assert seen["id"] == caught_up["id"] == partner_caught_up["id"]
 
 
 def test_addressing_a_room_mate_by_name_is_not_a_handle(client: TestClient) -> None:
