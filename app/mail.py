@@ -55,13 +55,17 @@ class SmtpMailer:
         return message
 
     def send(self, mail: Mail) -> None:
+        self.send_message(self.compose(mail))
+
+    def send_message(self, message: EmailMessage) -> None:
+        """Deliver a composed message (safeguarding alerts compose their own, to several contacts at once)."""
         smtp_class = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
         with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
                 smtp.starttls()
             if self.user and self.password:
                 smtp.login(self.user, self.password)
-            smtp.send_message(self.compose(mail))
+            smtp.send_message(message)
 
 
 def mailer_for(settings: Settings) -> SmtpMailer | None:

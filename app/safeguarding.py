@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import smtplib
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import anyio.to_thread
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
+from app.mail import SmtpMailer
 from app.models import School, SchoolClass
 from rooms.clock import iso
 from rooms.models import ExchangeSession, Message, ModerationAction, Participant, Report, Room
@@ -77,21 +76,11 @@ class SmtpNotifier:
     """E-mails the schools' safeguarding contacts. URL: ``smtp[s]://user:pass@host:port?from=addr&starttls=1``."""
 
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("the SMTP URL must look like smtp://user:password@host:587?from=bridgeway@school.example")
-        query = parse_qs(parts.query)
-        self.ssl = parts.scheme == "smtps"
-        self.host, self.port = parts.hostname, parts.port or (465 if self.ssl else 587)
-        self.user = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
-        self.sender = query.get("from", [f"bridgeway@{self.host}"])[0]
-        self.starttls = not self.ssl and query.get("starttls", ["1"])[0] != "0"
-        self.timeout = timeout
+        self.mailer = SmtpMailer(url, timeout)  # the URL and the connection are the mail module's
 
     def compose(self, alert: SafeguardingAlert) -> EmailMessage:
         mail = EmailMessage()
-        mail["From"], mail["To"] = self.sender, ", ".join(alert.recipients)
+        mail["From"], mail["To"] = self.mailer.sender, ", ".join(alert.recipients)
         mail["Subject"] = f"[Bridgeway] Student report in {alert.session_title or f'session {alert.session_id}'}"
         mail.set_content(
             "A student reported a message in a Bridgeway session your school takes part in.\n\n"
@@ -104,13 +93,7 @@ class SmtpNotifier:
     def notify(self, alert: SafeguardingAlert) -> None:
         if not alert.recipients:
             return
-        smtp_class = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
-        with smtp_class(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.user and self.password:
-                smtp.login(self.user, self.password)
-            smtp.send_message(self.compose(alert))
+        self.mailer.send_message(self.compose(alert))
 
 
 class Notifiers:
