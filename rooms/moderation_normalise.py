@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from rooms.moderation_numbers import spelled_numbers
-from rooms.moderation_text import NormalisedText, normalise
+from rooms.moderation_text import NormalisedText, normalise, texts_to_check
 
 # Four or more single characters, each followed by one space: a word typed letter by letter. Each step consumes
 # exactly two characters, so the match is linear.
@@ -61,10 +61,4 @@ def contact_view(text: str) -> NormalisedText:
 
 def contact_views(text: str, translations: list[str]) -> list[NormalisedText]:
     """The original's view first, then each distinct translation's."""
-    seen = {text}
-    views = [contact_view(text)]
-    for translated in translations:
-        if translated not in seen:
-            seen.add(translated)
-            views.append(contact_view(translated))
-    return views
+    return texts_to_check(text, translations, contact_view)

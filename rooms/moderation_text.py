@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -107,12 +107,14 @@ def normalise(text: str) -> NormalisedText:
     return NormalisedText(text, "".join(folded), tuple(offsets))
 
 
-def texts_to_check(text: str, translations: Iterable[str]) -> list[NormalisedText]:
+def texts_to_check(
+    text: str, translations: Iterable[str], view: Callable[[str], NormalisedText] = normalise
+) -> list[NormalisedText]:
     """The original first, then each distinct translation: a detail revealed only by translation still counts."""
     seen = {text}
-    views = [normalise(text)]
+    views = [view(text)]
     for translated in translations:
         if translated not in seen:
             seen.add(translated)
-            views.append(normalise(translated))
+            views.append(view(translated))
     return views
