@@ -7,9 +7,11 @@ only) or ``a`` (everyone in the session). Frames are serialised once by the publ
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,12 +36,18 @@ class Hub:
         self._status_listeners: list[Callable[[bool], None]] = []
         self._message_handler: MessageHandler | None = None
         self._seen: dict[int, OrderedDict[int, None]] = {}  # per room: message ids already fanned out here
+        self._unpublished: deque[tuple[str, str]] = deque(maxlen=_UNPUBLISHED_MAX)  # room messages to publish again
+        self._republisher: asyncio.Task[None] | None = None
         self.broker_healthy = True
 
     async def start(self) -> None:
         await self.broker.start(self._on_broker_message, self._on_broker_status)
 
     async def stop(self) -> None:
+        if self._republisher is not None:
+            self._republisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._republisher
         await self.broker.stop()
 
     def on_control(self, handler: ControlHandler) -> None:
@@ -106,14 +114,44 @@ class Hub:
 
     async def publish(self, session_id: int, target: str, frame: dict[str, Any]) -> None:
         """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring)."""
-        payload = f"{target}\n{dumps(frame)}"
+        payload, channel = f"{target}\n{dumps(frame)}", f"s{session_id}"
         try:
-            await self.broker.publish(f"s{session_id}", payload)
+            await self.broker.publish(channel, payload)
         except BrokerUnavailable:
-            # Deliver locally at least; other processes catch up through resume once the broker is back.
+            # Deliver locally at least. A room message is also published again until the broker takes it, so the
+            # other processes' sockets get it live even if no later message reveals the gap (receivers keep each
+            # message once: the feed by position, watchers by id); other frames are caught up by resume.
             log.warning("broker unavailable; delivering session %s event locally only", session_id)
-            self._on_broker_message(f"s{session_id}", payload)
+            self._on_broker_message(channel, payload)
+            if target[:1] == "r" and payload.startswith(_MESSAGE_PREFIX, len(target) + 1):
+                self._republish_later(channel, payload)
             raise
+
+    def _republish_later(self, channel: str, payload: str) -> None:
+        self._unpublished.append((channel, payload))
+        if self._republisher is None or self._republisher.done():
+            self._republisher = asyncio.create_task(self._republish(), name="hub-republish")
+
+    async def _republish(self) -> None:
+        """Publish the held room messages, oldest first, retrying (up to every 2 s) until the broker takes each."""
+        delay = _REPUBLISH_FIRST_DELAY
+        await asyncio.sleep(delay)
+        while self._unpublished:
+            channel, payload = self._unpublished[0]
+            try:
+                await self.broker.publish(channel, payload)
+            except BrokerUnavailable:
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
+                continue
+            delay = _REPUBLISH_FIRST_DELAY
+            if self._unpublished and self._unpublished[0] == (channel, payload):
+                self._unpublished.popleft()
+
+    @property
+    def unpublished(self) -> int:
+        """Room messages delivered only locally so far and waiting to be published again."""
+        return len(self._unpublished)
 
     async def to_room(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
         await self.publish(session_id, f"r{room_id}", frame)
@@ -208,6 +246,8 @@ class Hub:
 
 _MESSAGE_PREFIX = '{"type":"message","id":'
 _SEEN_PER_ROOM = 256
+_UNPUBLISHED_MAX = 10_000  # past this the oldest are left to the receivers' gap reads and resume
+_REPUBLISH_FIRST_DELAY = 0.1
 
 
 _SEQ_PREFIX = '"seq":'

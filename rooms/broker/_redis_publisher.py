@@ -47,7 +47,7 @@ class RedisPublisher:
             async with asyncio.timeout(flush_timeout):
                 await self._queue.join()
         self._writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        with contextlib.suppress(asyncio.CancelledError, Exception):  # stopping never fails on how the writer ended
             await self._writer
         self._writer = None
         while not self._queue.empty():
@@ -94,5 +94,13 @@ class RedisPublisher:
             await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("redis publish of %d messages failed after retries: %s", len(batch), exc)
+            return str(exc) or type(exc).__name__
+        except Exception as exc:
+            # uvloop raises RuntimeError ("unable to perform operation on <TCPTransport closed=True>") where asyncio
+            # raises ConnectionError, and redis-py does not retry it: without this the writer task died and every
+            # later publish of the process failed as "broker not started" (issue 14). Drop the broken connection.
+            log.warning("redis publish of %d messages failed: %r; reconnecting", len(batch), exc)
+            with contextlib.suppress(Exception):
+                await self.client.connection_pool.disconnect()
             return str(exc) or type(exc).__name__
         return None

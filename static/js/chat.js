@@ -23,7 +23,7 @@
   const clock = (ts, opts) => { try { return new Date(ts).toLocaleTimeString(T.ui_lang || [], opts); } catch (e) { return new Date(ts).toLocaleTimeString([], opts); } };
   const hhmm = { hour: "2-digit", minute: "2-digit" };
 
-  let ws = null, me = null, room = null, lastId = 0, attempt = 0, typingTimer = null, reportTarget = null;
+  let ws = null, me = null, room = null, lastSeq = 0, attempt = 0, typingTimer = null, reportTarget = null;
   let retryTimer = null;
   const members = new Map();
   const rendered = new Map();      // message id -> <li>
@@ -126,7 +126,7 @@
     setStatus(attempt ? T.reconnecting : T.connecting, attempt ? "reconnecting" : "connecting");
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(proto + "//" + location.host + "/ws");
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token: token, last_id: lastId }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token: token, last_seq: lastSeq }));
     ws.onmessage = (ev) => { let f; try { f = JSON.parse(ev.data); } catch (e) { return; } handle(f); };
     ws.onclose = (ev) => {
       if (ev.target !== ws) return;  // an older socket we already gave up on
@@ -167,7 +167,7 @@
       case "withdrawn": onWithdrawn(f); break;
       case "event": onEvent(f); break;
       case "reported": setNotice("reported", T.reported, TTL.short); break;
-      case "resumed": flushOutbox(); break;
+      case "resumed": if (f.last_seq > lastSeq) lastSeq = f.last_seq; flushOutbox(); break;
       case "error": onError(f); break;
       case "ping": send({ type: "pong" }); break;  // the server's heartbeat: a silent socket is closed (4011)
       default: break;
@@ -208,7 +208,7 @@
         const hr = document.createElement("li"); hr.className = "divider"; hr.textContent = T.new_room;
         els.messages.appendChild(hr);
       }
-      lastId = 0;
+      lastSeq = 0;
     }
     block.partnerGone = r.members.length < 2; if (!block.partnerGone) clearNotice("partner");
     setStatus(T.connected, "connected"); updateComposer();
@@ -235,8 +235,10 @@
   }
 
   function renderMessage(f) {
+    // The room position only grows with message frames (docs/protocol.md "Delivery"); an ack's seq may run ahead
+    // of a message still on its way, so resuming from it could skip that message.
+    if (f.seq > lastSeq) lastSeq = f.seq;
     if (f.id && rendered.has(f.id)) return;
-    if (f.id > lastId) lastId = f.id;
     const own = f.from && me && f.from.id === me.id;
     let li = own && f.client_id ? els.messages.querySelector('li[data-cid="' + CSS.escape(f.client_id) + '"]') : null;
     if (!li) {
@@ -288,7 +290,6 @@
     if (!li) return;
     li.classList.remove("pending");
     if (f.state === "visible" || f.state === "masked") {
-      if (f.id > lastId) lastId = f.id;
       if (f.state === "masked" && f.text) li.querySelector(".text").textContent = f.text;
       li.dataset.id = f.id; rendered.set(f.id, li);
       li.querySelector(".meta").textContent = T.you + " · " + clock(f.ts, hhmm);

@@ -26,6 +26,7 @@ class ModelClient:
         self.unacked: list[str] = []
         self.acked: dict[str, int] = {}  # client id -> position
         self._next = 0
+        self.resumes = 0
 
     @property
     def connected(self) -> bool:
@@ -56,6 +57,7 @@ class ModelClient:
         return cid
 
     def resume(self) -> None:
+        self.resumes += 1
         self._write({"type": "resume", "last_seq": self.last_seq})
         self.until(lambda f: f.get("type") == "resumed", what="resumed")
 

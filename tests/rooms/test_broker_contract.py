@@ -212,3 +212,55 @@ async def test_redis_broker_restart_mid_stream_reports_health_and_restores_subsc
         await sender.broker.stop()
         await listener.stop()
         server.kill()
+
+
+@pytest.mark.redis
+def test_redis_broker_keeps_publishing_after_connection_resets_under_uvloop(redis_url: str) -> None:
+    """Regression (issue 14): under uvloop, as the server runs, a publish on a reset connection raised RuntimeError
+    ("the handler is closed"), which killed the publishing task: every later publish of that process failed and
+    its rooms went silent on every other process. Publishes race repeated connection resets; once the link is
+    back, each publish reaches the other process."""
+    import uvloop
+
+    from tests.support.tcpproxy import TcpProxy
+
+    async def scenario(proxy: TcpProxy) -> None:
+        sender = RedisBroker(f"redis://127.0.0.1:{proxy.port}{redis_url[redis_url.rfind('/') :]}", retry_delay=0.05)
+        inbox, listener = Inbox(), RedisBroker(redis_url)
+        await sender.start(lambda channel, payload: None)
+        await listener.start(inbox.on_message)
+        stop = asyncio.Event()
+
+        async def pump() -> None:
+            while not stop.is_set():
+                with contextlib.suppress(BrokerUnavailable):
+                    await sender.publish("noise", "x")
+                await asyncio.sleep(0.002)
+
+        pumps = [asyncio.create_task(pump()) for _ in range(5)]
+        try:
+            await listener.subscribe("after")
+            for i in range(20):
+                await asyncio.sleep(0.02 + 0.01 * (i % 7))
+                proxy.cut()
+                await asyncio.sleep(0.01 + 0.02 * (i % 5))  # long enough that retries reconnect while it is cut
+                proxy.allow()
+            stop.set()
+            await asyncio.gather(*pumps)
+            for i in range(5):
+                async with asyncio.timeout(10):
+                    while True:  # the first attempts may still meet a connection the proxy reset
+                        try:
+                            await sender.publish("after", str(i))
+                            break
+                        except BrokerUnavailable:
+                            await asyncio.sleep(0.1)
+            await inbox.until(lambda: inbox.payloads("after") == ["0", "1", "2", "3", "4"])
+        finally:
+            stop.set()
+            await sender.stop()
+            await listener.stop()
+
+    parts = redis_url.split("//", 1)[1].split("/", 1)[0].split(":")
+    with TcpProxy(parts[0], int(parts[1]) if len(parts) > 1 else 6379) as proxy:
+        uvloop.run(scenario(proxy))

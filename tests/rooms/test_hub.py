@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from rooms.broker import BrokerUnavailable
 from rooms.broker.memory import MemoryBroker
+from rooms.broker.redis import RedisBroker
 from rooms.connection import Connection
 from rooms.hub import Hub
+from tests.support.tcpproxy import TcpProxy
 
 
 async def _noop(_: str) -> None:
@@ -37,3 +44,44 @@ async def test_hub_forgets_seen_ids_when_the_room_has_no_members_here() -> None:
     await hub.detach(member)
     assert hub._seen == {}
     await hub.stop()
+
+
+@pytest.mark.redis
+async def test_a_room_message_the_broker_refused_is_published_again_once_it_is_back(redis_url: str) -> None:
+    """Two processes on Redis; the sender's link to Redis is cut while it publishes a message. Its own members got
+    it locally; the other process's member gets it live once the link is back, with no later message needed."""
+    host, _, port = redis_url.split("//", 1)[1].split("/", 1)[0].partition(":")
+    with TcpProxy(host, int(port or 6379)) as proxy:
+        sender = Hub(RedisBroker(f"redis://127.0.0.1:{proxy.port}/{redis_url.rsplit('/', 1)[1]}", retry_delay=0.05))
+        receiver = Hub(RedisBroker(redis_url))
+        heard: list[str] = []
+        got_it = asyncio.Event()
+
+        async def record(text: str) -> None:
+            heard.append(text)
+            if "during the cut" in text:
+                got_it.set()
+
+        member = Connection(record, session_id=1, participant_id=8, room_id=3)
+        pump = asyncio.create_task(member.pump())
+        await sender.start()
+        await receiver.start()
+        try:
+            await sender.retain_session(1)
+            await receiver.attach(member)
+            proxy.cut()
+            with pytest.raises(BrokerUnavailable):
+                await sender.to_room(1, 3, {"type": "message", "id": 5, "room": 3, "text": "during the cut"})
+            assert sender.unpublished == 1
+            proxy.allow()
+            async with asyncio.timeout(10):
+                await got_it.wait()
+            async with asyncio.timeout(5):
+                while sender.unpublished:  # noqa: ASYNC110 - a counter with nothing to wait on
+                    await asyncio.sleep(0.02)
+            assert sum("during the cut" in text for text in heard) == 1
+        finally:
+            member.close(1000, "done")
+            pump.cancel()
+            await sender.stop()
+            await receiver.stop()
