@@ -7,14 +7,18 @@ slow: wrong codes are counted per address, successful joins per class code and p
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class RateLimits:
@@ -29,7 +33,11 @@ class RateLimits:
             storage = RedisStorage("async+" + settings.broker_url, implementation="redispy")
         else:
             storage = MemoryStorage()
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._shared = MovingWindowRateLimiter(storage)
+        # While Redis is unreachable each process counts on its own (limits still hold, per process) instead of
+        # answering 500 to a class joining: a broker blip must not stop a lesson (issue 14).
+        self._local = None if isinstance(storage, MemoryStorage) else MovingWindowRateLimiter(MemoryStorage())
+        self._warned_at = 0.0
         self.join_failures = parse(settings.join_failure_rate)
         # "This address already tried this wrong code in the window": one hit per (address, code).
         self._seen_code: RateLimitItem = type(self.join_failures)(1, self.join_failures.multiples)
@@ -43,7 +51,7 @@ class RateLimits:
         Asked after the lookup, for right codes too, so that once an address is over its budget every answer is
         429 and a right code cannot be told from a wrong one.
         """
-        if await self._limiter.test(self.join_failures, "join-fail", client):
+        if await self._use("test", self.join_failures, "join-fail", client):
             return None
         return await self._retry_after(self.join_failures, "join-fail", client)
 
@@ -56,28 +64,41 @@ class RateLimits:
         refused = await self.check_code_guesses(client)
         if refused is not None:
             return refused
-        if not await self._limiter.hit(self._seen_code, "join-fail-code", client, _digest(code)):
+        if not await self._use("hit", self._seen_code, "join-fail-code", client, _digest(code)):
             return None
-        if await self._limiter.hit(self.join_failures, "join-fail", client):
+        if await self._use("hit", self.join_failures, "join-fail", client):
             return None
         return await self._retry_after(self.join_failures, "join-fail", client)
 
     async def admit_join(self, code: str, session_id: int) -> int | None:
         """Count one join that reached the final step with a valid code, per class code and per session."""
-        if not await self._limiter.hit(self.join_per_code, "join-code", _digest(code)):
+        if not await self._use("hit", self.join_per_code, "join-code", _digest(code)):
             return await self._retry_after(self.join_per_code, "join-code", _digest(code))
-        if not await self._limiter.hit(self.join_per_session, "join-session", str(session_id)):
+        if not await self._use("hit", self.join_per_session, "join-session", str(session_id)):
             return await self._retry_after(self.join_per_session, "join-session", str(session_id))
         return None
 
     async def allow_login(self, client: str, username: str) -> bool:
-        by_client = await self._limiter.hit(self.login, "login-ip", client)
-        by_user = await self._limiter.hit(self.login, "login-user", username.lower())
-        return by_client and by_user
+        by_client = await self._use("hit", self.login, "login-ip", client)
+        by_user = await self._use("hit", self.login, "login-user", username.lower())
+        return bool(by_client and by_user)
+
+    async def _use(self, method: str, item: RateLimitItem, *ids: str) -> Any:
+        """Call ``method`` of the shared limiter; while its Redis is unreachable, of this process's own."""
+        try:
+            return await getattr(self._shared, method)(item, *ids)
+        except Exception as exc:  # limits lets the Redis client's errors through (connection, timeout, ...)
+            if self._local is None:
+                raise
+            now = time.monotonic()
+            if now - self._warned_at > 60:
+                self._warned_at = now
+                log.warning("rate-limit storage unreachable (%r); counting in this process until it is back", exc)
+            return await getattr(self._local, method)(item, *ids)
 
     async def _retry_after(self, item: RateLimitItem, *ids: str) -> int:
-        stats = await self._limiter.get_window_stats(item, *ids)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        stats = await self._use("get_window_stats", item, *ids)
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
 
 
 def _digest(code: str) -> str:

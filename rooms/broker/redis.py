@@ -198,7 +198,8 @@ class RedisBroker:
                         self._dispatch(message)
             except asyncio.CancelledError:
                 raise
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            except (RedisConnectionError, RedisTimeoutError, OSError, RuntimeError) as exc:
+                # RuntimeError: uvloop's "the handler is closed" on a reset connection (asyncio raises OSError)
                 log.warning("redis broker connection lost: %s; retrying", exc)
             except Exception:
                 log.exception("redis broker reader failed; retrying")

@@ -118,3 +118,17 @@ def test_redis_restart_outage_message_reaches_a_client_resuming_from_its_last_id
     bruno.message("after 2")
     _resume(bruno, bruno.last_id)  # what docs/protocol.md tells a client to do
     assert "while redis is down" in _texts(bruno)
+
+
+def test_students_can_still_join_while_redis_is_down(cluster: Cluster) -> None:
+    """Regression: the join rate limits live in the broker's Redis, and a Redis blip answered /api/join with 500.
+    While it is down each process counts joins on its own (the limits still hold there) and a class keeps joining."""
+    cluster.redis.kill()
+    try:
+        for i, server in enumerate((cluster.one, cluster.two)):
+            response = httpx.post(server.url + "/api/join", json={"code": "RIVER9", "name": f"Late{i}"}, timeout=15)
+            assert response.status_code == 201, response.text
+        wrong = httpx.post(cluster.one.url + "/api/join", json={"code": "WRONG1", "name": "Guess"}, timeout=15)
+        assert wrong.status_code in (400, 404), wrong.text  # still checked, still a clear answer
+    finally:
+        cluster.redis.start()
