@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio.to_thread
@@ -102,13 +101,13 @@ async def start_services(settings: Settings, secret: str) -> Services:
         settings, db, tokens, hub, writer, rooms.lobby, moderator, rooms, limits, devices, login_backoff, translator
     )
     # Reports reach the schools' safeguarding contacts at once, even when no facilitator console is open.
-    rooms.report_listeners.append(lambda report_id: _notify(svc, report_id, notify_report))
+    rooms.report_listeners.append(lambda report_id: _notify(db, settings, report_id))
     return svc
 
 
-async def _notify(svc: Services, report_id: int, notify: Callable[[Services, int], Awaitable[bool]]) -> None:
+async def _notify(db: Database, settings: Settings, report_id: int) -> None:
     try:
-        await notify(svc, report_id)
+        await notify_report(db, settings, report_id)
     except Exception:
         log.exception("safeguarding notification for report %s failed", report_id)
 

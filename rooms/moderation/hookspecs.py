@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING
 
 from pluggy import HookimplMarker, HookspecMarker
 
-if TYPE_CHECKING:
-    from rooms.moderation.config import ModerationConfig
-    from rooms.moderation.verdicts import MessageContext, Verdict
+from rooms.moderation.config import ModerationConfig
+from rooms.moderation.verdicts import MessageContext, Verdict
 
 PROJECT_NAME = "bridgeway"
 ENTRY_POINT_GROUP = "bridgeway.moderation_hooks"

@@ -30,7 +30,7 @@ def module_files(packages: Iterable[str] = PACKAGES, root: Path = ROOT) -> dict[
 
 
 def _imported(module: str, path: Path) -> Iterator[str]:
-    """The dotted names a module imports; ``from a import b`` yields ``a`` and ``a.b`` (the caller keeps modules)."""
+    """The dotted names a module imports; ``from a import b`` yields ``a.b`` (the caller shortens it to a module)."""
     is_package = path.name == "__init__.py"
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
@@ -42,7 +42,6 @@ def _imported(module: str, path: Path) -> Iterator[str]:
                 origin = ".".join([*base, node.module] if node.module else base)
             else:
                 origin = node.module or ""
-            yield origin
             yield from (f"{origin}.{alias.name}" for alias in node.names)
 
 
@@ -53,7 +52,8 @@ def import_graph(packages: Iterable[str] = PACKAGES, root: Path = ROOT) -> dict[
     for module, path in files.items():
         targets = set()
         for name in _imported(module, path):
-            # `import a.b.c` names a.b.c; `from a.b import C` names a.b (C is a class): keep the longest module.
+            # `from a.b import c` names a.b.c when c is a module, else a.b (c is a class): keep the longest module.
+            # A package's __init__ runs before its submodules, but that implicit step is not an import edge.
             while name and name not in files:
                 name = name.rpartition(".")[0]
             if name and name != module:
