@@ -25,6 +25,7 @@ from rooms.models import ExchangeSession
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_FORBIDDEN,
+    CLOSE_NORMAL,
     CLOSE_POLICY,
     PONG,
     PROTOCOL_VERSION,
@@ -66,7 +67,7 @@ async def _pump_and_close(websocket: WebSocket, conn: Connection) -> None:
         await conn.pump()
     finally:
         with contextlib.suppress(Exception):
-            await websocket.close(conn.close_code or 1000, conn.close_reason)
+            await websocket.close(conn.close_code or CLOSE_NORMAL, conn.close_reason)
 
 
 async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
@@ -108,7 +109,7 @@ async def _serve(
             pulse.cancel()
         if not reader.done():
             reader.cancel()
-        conn.close(1000, "")
+        conn.close(CLOSE_NORMAL, "")
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await reader
         with contextlib.suppress(Exception, asyncio.CancelledError):
