@@ -1,11 +1,13 @@
-"""Weekly availability across time zones: concrete UTC intervals per date (DST-correct), overlaps and partner fit."""
+"""What coordinators type about their time: time zones, weekly windows, holidays and age bands, parsed and shown.
+
+The stored forms are what `app.overlaps` turns into concrete intervals and `app.partner_fit` compares.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -21,18 +23,6 @@ MIN_AGE, MAX_AGE = 5, 99
 
 class AvailabilityError(ValueError):
     """A window, holiday, age band or time zone a coordinator typed that we cannot use; the message says why."""
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A half-open UTC interval [start, end)."""
-
-    start: datetime
-    end: datetime
-
-    @property
-    def minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -135,7 +125,7 @@ def format_holidays(holidays: Iterable[Sequence[str]]) -> str:
     return "\n".join(h[0] if h[0] == h[1] else f"{h[0]} to {h[1]}" for h in holidays)
 
 
-def _holiday_ranges(holidays: Iterable[Sequence[str]]) -> list[tuple[date, date]]:
+def holiday_ranges(holidays: Iterable[Sequence[str]]) -> list[tuple[date, date]]:
     return [(date.fromisoformat(h[0]), date.fromisoformat(h[1])) for h in holidays if len(h) == 2]
 
 
@@ -156,203 +146,3 @@ def parse_age_band(text: str) -> tuple[int, int]:
             )
         )
     return low, high
-
-
-def weekly_intervals(
-    windows: Iterable[dict[str, Any]], tz: str, horizon: Interval, holidays: Iterable[Sequence[str]] = ()
-) -> list[Interval]:
-    """The concrete UTC intervals of weekly local windows inside ``horizon``, skipping holiday dates.
-
-    Each local date is converted on its own with zoneinfo, so a window keeps its local wall-clock time across
-    daylight-saving changes (its UTC time moves instead). A window whose end is not after its start runs past
-    local midnight. A window counts as on holiday when the local date it starts on is a holiday.
-    """
-    place = zone(tz)
-    off = _holiday_ranges(holidays)
-    parsed = [(int(w["weekday"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"])) for w in windows]
-    first = horizon.start.astimezone(place).date() - timedelta(days=1)
-    last = horizon.end.astimezone(place).date()
-    result: list[Interval] = []
-    day = first
-    while day <= last:
-        if not any(lo <= day <= hi for lo, hi in off):
-            for weekday, start, end in parsed:
-                if weekday != day.weekday():
-                    continue
-                end_day = day if end > start else day + timedelta(days=1)
-                begin = datetime.combine(day, start, tzinfo=place).astimezone(UTC)
-                finish = datetime.combine(end_day, end, tzinfo=place).astimezone(UTC)
-                clipped = Interval(max(begin, horizon.start), min(finish, horizon.end))
-                if clipped.start < clipped.end:
-                    result.append(clipped)
-        day += timedelta(days=1)
-    return merge(result)
-
-
-def merge(intervals: Iterable[Interval]) -> list[Interval]:
-    """Sort and join touching or overlapping intervals."""
-    merged: list[Interval] = []
-    for item in sorted(intervals, key=lambda i: (i.start, i.end)):
-        if merged and item.start <= merged[-1].end:
-            if item.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, item.end)
-        else:
-            merged.append(item)
-    return merged
-
-
-def intersect(a: Sequence[Interval], b: Sequence[Interval]) -> list[Interval]:
-    """The intersection of two sorted, merged interval lists (a linear two-pointer walk)."""
-    result: list[Interval] = []
-    i = j = 0
-    while i < len(a) and j < len(b):
-        start, end = max(a[i].start, b[j].start), min(a[i].end, b[j].end)
-        if start < end:
-            result.append(Interval(start, end))
-        if a[i].end <= b[j].end:
-            i += 1
-        else:
-            j += 1
-    return result
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """A recurring overlap as each side sees it on its own clock, with how often and when it occurs."""
-
-    local_a: str
-    local_b: str
-    occurrences: int
-    first: date
-    last: date
-    minutes: int
-
-
-def _clock(moment: datetime, place: ZoneInfo) -> datetime:
-    return moment.astimezone(place)
-
-
-def summarise(overlaps: Iterable[Interval], tz_a: str, tz_b: str) -> list[Slot]:
-    """Group concrete overlaps by their local weekday and times on both sides (DST shows up as separate slots)."""
-    zone_a, zone_b = zone(tz_a), zone(tz_b)
-    groups: dict[tuple[str, str], list[Interval]] = {}
-    for item in overlaps:
-        a0, a1 = _clock(item.start, zone_a), _clock(item.end, zone_a)
-        b0, b1 = _clock(item.start, zone_b), _clock(item.end, zone_b)
-        key = (
-            f"{WEEKDAYS[a0.weekday()]} {a0:%H:%M}-{a1:%H:%M}",
-            f"{WEEKDAYS[b0.weekday()]} {b0:%H:%M}-{b1:%H:%M}",
-        )
-        groups.setdefault(key, []).append(item)
-    slots = [
-        Slot(
-            key[0],
-            key[1],
-            len(items),
-            items[0].start.astimezone(zone_a).date(),
-            items[-1].start.astimezone(zone_a).date(),
-            items[0].minutes,
-        )
-        for key, items in groups.items()
-    ]
-    return sorted(slots, key=lambda s: (s.first, s.local_a))
-
-
-@dataclass(frozen=True, slots=True)
-class ClassProfile:
-    """What partner finding needs to know about one class and its school."""
-
-    class_id: int
-    name: str
-    school_name: str
-    country: str
-    timezone: str
-    age_band: str
-    languages: tuple[str, ...]
-    windows: tuple[dict[str, Any], ...]
-    holidays: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A candidate partner class: how well it fits, and the overlap on both clocks."""
-
-    partner: ClassProfile
-    overlap_minutes: int
-    language_score: int
-    shared_languages: tuple[str, ...]
-    complementary: bool
-    age_fit: float
-    slots: list[Slot] = field(default_factory=list)
-
-    @property
-    def has_overlap(self) -> bool:
-        return self.overlap_minutes > 0
-
-
-def age_fit(a: str, b: str) -> float:
-    """Overlapping years over the wider band: 1.0 same band, 0 when the bands do not overlap."""
-    (a_lo, a_hi), (b_lo, b_hi) = parse_age_band(a), parse_age_band(b)
-    common = min(a_hi, b_hi) - max(a_lo, b_lo) + 1
-    if common <= 0:
-        return 0.0
-    return common / max(a_hi - a_lo + 1, b_hi - b_lo + 1)
-
-
-def language_fit(a: Iterable[str], b: Iterable[str]) -> tuple[int, tuple[str, ...], bool]:
-    """(score, shared, complementary): a shared language lets them talk (2); each offering one the other lacks is a
-    language tandem (1); both is best (3); 0 when either class declares no language."""
-    mine, theirs = set(a), set(b)
-    if not mine or not theirs:
-        return 0, (), False
-    shared = tuple(sorted(mine & theirs))
-    complementary = bool(mine - theirs) and bool(theirs - mine)
-    return 2 * bool(shared) + int(complementary), shared, complementary
-
-
-def match(
-    mine: ClassProfile, other: ClassProfile, horizon: Interval, mine_free: Sequence[Interval] | None = None
-) -> Match | None:
-    """How ``other`` fits ``mine`` over ``horizon``; None when it is not a candidate (same country, ages, languages).
-
-    ``mine_free`` is ``mine``'s intervals over ``horizon`` when the caller already has them (``rank`` does).
-    """
-    if other.country == mine.country or other.class_id == mine.class_id:
-        return None
-    try:
-        fit = age_fit(mine.age_band, other.age_band)
-    except AvailabilityError:
-        return None
-    score, shared, complementary = language_fit(mine.languages, other.languages)
-    if fit <= 0 or score == 0:
-        return None
-    if mine_free is None:
-        mine_free = weekly_intervals(mine.windows, mine.timezone, horizon, mine.holidays)
-    try:
-        theirs = weekly_intervals(other.windows, other.timezone, horizon, other.holidays)
-    except AvailabilityError:  # a zone removed from the tz database since they registered: no live overlap
-        theirs = []
-    overlaps = intersect(mine_free, theirs)
-    return Match(
-        partner=other,
-        overlap_minutes=sum(i.minutes for i in overlaps),
-        language_score=score,
-        shared_languages=shared,
-        complementary=complementary,
-        age_fit=fit,
-        slots=summarise(overlaps, mine.timezone, other.timezone) if overlaps else [],
-    )
-
-
-def rank(mine: ClassProfile, others: Iterable[ClassProfile], horizon: Interval) -> list[Match]:
-    """Candidates best first: most overlap minutes, then language fit, then age fit, then name."""
-    mine_free = weekly_intervals(mine.windows, mine.timezone, horizon, mine.holidays)
-    found = [m for m in (match(mine, other, horizon, mine_free) for other in others) if m is not None]
-    return sorted(
-        found, key=lambda m: (-m.overlap_minutes, -m.language_score, -m.age_fit, m.partner.school_name, m.partner.name)
-    )
-
-
-def next_weeks(start: datetime, weeks: int) -> Interval:
-    """The horizon from ``start`` (aware) for ``weeks`` weeks."""
-    return Interval(start.astimezone(UTC), start.astimezone(UTC) + timedelta(weeks=weeks))

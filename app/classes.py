@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.auth import current_user, require_role
 from app.availability import AvailabilityError, format_windows, parse_age_band, parse_windows
+from app.calendar_feed import feed_url
 from app.countries import LANGUAGE_NAMES
 from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeClass, Role, School, SchoolClass, User
@@ -256,8 +257,6 @@ def class_exchanges(db: Session, class_id: int) -> list[dict[str, Any]]:
 async def class_page(request: Request) -> Response:
     """``GET /classes/{id}``: join code and expiry, availability, exchanges, calendar links."""
     owned = await owned_class(request)
-    from app.ics import feed_url  # the calendar module imports this one's guards
-
     exchanges = await owned.svc.db.run(class_exchanges, owned.class_id)
     context = {
         "school": owned.school,
@@ -265,7 +264,7 @@ async def class_page(request: Request) -> Response:
         "windows": format_windows(owned.school_class.availability).splitlines(),
         "expired": owned.school_class.join_code_expires_at <= utcnow(),
         "exchanges": exchanges,
-        "feed_url": await feed_url(request, owned.class_id),
+        "feed_url": await feed_url(owned.svc.settings, owned.class_id),
         "join_address": join_url(owned.svc.settings),
         "join_link": join_url(owned.svc.settings, owned.school_class.join_code),
         "language_names": LANGUAGE_NAMES,

@@ -8,9 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
-import anyio.to_thread
 import icalendar
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session, col, select
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,13 +16,13 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app import i18n
+from app.calendar_feed import feed_class_id
 from app.classes import coordinator_route, join_url, owned_class
 from app.exchanges import owned_exchange
 from app.models import Exchange, ExchangeClass, SchoolClass
 from app.services import Services, services
 from rooms.models import ExchangeSession, SessionStatus
 
-SALT = "bridgeway.class-calendar"
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 Gettext = Callable[[str], str]
 
@@ -41,22 +39,6 @@ def slug(text: str, fallback: str) -> str:
 
 def attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}.ics"'}
-
-
-async def _signer(svc: Services) -> URLSafeSerializer:
-    secret = await anyio.to_thread.run_sync(svc.settings.resolve_secret)  # may read the key file once
-    return URLSafeSerializer(secret, salt=SALT)
-
-
-async def feed_token(svc: Services, class_id: int) -> str:
-    """The signed, unguessable token naming a class's public feed (it never expires; it reveals only times)."""
-    token: str = (await _signer(svc)).dumps(class_id)
-    return token
-
-
-async def feed_url(request: Request, class_id: int) -> str:
-    svc = services(request)
-    return f"{svc.settings.base_url.rstrip('/')}/ics/{await feed_token(svc, class_id)}.ics"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +144,8 @@ async def public_feed(request: Request) -> Response:
     Anyone holding the feed address can read it, so its events carry the plain join address, never the class code.
     """
     svc = services(request)
-    try:
-        class_id = (await _signer(svc)).loads(request.path_params["token"])
-    except BadSignature:
-        raise HTTPException(404, "We could not find that calendar.") from None
-    if not isinstance(class_id, int) or await svc.db.run(lambda s: s.get(SchoolClass, class_id)) is None:
+    class_id = await feed_class_id(svc.settings, request.path_params["token"])
+    if class_id is None or await svc.db.run(lambda s: s.get(SchoolClass, class_id)) is None:
         raise HTTPException(404, "We could not find that calendar.")
     body = await svc.db.run(build_calendar, class_id, _domain(svc), join_url(svc.settings), _gettext(request))
     return Response(body, media_type=MEDIA_TYPE, headers={"Cache-Control": "private, max-age=300"})

@@ -17,7 +17,7 @@ from app.models import ExchangeClass, School, SchoolClass
 from app.security import new_nonce
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Participant, SessionStatus
-from rooms.moderation_contact import contact_in_name
+from rooms.moderation.hooks.contact import contact_in_name
 
 NAME_RE = re.compile(r"^[\w][\w .'\-]{0,38}[\w.]$|^[\w]$", re.UNICODE)
 

@@ -14,8 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import account_pages, errors, facilitators, pages, schools, staff, students, ws
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
-from app.scheduler import Scheduler
-from app.services import start_services, stop_services
+from app.runtime import running
 from app.settings import Settings, load_settings
 from app.templating import STATIC_DIR
 
@@ -29,16 +28,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.services = await start_services(settings, secret)
-        scheduler = Scheduler(app.state.services)
-        scheduler.start()
-        ws.install_process_hooks(app.state.services)
-        try:
+        async with running(settings, secret) as svc:
+            app.state.services = svc
+            ws.install_process_hooks(svc)
             yield
-        finally:
-            await scheduler.stop()
-            await ws.shutdown_sockets(app.state.services)
-            await stop_services(app.state.services)
 
     routes = [
         *pages.routes,

@@ -121,7 +121,7 @@ async def _translate(run: Run, items: list[dict[str, Any]]) -> None:
 
 
 async def _load(run: Run) -> list[dict[str, Any]]:
-    await notify_pending(run.svc, run.session_id)
+    await notify_pending(run.svc.db, run.svc.settings, run.session_id)
     items = await run.svc.db.run(queue_items, run.session_id)
     await _translate(run, items)
     return items

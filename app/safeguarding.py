@@ -6,7 +6,7 @@ drops the alert (the log line and the moderation queue have it at once; retries 
 Notifications are exactly-once per report within one database: sending first writes a
 ``notify_safeguarding`` row to the audit log, and reports that have such a row are skipped. They are sent
 when the facilitator console asks for the queue (it does so as soon as a ``report`` frame arrives, and every
-few seconds) and, once the lead wires it in, straight from ``RoomService.report`` via ``notify_report``.
+few seconds) and straight from ``RoomService.report`` via ``notify_report`` (a report listener the wiring adds).
 The e-mail says which session, room and reason, and links to the queue; it does not copy the student's text.
 """
 
@@ -17,7 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Protocol
 
 import anyio.to_thread
 from sqlalchemy import or_
@@ -25,7 +25,9 @@ from sqlmodel import Session, col, select
 
 from app.mail import SmtpMailer
 from app.models import School, SchoolClass
+from app.settings import Settings
 from rooms.clock import iso
+from rooms.database import Database
 from rooms.models import ExchangeSession, Message, ModerationAction, Participant, Report, Room
 
 log = logging.getLogger("bridgeway.safeguarding")
@@ -110,11 +112,10 @@ class Notifiers:
                 log.exception("safeguarding notifier %s failed for report %s", type(notifier).__name__, alert.report_id)
 
 
-def default_notifier(settings: Any) -> Notifier:
+def default_notifier(settings: Settings) -> Notifier:
     """The log always; e-mail too when ``BRIDGEWAY_SMTP_URL`` (``settings.smtp_url``) is set."""
-    url: Any = getattr(settings, "smtp_url", None)
-    secret = url.get_secret_value() if url is not None and hasattr(url, "get_secret_value") else url
-    if isinstance(secret, str) and secret:
+    secret = settings.smtp_url.get_secret_value() if settings.smtp_url is not None else ""
+    if secret:
         return Notifiers(LogNotifier(), SmtpNotifier(secret))
     return Notifiers(LogNotifier())
 
@@ -250,22 +251,22 @@ async def _deliver(notifier: Notifier, alert: SafeguardingAlert, retry: Retry) -
             delay *= 2
 
 
-def _retry(settings: Any) -> Retry:
-    return Retry(getattr(settings, "smtp_retry_seconds", 30.0), getattr(settings, "smtp_retry_attempts", 8))
+def _retry(settings: Settings) -> Retry:
+    return Retry(settings.smtp_retry_seconds, settings.smtp_retry_attempts)
 
 
-async def notify_report(services: Any, report_id: int, notifier: Notifier | None = None) -> bool:
+async def notify_report(db: Database, settings: Settings, report_id: int, notifier: Notifier | None = None) -> bool:
     """Notify about one new report now (for ``RoomService.report``); False if it was already notified."""
-    alerts = await services.db.run(claim_alerts, [report_id], services.settings.base_url)
-    await _send(notifier or default_notifier(services.settings), alerts, _retry(services.settings))
+    alerts = await db.run(claim_alerts, [report_id], settings.base_url)
+    await _send(notifier or default_notifier(settings), alerts, _retry(settings))
     return bool(alerts)
 
 
-async def notify_pending(services: Any, session_id: int, notifier: Notifier | None = None) -> int:
+async def notify_pending(db: Database, settings: Settings, session_id: int, notifier: Notifier | None = None) -> int:
     """Notify every report of the session not notified yet; returns how many alerts went out."""
-    report_ids = await services.db.run(_session_reports, session_id)
+    report_ids = await db.run(_session_reports, session_id)
     if not report_ids:
         return 0
-    alerts = await services.db.run(claim_alerts, report_ids, services.settings.base_url)
-    await _send(notifier or default_notifier(services.settings), alerts, _retry(services.settings))
+    alerts = await db.run(claim_alerts, report_ids, settings.base_url)
+    await _send(notifier or default_notifier(settings), alerts, _retry(settings))
     return len(alerts)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app import classes, exchanges, ics, join_card, notifications, scheduling
+from app import classes, exchanges, ics, join_card, notifications, partners, scheduling
 from app.availability import AvailabilityError, format_holidays, parse_holidays, timezone_names, zone
 from app.classes import coordinator_route, field, languages_of, owned_school, staff_user
 from app.countries import COUNTRIES, LANGUAGE_NAMES
@@ -252,6 +252,7 @@ routes: list[BaseRoute] = [
     coordinator_route("/schools/{school_id:int}/staff", staff_page, ["GET"]),
     coordinator_route("/schools/{school_id:int}/staff", create_staff, ["POST"]),
     *classes.routes,
+    *partners.routes,
     *exchanges.routes,
     *scheduling.routes,
     *ics.routes,

@@ -11,7 +11,7 @@ from limits import parse
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_HOOKS = ("length", "disclosure", "contact", "address", "links", "profanity", "flood", "shouting")
+from rooms.moderation.hooks import DEFAULT_HOOKS
 
 
 class SettingsError(Exception):

@@ -19,6 +19,7 @@ from app import i18n
 from app.availability import WEEKDAYS
 from app.countries import localized_countries, localized_languages
 from app.security import csrf_token
+from rooms.protocol import client_codes
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
@@ -92,6 +93,9 @@ _env = jinja2.Environment(
 )
 _env.policies["ext.i18n.trimmed"] = True
 _env.filters.update(when=when, day=day, window=window, bdi=bdi)
+# Rendered into the pages with sockets (<script type="application/json" id="protocol">): their scripts read the
+# close codes from there and hold no copy.
+_env.globals["protocol_codes"] = client_codes()
 templates = Jinja2Templates(env=_env, context_processors=[_context])
 
 

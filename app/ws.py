@@ -25,8 +25,8 @@ from rooms.models import ExchangeSession
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_FORBIDDEN,
+    CLOSE_NORMAL,
     CLOSE_POLICY,
-    CLOSE_SERVICE_RESTART,
     PONG,
     PROTOCOL_VERSION,
     FrameError,
@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 FrameHandler = Callable[[Connection, dict[str, Any]], Awaitable[None]]
 HELLO_TIMEOUT = 10.0
 MAX_BAD_FRAMES = 20
-SHUTDOWN_NOTICE_SECONDS = 2.0
 MALFORMED_LOG_INTERVAL = 60.0
 
 
@@ -68,7 +67,7 @@ async def _pump_and_close(websocket: WebSocket, conn: Connection) -> None:
         await conn.pump()
     finally:
         with contextlib.suppress(Exception):
-            await websocket.close(conn.close_code or 1000, conn.close_reason)
+            await websocket.close(conn.close_code or CLOSE_NORMAL, conn.close_reason)
 
 
 async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
@@ -110,7 +109,7 @@ async def _serve(
             pulse.cancel()
         if not reader.done():
             reader.cancel()
-        conn.close(1000, "")
+        conn.close(CLOSE_NORMAL, "")
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await reader
         with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -283,30 +282,12 @@ _pending: set[asyncio.Task[None]] = set()
 
 async def _announce_then_exit(svc: Services, previous: Any) -> None:
     try:
-        text = dumps(error_frame("server_shutdown"))
-        for conn in list(svc.sockets):
-            conn.send(text)
-            conn.close(CLOSE_SERVICE_RESTART, "server_shutdown")
-        deadline = time.monotonic() + SHUTDOWN_NOTICE_SECONDS
-        # Each socket's writer sends the frame, closes, and the route drops it from svc.sockets: poll that set
-        # (owned by the routes) with a deadline rather than add a signal to every socket for one shutdown.
-        while svc.sockets and time.monotonic() < deadline:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+        await svc.sockets.shut_down()
     finally:
         if callable(previous):
             previous(signal.SIGTERM, None)
         else:
             signal.raise_signal(signal.SIGTERM)
-
-
-async def shutdown_sockets(svc: Services) -> None:
-    """Graceful shutdown: tell every client to reconnect (1012), after pending writes were flushed."""
-    await svc.writer.stop()
-    text = dumps(error_frame("server_shutdown"))
-    for conn in list(svc.sockets):
-        conn.send(text)
-        conn.close(CLOSE_SERVICE_RESTART, "server_shutdown")
-    await asyncio.sleep(0.05)
 
 
 routes = [WebSocketRoute("/ws", student_socket), WebSocketRoute("/ws/watch", watch_socket)]

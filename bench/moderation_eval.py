@@ -1,8 +1,8 @@
 """Recall and false-alarm rate of the default moderation pipeline on the labelled contact-details corpus.
 
-Corpus: tests/rooms/corpus/contact_<lang>.tsv, one "lang<TAB>kind<TAB>text" a line; kind "ok" is ordinary chat
-that must pass, any other kind (phone, email, handle, invite, address, split) must be stopped. In a "split" line,
-" || " separates consecutive messages of one student, sent seconds apart. Run: python bench/moderation_eval.py
+Corpus: tests/rooms/moderation/corpus/contact_<lang>.tsv, one "lang<TAB>kind<TAB>text" a line; kind "ok" is ordinary
+chat that must pass, any other kind (phone, email, handle, invite, address, split) must be stopped. In a "split"
+line, " || " separates consecutive messages of one student, sent seconds apart. Run: python bench/moderation_eval.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rooms.moderation import Action, MessageContext, ModerationConfig, Moderator, create_plugin_manager
 
-CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "rooms" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "tests" / "rooms" / "moderation" / "corpus"
 MEMBERS = ("Maria", "Sofia", "Chloe", "Lukas", "Amine")  # the room's members: "@Maria" is addressing, not a handle
 STOPPING_REASONS = frozenset({"contact_email", "contact_phone", "contact_handle", "contact_invite", "address", "link"})
 

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rooms.protocol import CLOSE_SLOW_CONSUMER
+
 SendText = Callable[[str], Awaitable[None]]
 _CLOSE = object()
 
@@ -71,14 +73,14 @@ class Connection:
             return False
         if self._held is not None:
             if len(self._held) >= self.queue_size:
-                self.close(4009, "slow_consumer")
+                self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
                 return False
             self._held.append(text)
             return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
-            self.close(4009, "slow_consumer")
+            self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
             return False
         return True
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from rooms.broker import Broker, BrokerUnavailable
 from rooms.connection import Connection
-from rooms.protocol import dumps
+from rooms.protocol import CLOSE_REPLACED, dumps
 
 log = logging.getLogger(__name__)
 ControlHandler = Callable[[Connection, dict[str, Any]], None]
@@ -81,7 +81,7 @@ class Hub:
         if conn.participant_id is not None:
             previous = self.participants.get(conn.participant_id)
             if previous is not None and previous is not conn:
-                previous.close(4000, "replaced")
+                previous.close(CLOSE_REPLACED, "replaced")
             self.participants[conn.participant_id] = conn
         if conn.room_id is not None:
             self.rooms[conn.room_id].add(conn)

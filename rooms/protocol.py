@@ -19,14 +19,16 @@ MAX_JSON_DEPTH: Final = 4
 # A client_id is a token, not text: it is echoed in frames, so no spaces, "@" or "/" (no sentence, e-mail or link).
 CLIENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
-# Close codes (4000-4999 are application-defined in RFC 6455).
+# Close codes (4000-4999 are application-defined in RFC 6455). Browser scripts get them by name: `client_codes`.
+CLOSE_NORMAL: Final = 1000
+CLOSE_SERVICE_RESTART: Final = 1012
+CLOSE_REPLACED: Final = 4000  # the same student opened the chat in another tab
 CLOSE_AUTH_FAILED: Final = 4001
 CLOSE_FORBIDDEN: Final = 4003
 CLOSE_POLICY: Final = 4008
 CLOSE_SLOW_CONSUMER: Final = 4009
 CLOSE_SESSION_ENDED: Final = 4010
 CLOSE_HEARTBEAT: Final = 4011
-CLOSE_SERVICE_RESTART: Final = 1012
 
 ERROR_MESSAGES: Final[dict[str, str]] = {
     "bad_json": "The frame is not valid JSON.",
@@ -54,6 +56,15 @@ ERROR_MESSAGES: Final[dict[str, str]] = {
     "slow_consumer": "Your connection could not keep up and was closed. Reconnect to catch up.",
     "heartbeat_timeout": "Nothing was heard from your connection for too long. Reconnect to catch up.",
 }
+
+
+def client_codes() -> dict[str, Any]:
+    """The protocol version and the close codes by name (``CLOSE_AUTH_FAILED`` as ``auth_failed``), which the
+    pages hand to their scripts so that no script holds a copy of a number."""
+    close = {
+        name.removeprefix("CLOSE_").lower(): value for name, value in globals().items() if name.startswith("CLOSE_")
+    }
+    return {"version": PROTOCOL_VERSION, "close": close}
 
 
 class FrameError(Exception):

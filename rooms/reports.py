@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from rooms.connection import Connection
@@ -18,9 +18,9 @@ ReportListener = Callable[[int], Coroutine[Any, Any, None]]
 
 
 class Reports:
-    def __init__(self, db: Database, notices: Notices, tasks: Tasks) -> None:
+    def __init__(self, db: Database, notices: Notices, tasks: Tasks, listeners: Sequence[ReportListener] = ()) -> None:
         self.db, self.notices, self._tasks = db, notices, tasks
-        self.listeners: list[ReportListener] = []  # e.g. safeguarding e-mail, even with no console open
+        self.listeners = tuple(listeners)  # e.g. safeguarding e-mail, even with no console open
 
     async def report(self, conn: Connection, frame: dict[str, Any]) -> None:
         message_id = get_int(frame, "message_id")

@@ -6,6 +6,7 @@ one and tears them down in reverse.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rooms.config import RoomsConfig
@@ -18,7 +19,6 @@ from rooms.hub import Hub
 from rooms.lifecycle import Lifecycle, LifecycleConfig
 from rooms.lobby import Lobby, LobbyConfig
 from rooms.models import Message
-from rooms.moderation import Moderator
 from rooms.notices import Notices
 from rooms.pipeline import MessagePipeline
 from rooms.presence import Presence
@@ -26,6 +26,7 @@ from rooms.protocol import PONG, FrameError, dumps, get_int, rate_limited_frame
 from rooms.replay import OutageReplay
 from rooms.reports import ReportListener, Reports
 from rooms.roster import RoomRosters
+from rooms.session_moderation import SessionModerators
 from rooms.sessions import Sessions
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
@@ -40,11 +41,12 @@ class RoomService:
         db: Database,
         hub: Hub,
         writer: BatchWriter,
-        moderator: Moderator,
+        moderators: SessionModerators,
         translator: RoomTranslator | None,
         config: RoomsConfig,
+        report_listeners: Sequence[ReportListener] = (),
     ) -> None:
-        self.db, self.hub, self.moderator, self.translator, self.config = db, hub, moderator, translator, config
+        self.db, self.hub, self.moderators, self.translator, self.config = db, hub, moderators, translator, config
         self.tasks = Tasks()
         stale_after = config.heartbeat_interval + max(2.0, config.heartbeat_interval / 2)
         self.notices = Notices(hub)
@@ -68,13 +70,13 @@ class RoomService:
             self._forget,
         )
         self.feed = RoomFeed(db, translator, self.tasks)
-        self.sessions = Sessions(db, self.lifecycle, moderator, translator, self.feed, self.tasks)
-        self.reports = Reports(db, self.notices, self.tasks)
+        self.sessions = Sessions(db, self.lifecycle, moderators, translator, self.feed, self.tasks)
+        self.reports = Reports(db, self.notices, self.tasks, report_listeners)
         self.pipeline = MessagePipeline(
             db,
             writer,
             self.notices,
-            self.moderator_for,
+            moderators.for_session,
             translator,
             config,
             self.tasks,
@@ -97,10 +99,6 @@ class RoomService:
     def start(self) -> None:
         self.tasks.spawn(self.presence.run())
 
-    @property
-    def report_listeners(self) -> list[ReportListener]:
-        return self.reports.listeners
-
     async def open_participant(
         self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
     ) -> bool:
@@ -108,9 +106,6 @@ class RoomService:
 
     async def closed(self, conn: Connection) -> None:
         await self.sessions.closed(conn)
-
-    def moderator_for(self, session_id: int) -> Moderator:
-        return self.sessions.moderator_for(session_id)
 
     async def deliver(self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float) -> None:
         await self.pipeline.deliver(session_id, stored, sender, sent_at)
@@ -147,7 +142,7 @@ class RoomService:
             raise FrameError("unknown_type")
 
     def _forget(self, participant_id: int) -> None:
-        self.moderator.forget_participant(participant_id)
+        self.moderators.forget_participant(participant_id)
         self.pipeline.limiter.forget(participant_id)
         self.frame_limits.forget(participant_id)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from rooms.clock import iso, utcnow
@@ -10,8 +9,7 @@ from rooms.connection import Connection
 from rooms.database import Database
 from rooms.feed import RoomFeed
 from rooms.lifecycle import Lifecycle
-from rooms.models import ExchangeSession, ParticipantStatus, SessionStatus
-from rooms.moderation import Moderator
+from rooms.models import ParticipantStatus, SessionStatus
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_FORBIDDEN,
@@ -22,11 +20,10 @@ from rooms.protocol import (
     member_view,
     room_view,
 )
+from rooms.session_moderation import SessionModerators
 from rooms.store import Seat, load_seat
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
-
-log = logging.getLogger(__name__)
 
 
 class Sessions:
@@ -34,14 +31,13 @@ class Sessions:
         self,
         db: Database,
         lifecycle: Lifecycle,
-        moderator: Moderator,
+        moderators: SessionModerators,
         translator: RoomTranslator | None,
         feed: RoomFeed,
         tasks: Tasks,
     ) -> None:
-        self.db, self.lifecycle, self.moderator, self.translator = db, lifecycle, moderator, translator
+        self.db, self.lifecycle, self.moderators, self.translator = db, lifecycle, moderators, translator
         self.feed, self._tasks = feed, tasks
-        self._session_moderators: dict[int, Moderator] = {}
 
     async def open(
         self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
@@ -57,7 +53,7 @@ class Sessions:
             return _refuse(conn, "session_closed", CLOSE_SESSION_ENDED)
         conn.session_id = exchange_session.id
         conn.participant_id, conn.nonce = participant_id, nonce
-        self._load_session_moderation(exchange_session)
+        self.moderators.load(exchange_session)
         conn.display_name = participant.display_name
         conn.country = participant.country
         conn.languages = tuple(participant.languages)
@@ -81,20 +77,6 @@ class Sessions:
         """The socket ended. Its transition runs as its own task: the socket's handler may be cancelled now."""
         self.feed.forget(conn)
         self._tasks.spawn(self.lifecycle.disconnected(conn))
-
-    def moderator_for(self, session_id: int) -> Moderator:
-        """The deployment's moderator with this session's overrides (e.g. its link allow-list) applied."""
-        return self._session_moderators.get(session_id, self.moderator)
-
-    def _load_session_moderation(self, exchange_session: ExchangeSession) -> None:
-        if exchange_session.id is None or not exchange_session.moderation:
-            return
-        try:
-            config = self.moderator.config.merged(exchange_session.moderation)
-        except ValueError:
-            log.exception("session %s has invalid moderation overrides; using the defaults", exchange_session.id)
-            return
-        self._session_moderators[exchange_session.id] = Moderator(config, self.moderator.plugin_manager)
 
     def _welcome(self, seat: Seat, conn: Connection) -> dict[str, Any]:
         s = seat.session

@@ -6,6 +6,7 @@
   const root = document.getElementById("chat");
   if (!root) return;
   const T = JSON.parse(document.getElementById("i18n").textContent);
+  const P = JSON.parse(document.getElementById("protocol").textContent);  // version and close codes, by name
   const token = root.dataset.token;
   const $ = (id) => document.getElementById(id);
   const els = {
@@ -126,15 +127,16 @@
     setStatus(attempt ? T.reconnecting : T.connecting, attempt ? "reconnecting" : "connecting");
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     ws = new WebSocket(proto + "//" + location.host + "/ws");
-    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: 1, token: token, last_seq: lastSeq }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: "hello", v: P.version, token: token, last_seq: lastSeq }));
     ws.onmessage = (ev) => { let f; try { f = JSON.parse(ev.data); } catch (e) { return; } handle(f); };
     ws.onclose = (ev) => {
       if (ev.target !== ws) return;  // an older socket we already gave up on
-      if ([4000, 4001, 4003, 4008, 4010].includes(ev.code)) {  // final: reconnecting would not help
+      const final = [P.close.replaced, P.close.auth_failed, P.close.forbidden, P.close.policy, P.close.session_ended];
+      if (final.includes(ev.code)) {  // reconnecting would not help
         if (ev.reason === "left") { setStatus(T.you_left, "ended"); end(T.you_left); return; }
         setStatus((T.closed && T.closed[ev.code]) || ev.reason || T.session_closed, "ended");
         end((T.closed && T.closed[ev.code]) || T.why_ended);
-        if (ev.code === 4001) setTimeout(() => { location.href = "/join"; }, 2500);
+        if (ev.code === P.close.auth_failed) setTimeout(() => { location.href = "/join"; }, 2500);
         return;
       }
       const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
@@ -169,7 +171,7 @@
       case "reported": setNotice("reported", T.reported, TTL.short); break;
       case "resumed": if (f.last_seq > lastSeq) lastSeq = f.last_seq; flushOutbox(); break;
       case "error": onError(f); break;
-      case "ping": send({ type: "pong" }); break;  // the server's heartbeat: a silent socket is closed (4011)
+      case "ping": send({ type: "pong" }); break;  // the server's heartbeat: a silent socket is closed (P.close.heartbeat)
       default: break;
     }
   }

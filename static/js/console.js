@@ -4,6 +4,7 @@
   const dataEl = document.getElementById("console-data");
   if (!dataEl) return;
   const boot = JSON.parse(dataEl.textContent);
+  const CLOSE = JSON.parse(document.getElementById("protocol").textContent).close;  // close codes, by name
   const T = boot.t || {};
   const base = "/facilitate/" + boot.session;
   const $ = (id) => document.getElementById(id);
@@ -157,7 +158,7 @@
     });
     socket.addEventListener("close", (ev) => {
       els.conn.textContent = T.offline;
-      if (ev.code === 4001 || ev.code === 4003) return; // logged out or not allowed: reconnecting will not help
+      if (ev.code === CLOSE.auth_failed || ev.code === CLOSE.forbidden) return; // logged out or not allowed: reconnecting will not help
       attempt += 1;
       setTimeout(connect, Math.min(30000, 500 * 2 ** attempt) + Math.random() * 500);
     });

@@ -1,4 +1,5 @@
-"""Weekly availability across time zones: parsing, concrete UTC intervals across DST changes, overlaps, ranking."""
+"""Weekly availability across time zones: parsing (app.availability), concrete UTC intervals across DST changes and
+overlaps (app.overlaps), partner ranking (app.partner_fit)."""
 
 from __future__ import annotations
 
@@ -7,24 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.availability import (
-    AvailabilityError,
-    ClassProfile,
-    Interval,
-    age_fit,
-    intersect,
-    language_fit,
-    match,
-    merge,
-    next_weeks,
-    parse_age_band,
-    parse_holidays,
-    parse_windows,
-    rank,
-    summarise,
-    weekly_intervals,
-    zone,
-)
+from app.availability import AvailabilityError, parse_age_band, parse_holidays, parse_windows, zone
+from app.overlaps import Interval, intersect, merge, next_weeks, summarise, weekly_intervals
+from app.partner_fit import ClassProfile, age_fit, language_fit, match, rank
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -21,7 +21,7 @@ from app.locale import extra_messages
 from app.models import ExchangeStatus, Role
 from app.templating import templates
 from rooms.models import MessageKind, ModerationState, ParticipantStatus, SessionStatus
-from rooms.moderation_reasons import known_reasons, plain_reason
+from rooms.moderation.reasons import known_reasons, plain_reason
 from rooms.protocol import ERROR_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]

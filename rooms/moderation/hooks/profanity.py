@@ -1,0 +1,270 @@
+"""Built-in `profanity` hook: whole-word word-list matching (en, es, fr, ar) that survives leetspeak and spacing."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+
+from rooms.moderation.config import ModerationConfig
+from rooms.moderation.hookspecs import hookimpl
+from rooms.moderation.normalise import fold, texts_to_check
+from rooms.moderation.verdicts import Action, MessageContext, Verdict
+
+BRIDGEWAY_INLINE = True
+LANGUAGES = ("en", "es", "fr", "ar")
+MASK = "****"
+MAX_PHRASE_WORDS = 5
+
+logger = logging.getLogger(__name__)
+
+_TOKEN = re.compile(r"[\w@$!]+")
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t"})
+_LEET_L = str.maketrans({"1": "l"})
+_LEET_CHARS = frozenset("4@31!0$57")
+_STRETCHED = re.compile(r"(.)\1{2,}")
+_ARABIC_PREFIXES = ("\u0648", "\u0627\u0644")  # "wa-" and "al-" glued to the word
+_ARABIC_PREFIX_STARTS = frozenset(prefix[0] for prefix in _ARABIC_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class WordList:
+    """One language's entries after folding: `words` for any text, `only` for this language, `allow` exempt."""
+
+    words: frozenset[str]
+    only: frozenset[str]
+    allow: frozenset[str]
+    drop: frozenset[str]
+
+
+_ENTRY_CHARS = re.compile(r"[\w\s@$!.'-]+")
+
+
+def _canonical(entry: str) -> str:
+    if not _ENTRY_CHARS.fullmatch(entry):
+        return ""  # upstream regex-like entries ("shi+", "masterbat*") would fold into innocent words
+    return " ".join(token.strip("!") for token in _TOKEN.findall(fold(entry)))
+
+
+def parse_wordlist(text: str) -> WordList:
+    """Parse the wordlists/<lang>.txt format (see en.txt's header)."""
+    buckets: dict[str, set[str]] = {"": set(), "=": set(), "+": set(), "-": set()}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        marker = line[0] if line[0] in "=+-" else ""
+        entry = _canonical(line[len(marker) :])
+        if entry:
+            buckets[marker].add(entry)
+    return WordList(*(frozenset(buckets[m]) for m in ("", "=", "+", "-")))
+
+
+def _upstream_english() -> list[str]:
+    spec = importlib.util.find_spec("better_profanity")  # locate without importing (it builds 5 MB at import)
+    if spec is None or not spec.submodule_search_locations:
+        logger.warning("better-profanity is not installed; English uses Bridgeway's additions only")
+        return []
+    path = Path(next(iter(spec.submodule_search_locations))) / "profanity_wordlist.txt"
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+@cache
+def load_wordlists() -> dict[str, WordList]:
+    """Every language's list, read once on first use; English is better-profanity's list adjusted by en.txt."""
+    lists: dict[str, WordList] = {}
+    for language in LANGUAGES:
+        parsed = parse_wordlist(
+            (resources.files("rooms.moderation") / "wordlists" / f"{language}.txt").read_text("utf-8")
+        )
+        if language == "en":
+            upstream = {entry for entry in map(_canonical, _upstream_english()) if entry} - parsed.drop
+            parsed = WordList(parsed.words | upstream, parsed.only, parsed.allow, parsed.drop)
+        lists[language] = parsed
+    return lists
+
+
+def _language_key(language: str | None) -> str | None:
+    if not language:
+        return None
+    key = language.replace("_", "-").split("-")[0].lower()
+    return key if key in LANGUAGES else None
+
+
+@lru_cache(maxsize=64)
+def blocked_words(language: str | None, extra_words: tuple[str, ...] = ()) -> frozenset[str]:
+    """Entries flagged in text of `language` (None: unknown, so every language's exemptions apply)."""
+    lists = load_wordlists()
+    words = set().union(*(wl.words for wl in lists.values()))
+    words |= {entry for entry in map(_canonical, extra_words) if entry}
+    key = _language_key(language)
+    if key is None:
+        return frozenset(words - set().union(*(wl.allow for wl in lists.values())))
+    return frozenset((words | lists[key].only) - lists[key].allow)
+
+
+@lru_cache(maxsize=4096)
+def _candidates(token: str) -> frozenset[str]:
+    if token.isalpha() and token.isascii() and not _STRETCHED.search(token):
+        return frozenset((token,))  # the common case: a plain word is only itself
+    found = {token, token.replace("_", "")}
+    if any(ch in _LEET_CHARS for ch in token):
+        found |= {token.translate(_LEET), token.translate(_LEET_L).translate(_LEET)}
+    for word in list(found):
+        if _STRETCHED.search(word):  # "fuuuuck", "shiiiit"
+            found |= {_STRETCHED.sub(r"\1", word), _STRETCHED.sub(r"\1\1", word)}
+    for word in list(found):
+        for prefix in _ARABIC_PREFIXES:  # "wa-" then "al-": "والزب"
+            if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+                word = word[len(prefix) :]
+                found.add(word)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=64)
+def _prefixes(words: frozenset[str]) -> frozenset[str]:
+    """Every proper prefix of every single-word entry: a spelled-out run stops growing once it leaves them."""
+    return frozenset(word[:end] for word in words if " " not in word for end in range(1, len(word)))
+
+
+@lru_cache(maxsize=64)
+def _phrase_starts(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(entry.split(" ", 1)[0] for entry in words if " " in entry)
+
+
+def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
+    """Folded spans of listed words and phrases, matched as whole words so "class" and "Scunthorpe" pass."""
+    tokens: list[tuple[int, int, str]] = []
+    for match in _TOKEN.finditer(folded):
+        start, end, token = match.start(), match.end(), match.group()
+        stripped = token.strip("!")
+        if stripped and (
+            stripped.isalpha() or any(ch.isalpha() or ch in "@$" for ch in stripped) or stripped in _LEET_CHARS
+        ):
+            offset = len(token) - len(token.lstrip("!"))
+            tokens.append((start + offset, start + offset + len(stripped), stripped))
+    spans: list[tuple[int, int]] = []
+    starts = _phrase_starts(words)
+    for index, (start, end, token) in enumerate(tokens):
+        if _candidates(token) & words:
+            spans.append((start, end))
+        if token not in starts:
+            continue  # most words begin no listed phrase: skip building phrases from them
+        phrase = token
+        for last in range(index + 1, min(index + MAX_PHRASE_WORDS, len(tokens))):
+            phrase += " " + tokens[last][2]
+            if phrase in words:
+                spans.append((start, tokens[last][1]))
+    spans.extend(_spelled_out(folded, tokens, words))
+    return spans
+
+
+def _spelled_out(folded: str, tokens: list[tuple[int, int, str]], words: frozenset[str]) -> list[tuple[int, int]]:
+    """Runs of single characters ("f u c k", "f.u.c.k", "s-h-1-t") joined and checked as one word."""
+    spans: list[tuple[int, int]] = []
+    run: list[tuple[int, int, str]] = []
+    for token in [*tokens, (len(folded) + 10, len(folded) + 10, "")]:
+        gap_ok = bool(run) and token[0] - run[-1][1] <= 3 and "\n" not in folded[run[-1][1] : token[0]]
+        if len(token[2]) == 1 and (gap_ok or not run):
+            run.append(token)
+            continue
+        if len(run) >= 3:
+            spans.extend(_spelled_runs(run, words, _prefixes(words)))
+        run = [token] if len(token[2]) == 1 else []
+    return spans
+
+
+MAX_SPELLED = 16
+
+
+def _spelled_runs(
+    run: list[tuple[int, int, str]], words: frozenset[str], prefixes: frozenset[str]
+) -> list[tuple[int, int]]:
+    """Check the windows of one run of single characters, in time linear in the run.
+
+    Repeated characters are grouped first, and a group of three or more stands for one or two ("f u u u c k"),
+    as `_candidates` reads a stretched word. A window grows group by group only while the letters so far (as
+    typed, or read as leetspeak either way) still begin a listed word, so each start costs a few steps. A
+    leading "و"/"ال" may be an Arabic prefix: such windows get the full candidate check instead of pruning.
+    """
+    groups: list[tuple[str, int, int, int]] = []  # character, count, start, end
+    for start, end, ch in run:
+        if groups and groups[-1][0] == ch:
+            groups[-1] = (ch, groups[-1][1] + 1, groups[-1][2], end)
+        else:
+            groups.append((ch, 1, start, end))
+    spans: list[tuple[int, int]] = []
+    last_group = len(groups) - 1
+    for first in range(len(groups)):
+        prefixed = groups[first][0] in _ARABIC_PREFIX_STARTS
+        stack = [(first, "", "", "", 0)]
+        while stack:
+            index, typed, leet, leet_l, used = stack.pop()
+            ch, count, _start, end = groups[index]
+            if count == 1:
+                options: tuple[int, ...] = (1,)
+            elif index == first or count >= 3:  # a window may start inside the group, or it is stretched
+                options = (1, 2)
+            else:
+                options = (count,)
+            for copies in options:
+                tokens = used + (count if count >= 3 and index != first else copies)
+                if tokens > MAX_SPELLED:
+                    continue
+                grown_typed = typed + ch * copies
+                grown_leet = leet + _LEET_CHAR[ch] * copies
+                grown_leet_l = leet_l + _LEET_L_CHAR[ch] * copies
+                if tokens >= 3 and (
+                    grown_typed in words
+                    or grown_leet in words
+                    or grown_leet_l in words
+                    or (prefixed and _candidates(grown_typed) & words)
+                ):
+                    spans.append((groups[first][2], end))
+                if index < last_group and (
+                    prefixed or grown_typed in prefixes or grown_leet in prefixes or grown_leet_l in prefixes
+                ):
+                    stack.append((index + 1, grown_typed, grown_leet, grown_leet_l, tokens))
+    return spans
+
+
+class _LeetTable(dict[str, str]):
+    """Character -> its leetspeak reading, computed on first sight (single characters only)."""
+
+    def __init__(self, *tables: dict[int, str]) -> None:
+        super().__init__()
+        self._tables = tables
+
+    def __missing__(self, ch: str) -> str:
+        out = ch
+        for table in self._tables:
+            out = out.translate(table)
+        self[ch] = out
+        return out
+
+
+_LEET_CHAR = _LeetTable(_LEET)
+_LEET_L_CHAR = _LeetTable(_LEET_L, _LEET)
+
+
+@hookimpl
+def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdict | None:
+    """MASK "profanity" with **** over each listed word; a word found only in a translation HOLDs the message.
+
+    Lists: en, es, fr, ar plus `config.extra_words`, chosen by the text's language (message.language for the
+    original, the target language for each translation; all lists when unknown).
+    """
+    views = texts_to_check(message.text, message.translations.values())
+    original_words = blocked_words(message.language, config.extra_words)
+    spans = find_profanity(views[0].folded, original_words)
+    if spans:
+        return Verdict(Action.MASK, "profanity", views[0].mask(spans, MASK))
+    for language, translated in message.translations.items():
+        folded = texts_to_check(translated, ())[0].folded
+        if find_profanity(folded, blocked_words(language, config.extra_words)):
+            return Verdict(Action.HOLD, "profanity")
+    return None
