@@ -1,8 +1,14 @@
 """Room hub: local sockets by room and session, fed by the broker so every process sees every event.
 
-Each live session is one broker channel (``s<id>``). A payload is ``<target>\\n<frame json>`` where the target
-is ``r<room>`` (room members and the session's watchers), ``p<participant>`` (one student), ``w`` (watchers
-only) or ``a`` (everyone in the session). Frames are serialised once by the publisher and relayed as text.
+Each live session is one broker channel (``s<id>``). A payload is ``<header>\n<frame json>``; the header is the
+target, ``r<room>`` (room members and the session's watchers), ``p<participant>`` (one student), ``w`` (watchers
+only) or ``a`` (everyone in the session), then for a room message `` m<id>:<seq>`` (``-`` for no position) and for a
+control frame `` c``, so receivers route without parsing the JSON. Frames are serialised once by the publisher and
+relayed as text.
+
+The hub owns the broker-failure policy: a publish the broker refuses is delivered to this process's sockets at once
+and never raises to the caller; a room message is also published again until the broker takes it, and sockets of
+other processes read anything else they missed when the broker is back (``rooms.replay``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -38,6 +45,7 @@ class Hub:
         self._seen: dict[int, OrderedDict[int, None]] = {}  # per room: message ids already fanned out here
         self._unpublished: deque[tuple[str, str]] = deque(maxlen=_UNPUBLISHED_MAX)  # room messages to publish again
         self._republisher: asyncio.Task[None] | None = None
+        self._local_only, self._warned_at = 0, -10.0
         self.broker_healthy = True
 
     async def start(self) -> None:
@@ -113,19 +121,27 @@ class Hub:
     # -- publishing -------------------------------------------------------------------------------
 
     async def publish(self, session_id: int, target: str, frame: dict[str, Any]) -> None:
-        """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring)."""
-        payload, channel = f"{target}\n{dumps(frame)}", f"s{session_id}"
+        """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring). Never raises
+        for a broker outage: this process's sockets get the frame at once, the others when the broker is back."""
+        payload, channel = f"{_header(target, frame)}\n{dumps(frame)}", f"s{session_id}"
         try:
             await self.broker.publish(channel, payload)
         except BrokerUnavailable:
-            # Deliver locally at least. A room message is also published again until the broker takes it, so the
-            # other processes' sockets get it live even if no later message reveals the gap (receivers keep each
-            # message once: the feed by position, watchers by id); other frames are caught up by resume.
-            log.warning("broker unavailable; delivering session %s event locally only", session_id)
+            self._outage_log(session_id)
             self._on_broker_message(channel, payload)
-            if target[:1] == "r" and payload.startswith(_MESSAGE_PREFIX, len(target) + 1):
+            if " m" in payload[: payload.index("\n")]:  # a room message: receivers keep it once (feed, first_sight)
                 self._republish_later(channel, payload)
-            raise
+
+    def _outage_log(self, session_id: int) -> None:
+        now = time.monotonic()
+        self._local_only += 1
+        if now - self._warned_at >= 10:  # at most one line per 10 s, however many frames an outage holds
+            log.warning(
+                "broker unavailable; delivering locally only (%d frames so far, session %s)",
+                self._local_only,
+                session_id,
+            )
+            self._warned_at = now
 
     def _republish_later(self, channel: str, payload: str) -> None:
         self._unpublished.append((channel, payload))
@@ -186,15 +202,17 @@ class Hub:
             return
         try:
             session_id = int(channel[1:])
-            target, _, text = payload.partition("\n")
+            header, _, text = payload.partition("\n")
+            target, _, kind_of_frame = header.partition(" ")
         except ValueError:
             return
         kind = target[:1]
+        control = kind_of_frame == "c"
         if kind == "r":
             room_id = int(target[1:])
             members = self.rooms.get(room_id)
-            if text.startswith(_MESSAGE_PREFIX):
-                message_id, seq = _message_position(text)
+            if kind_of_frame.startswith("m"):
+                message_id, seq = _position(kind_of_frame)
                 first = bool(members or self.watchers.get(session_id)) and self.first_sight(room_id, message_id)
                 if self._message_handler is not None and seq is not None:
                     for conn in list(members or ()):
@@ -202,19 +220,19 @@ class Hub:
                 elif first:
                     self._fan_out(members or (), text)
                 if first:  # the same message twice (a publish retried, a local fallback): watchers see it once
-                    self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+                    self._fan_out(self.watchers.get(session_id, ()), text)
                 return
-            self._fan_out(members or (), text)
-            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+            self._fan_out(members or (), text, control)
+            self._fan_out(self.watchers.get(session_id, ()), text)
         elif kind == "p":
             member = self.participants.get(int(target[1:]))
             if member is not None:
-                self._fan_out((member,), text)
+                self._fan_out((member,), text, control)
         elif kind == "w":
-            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+            self._fan_out(self.watchers.get(session_id, ()), text)
         elif kind == "a":
-            self._fan_out(self.session_members.get(session_id, ()), text)
-            self._fan_out(self.watchers.get(session_id, ()), text, control=False)
+            self._fan_out(self.session_members.get(session_id, ()), text, control)
+            self._fan_out(self.watchers.get(session_id, ()), text)
 
     def first_sight(self, room_id: int, message_id: int) -> bool:
         """True the first time this process delivers ``message_id`` to its members of ``room_id``.
@@ -231,12 +249,12 @@ class Hub:
             seen.popitem(last=False)
         return True
 
-    def _fan_out(self, conns: Iterable[Connection], text: str, control: bool = True) -> None:
-        """Send one serialised frame to each socket; control frames then update each student socket's state.
+    def _fan_out(self, conns: Iterable[Connection], text: str, control: bool = False) -> None:
+        """Send one serialised frame to each socket; a control frame then updates each student socket's state.
 
         The frame goes first so that a student who is being closed (banned, removed) still reads why.
         """
-        frame = json.loads(text) if control and self._control_handlers and _is_control(text) else None
+        frame = json.loads(text) if control and self._control_handlers else None
         for conn in list(conns):
             conn.send(text)
             if frame is not None:
@@ -244,26 +262,22 @@ class Hub:
                     handler(conn, frame)
 
 
-_MESSAGE_PREFIX = '{"type":"message","id":'
 _SEEN_PER_ROOM = 256
 _UNPUBLISHED_MAX = 10_000  # past this the oldest are left to the receivers' gap reads and resume
 _REPUBLISH_FIRST_DELAY = 0.1
+_CONTROL_TYPES = frozenset({"event", "paired"})  # frames that change a student socket's state (rooms.control)
 
 
-_SEQ_PREFIX = '"seq":'
+def _header(target: str, frame: dict[str, Any]) -> str:
+    """The routing line of a payload: target, then the message's id and position, or ``c`` for a control frame."""
+    kind = frame.get("type")
+    if kind == "message" and target[:1] == "r":
+        seq = frame.get("seq")
+        return f"{target} m{frame['id']}:{'-' if seq is None else seq}"
+    return f"{target} c" if kind in _CONTROL_TYPES else target
 
 
-def _message_position(text: str) -> tuple[int, int | None]:
-    """(id, seq) of a serialised message frame, which starts ``{"type":"message","id":<id>,"seq":<seq>,``."""
-    start = len(_MESSAGE_PREFIX)
-    comma = text.index(",", start)
-    message_id = int(text[start:comma])
-    seq_start = comma + 1 + len(_SEQ_PREFIX)
-    if not text.startswith(_SEQ_PREFIX, comma + 1):
-        return message_id, None
-    raw = text[seq_start : text.index(",", seq_start)]
-    return message_id, int(raw) if raw != "null" else None
-
-
-def _is_control(text: str) -> bool:
-    return text.startswith(('{"type":"event"', '{"type":"paired"'))
+def _position(kind_of_frame: str) -> tuple[int, int | None]:
+    """(id, seq) from a header's ``m<id>:<seq>``."""
+    message_id, _, seq = kind_of_frame[1:].partition(":")
+    return int(message_id), None if seq == "-" else int(seq)
