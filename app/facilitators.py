@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 from app import console, console_pairing, exports, moderation_actions, moderation_queue, retention
 from app.access import exchange_school_ids
 from app.auth import current_user
-from app.facilitation import local_time, staff_route
+from app.facilitation import staff_route
 from app.models import Role, School, User
 from app.services import services
 from app.templating import render
@@ -56,8 +56,8 @@ def sessions_for(db: Session, user: User) -> tuple[dict[str, list[dict[str, Any]
                 "title": s.title,
                 "topic": s.topic,
                 "status": s.status.value,
-                "starts": local_time(s.starts_at, tz),
-                "ends": local_time(s.ends_at, tz),
+                "starts": s.starts_at,
+                "ends": s.ends_at,
                 "mine": s.facilitator_id == user.id,
             }
         )
