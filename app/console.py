@@ -10,10 +10,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, text_field
+from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, staff_timezone, text_field
 from app.i18n import Phrase, gettext, pick_language
 from app.locale.extra_messages import N_
-from app.models import School
 from app.moderation_queue import queue_items
 from app.participation import session_stats
 from app.scheduler import close_session
@@ -113,17 +112,12 @@ def _student_row(p: Participant, lang: str, tz: str) -> dict[str, Any]:
     return {**view, "label": label, "muted": muted}
 
 
-def _school(db: Session, school_id: int | None) -> School | None:
-    return db.get(School, school_id) if school_id is not None else None
-
-
 async def console_page(request: Request) -> Response:
     """The console: rooms, students and figures as they are now; console.js keeps them live from /ws/watch."""
     run = await guard(request)
     snapshot = await run.svc.db.run(console_snapshot, run.session_id)
     stats = await run.svc.db.run(session_stats, run.session_id)
-    school = await run.svc.db.run(_school, run.user.school_id)
-    tz = school.timezone if school else "UTC"
+    tz = await run.svc.db.run(staff_timezone, run.user)
     s = run.session
     lang = pick_language(request)
     students = [_student_row(p, lang, tz) for p in snapshot["participants"]]

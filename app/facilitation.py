@@ -16,7 +16,7 @@ from starlette.routing import Route
 from app.access import can_run_session
 from app.auth import current_user, require_role
 from app.i18n import Phrase
-from app.models import Role, User
+from app.models import Role, School, User
 from app.services import Services, services
 from rooms.broker import BrokerUnavailable
 from rooms.membership import Refused
@@ -145,6 +145,12 @@ def done(request: Request, run: Run, payload: dict[str, Any], default_back: str 
 def conflict(message: str) -> HTTPException:
     """The action was already done (by this facilitator or another): 409, nothing changed."""
     return HTTPException(409, message)
+
+
+def staff_timezone(db: Session, user: User) -> str:
+    """The zone staff pages show times in: the user's school's (UTC for an admin without a school)."""
+    school = db.get(School, user.school_id) if user.school_id is not None else None
+    return school.timezone if school is not None else "UTC"
 
 
 async def acting(coro: Awaitable[T]) -> T:

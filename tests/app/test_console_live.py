@@ -162,3 +162,21 @@ def test_refused_action_is_explained_in_the_interface_language(
     page = client.post(f"/facilitate/{demo.session_id}/participants/{waiting}/remove", data={"csrf_token": csrf})
     assert page.status_code == 409
     assert expected in page.text
+
+
+def test_queue_shows_times_in_the_school_zone_and_interface_language(
+    client: TestClient, csrf: str, demo: DemoData
+) -> None:
+    client.cookies.set("bw_lang", "fr")
+    with paired_pair(client) as (a, b, _room, _alice, _bruno):
+        send(a, "q1", "is this fine")
+        sent = until(a, "ack")
+        until(b, "message")
+        b.send_text(json.dumps({"type": "report", "message_id": sent["id"], "reason": "other"}))
+        until(b, "reported")
+        page = client.get(f"/facilitate/{demo.session_id}/queue").text
+    shown = re.search(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert shown is not None
+    # Babel's French date in the facilitator's school zone (Europe/London), never the ISO text in UTC.
+    assert shown.group(2).endswith(("GMT", "BST"))
+    assert re.search(r"\b(lun|mar|mer|jeu|ven|sam|dim)\.", shown.group(2))
