@@ -55,7 +55,18 @@
   // A mute matters while the student can still write: not after they left or were removed (as app/console.py).
   const IN_SESSION = ["away", "waiting", "paired"];
   const mutedNow = (s) => IN_SESSION.includes(s.status) && Boolean(s.muted_until) && Date.parse(s.muted_until) > Date.now();
-  const membersOf = (roomId) => [...students.values()].filter((s) => s.room === roomId && s.status === "paired").sort(byId);
+  // Who is in which room now, worked out once per drawing (a session can have hundreds of students).
+  let byRoom = new Map();
+  function indexRooms() {
+    byRoom = new Map();
+    for (const s of students.values()) {
+      if (s.status !== "paired" || !s.room) continue;
+      if (!byRoom.has(s.room)) byRoom.set(s.room, []);
+      byRoom.get(s.room).push(s);
+    }
+    for (const list of byRoom.values()) list.sort(byId);
+  }
+  const membersOf = (roomId) => byRoom.get(roomId) || [];
   // A room is open while anyone is in it (rooms/membership.py closes it when its last member goes).
   const isClosed = (room) => room.closed || membersOf(room.id).length === 0;
   const tallyOf = (map, key) => { let t = map.get(key); if (!t) { t = { messages: 0, words: 0, translated: 0 }; map.set(key, t); } return t; };
@@ -128,10 +139,12 @@
   // -- drawing the model ------------------------------------------------------------------------------
   let drawTimer = null;
   let muteTimer = null;
+  // Changes within a tenth of a second are drawn together, so a busy session costs one drawing, not one per frame.
   function render() {
-    if (drawTimer === null) drawTimer = setTimeout(() => { drawTimer = null; draw(); }, 30);
+    if (drawTimer === null) drawTimer = setTimeout(() => { drawTimer = null; draw(); }, 100);
   }
   function draw() {
+    indexRooms();
     drawRooms();
     drawStudents();
     drawMoveForm();
@@ -196,11 +209,12 @@
     els.noRooms.hidden = open > 0;
   }
 
+  const rowEls = new Map([...els.students.querySelectorAll("tr[data-student]")].map((r) => [Number(r.dataset.student), r]));
   function drawStudents() {
     let previous = null;
     for (const s of [...students.values()].sort(byName)) {
-      let row = els.students.querySelector('tr[data-student="' + s.id + '"]');
-      if (!row) row = fromTemplate("student-template", "__PID__", s.id);
+      let row = rowEls.get(s.id);
+      if (!row) { row = fromTemplate("student-template", "__PID__", s.id); rowEls.set(s.id, row); }
       const placed = previous ? previous.nextElementSibling === row : els.students.firstElementChild === row;
       if (!placed) { if (previous) previous.after(row); else els.students.prepend(row); }
       row.querySelector(".student-name").textContent = label(s);
