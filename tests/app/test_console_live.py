@@ -180,3 +180,30 @@ def test_queue_shows_times_in_the_school_zone_and_interface_language(
     # Babel's French date in the facilitator's school zone (Europe/London), never the ISO text in UTC.
     assert shown.group(2).endswith(("GMT", "BST"))
     assert re.search(r"\b(lun|mar|mer|jeu|ven|sam|dim)\.", shown.group(2))
+
+
+def test_watchers_see_a_repair_empty_the_room_and_the_new_room_open(
+    client: TestClient, csrf: str, demo: DemoData
+) -> None:
+    with paired_pair(client) as (a, b, room, alice, bruno), _watch(client, demo) as w:
+        assert w.receive_json()["type"] == "watching"
+        response = client.post(f"/facilitate/{demo.session_id}/repair", data={"csrf_token": csrf}, headers=JSON)
+        assert response.json()["closed"] == [room]
+        seen: dict[int, dict[str, Any]] = {}
+        opened: dict[str, Any] | None = None
+        for _ in range(60):
+            frame = w.receive_json()
+            if frame["type"] == "student":
+                seen[frame["student"]["id"]] = frame["student"]
+            if frame["type"] == "room_opened":
+                opened = frame["room"]
+                break
+        assert {pid: (s["status"], s["room"]) for pid, s in seen.items()} == {
+            alice: ("waiting", None),
+            bruno: ("waiting", None),
+        }
+        assert opened is not None
+        assert opened["id"] != room
+        assert {m["id"] for m in opened["members"]} == {alice, bruno}
+        until(a, "paired")
+        until(b, "paired")
