@@ -10,35 +10,27 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import (
-    Run,
-    audit,
-    conflict,
-    done,
-    form_of,
-    guard,
-    local_time,
-    staff_route,
-    text_field,
-)
-from app.i18n import gettext, pick_language
-from app.models import School
+from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, staff_timezone, text_field
+from app.i18n import Phrase, gettext, pick_language
+from app.locale.extra_messages import N_
 from app.moderation_queue import queue_items
 from app.participation import session_stats
 from app.scheduler import close_session
-from app.templating import render
-from rooms.clock import iso
+from app.templating import format_clock, render
+from rooms.clock import iso, utcnow
+from rooms.membership import IN_SESSION
 from rooms.models import (
     ExchangeSession,
     Message,
     MessageKind,
     ModerationState,
     Participant,
+    ParticipantStatus,
     Room,
     RoomStatus,
     SessionStatus,
 )
-from rooms.protocol import message_frame
+from rooms.protocol import message_frame, student_view
 from rooms.store import room_members
 
 MAX_PROMPTS = 20
@@ -49,6 +41,13 @@ TRANSITIONS: dict[str, tuple[tuple[SessionStatus, ...], SessionStatus, str]] = {
     "pause": ((SessionStatus.LIVE,), SessionStatus.PAUSED, "session_paused"),
     "resume": ((SessionStatus.PAUSED,), SessionStatus.LIVE, "session_resumed"),
 }
+REFUSED_TRANSITION = {
+    "open": N_("Only a scheduled session can be opened."),
+    "pause": N_("Only a live session can be paused."),
+    "resume": N_("Only a paused session can be resumed."),
+}
+# Every status word the console shows for a student or the session (translated into the page's language).
+STATUS_WORDS = (*(s.value for s in ParticipantStatus), "banned", "reconnecting", *(s.value for s in SessionStatus))
 
 
 def console_snapshot(db: Session, session_id: int) -> dict[str, Any]:
@@ -82,16 +81,17 @@ def console_snapshot(db: Session, session_id: int) -> dict[str, Any]:
     return {"rooms": views, "participants": participants}
 
 
-def _strings(request: Request) -> dict[str, str]:
-    """Interface strings the console script needs, in the page's language."""
-    lang = pick_language(request)
+def _strings(lang: str) -> dict[str, str]:
+    """Interface strings the console script needs, in the page's language (marked in extra_messages)."""
     texts = {
         "live": "Live view connected.",
         "offline": "Live view disconnected; reconnecting…",
         "flagged": "A message was held for review in room %(room)s.",
         "report": "A student reported a message in room %(room)s.",
         "room": "Room %(room)s",
-        "new_room": "Room %(room)s opened. Reload the page to act on it.",
+        "room_closed": "Room %(room)s (closed)",
+        "in_room": "room %(n)s",
+        "muted_until": "muted until %(time)s",
         "withdrawn": "(withdrawn)",
         "announcement": "announcement",
         "prompt": "prompt",
@@ -101,34 +101,45 @@ def _strings(request: Request) -> dict[str, str]:
     return {key: gettext(lang, text) for key, text in texts.items()}
 
 
-def _school(db: Session, school_id: int | None) -> School | None:
-    return db.get(School, school_id) if school_id is not None else None
+def _student_row(p: Participant, lang: str, tz: str) -> dict[str, Any]:
+    """A Students table row as the page renders it (the script renders later changes the same way)."""
+    view = student_view(p)
+    # A mute matters while the student can still write: not after they left or were removed.
+    muted = p.status in IN_SESSION and p.muted_until is not None and p.muted_until > utcnow()
+    label = gettext(lang, view["status"])
+    if muted and p.muted_until is not None:
+        label += " · " + gettext(lang, Phrase("muted until %(time)s", time=format_clock(p.muted_until, tz, lang)))
+    return {**view, "label": label, "muted": muted}
 
 
 async def console_page(request: Request) -> Response:
+    """The console: rooms, students and figures as they are now; console.js keeps them live from /ws/watch."""
     run = await guard(request)
     snapshot = await run.svc.db.run(console_snapshot, run.session_id)
     stats = await run.svc.db.run(session_stats, run.session_id)
-    school = await run.svc.db.run(_school, run.user.school_id)
-    tz = school.timezone if school else "UTC"
+    tz = await run.svc.db.run(staff_timezone, run.user)
     s = run.session
-    live_rooms = [
-        {"id": r["id"], "members": [{"id": m.id, "name": m.display_name, "country": m.country} for m in r["members"]],
-         "messages": r["messages"]}
-        for r in snapshot["rooms"]
-    ]  # fmt: skip
+    lang = pick_language(request)
+    students = [_student_row(p, lang, tz) for p in snapshot["participants"]]
+    boot = {
+        "session": s.id,
+        "tz": tz,
+        "stats": stats,
+        "user_language": run.user.language,
+        "t": _strings(lang),
+        "statuses": {word: gettext(lang, word) for word in STATUS_WORDS},
+    }
     context = {
         "s": s,
         "tz": tz,
-        "starts": local_time(s.starts_at, tz),
-        "ends": local_time(s.ends_at, tz),
         "rooms": snapshot["rooms"],
         "participants": snapshot["participants"],
+        "students": students,
         "stats": stats,
         "prompt_now": s.prompts[s.current_prompt] if 0 <= s.current_prompt < len(s.prompts) else None,
         "has_next_prompt": s.current_prompt + 1 < len(s.prompts),
         "queue_count": len(await run.svc.db.run(queue_items, run.session_id)),
-        "boot": {"session": s.id, "rooms": live_rooms, "user_language": run.user.language, "t": _strings(request)},
+        "boot": boot,
     }
     return render(request, "facilitators/console.html", context)
 
@@ -155,7 +166,7 @@ def _lifecycle(action: str) -> Any:
     async def endpoint(request: Request) -> Response:
         run = await guard(request)
         if not await run.svc.db.run(_transition, run, action):
-            raise conflict(f"The session is {run.session.status.value}: you cannot {action} it now.")
+            raise conflict(REFUSED_TRANSITION[action])
         await run.svc.rooms.notices.session_event(run.session_id, TRANSITIONS[action][2])
         if TRANSITIONS[action][1] == SessionStatus.LIVE:
             run.svc.lobby.request(run.session_id)
@@ -202,7 +213,7 @@ async def edit_prompts(request: Request) -> Response:
     topic = text_field(form, "topic", max_len=300)
     lines = [line.strip() for line in text_field(form, "prompts", max_len=20_000).splitlines() if line.strip()]
     if len(lines) > MAX_PROMPTS or any(len(line) > 500 for line in lines):
-        raise HTTPException(400, f"Up to {MAX_PROMPTS} prompts of at most 500 characters each.")
+        raise HTTPException(400, Phrase("Up to %(n)s prompts of at most 500 characters each.", n=MAX_PROMPTS))
     await run.svc.db.run(_save_prompts, run, topic, lines)
     return done(request, run, {"topic": topic, "prompts": lines})
 

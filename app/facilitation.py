@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session
 from starlette.datastructures import FormData
@@ -17,7 +15,8 @@ from starlette.routing import Route
 
 from app.access import can_run_session
 from app.auth import current_user, require_role
-from app.models import Role, User
+from app.i18n import Phrase
+from app.models import Role, School, User
 from app.services import Services, services
 from rooms.broker import BrokerUnavailable
 from rooms.membership import Refused
@@ -107,9 +106,9 @@ def text_field(form: FormData, name: str, *, max_len: int, required: bool = Fals
     value = form.get(name, "")
     text = value.strip() if isinstance(value, str) else ""
     if required and not text:
-        raise HTTPException(400, f"Fill in '{name}'.")
+        raise HTTPException(400, Phrase("Fill in '%(name)s'.", name=name))
     if len(text) > max_len:
-        raise HTTPException(400, f"'{name}' is longer than {max_len} characters.")
+        raise HTTPException(400, Phrase("'%(name)s' is longer than %(n)s characters.", name=name, n=max_len))
     return text
 
 
@@ -118,10 +117,12 @@ def int_field(form: FormData, name: str, *, low: int, high: int, default: int | 
     if (value is None or value == "") and default is not None:
         return default
     if not isinstance(value, str) or not value.strip().lstrip("-").isdigit():
-        raise HTTPException(400, f"'{name}' must be a whole number.")
+        raise HTTPException(400, Phrase("'%(name)s' must be a whole number.", name=name))
     number = int(value)
     if not low <= number <= high:
-        raise HTTPException(400, f"'{name}' must be between {low} and {high}.")
+        raise HTTPException(
+            400, Phrase("'%(name)s' must be between %(low)s and %(high)s.", name=name, low=low, high=high)
+        )
     return number
 
 
@@ -146,6 +147,12 @@ def conflict(message: str) -> HTTPException:
     return HTTPException(409, message)
 
 
+def staff_timezone(db: Session, user: User) -> str:
+    """The zone staff pages show times in: the user's school's (UTC for an admin without a school)."""
+    school = db.get(School, user.school_id) if user.school_id is not None else None
+    return school.timezone if school is not None else "UTC"
+
+
 async def acting(coro: Awaitable[T]) -> T:
     """Run a room-lifecycle change; one that does not apply (unknown student, done already) is a 404/409."""
     try:
@@ -160,12 +167,3 @@ async def publish(coro: Awaitable[None]) -> None:
         await coro
     except BrokerUnavailable:
         pass
-
-
-def local_time(value: datetime, tz: str) -> str:
-    """A UTC datetime shown in a school's time zone (falls back to UTC for an unknown zone name)."""
-    try:
-        zone: tzinfo = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = UTC
-    return value.astimezone(zone).strftime("%a %d %b %Y, %H:%M %Z")

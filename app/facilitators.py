@@ -12,8 +12,8 @@ from starlette.routing import BaseRoute
 from app import console, console_pairing, exports, moderation_actions, moderation_queue, retention
 from app.access import exchange_school_ids
 from app.auth import current_user
-from app.facilitation import local_time, staff_route
-from app.models import Role, School, User
+from app.facilitation import staff_route, staff_timezone
+from app.models import Role, User
 from app.services import services
 from app.templating import render
 from rooms.clock import utcnow
@@ -24,8 +24,7 @@ PAST_LIMIT = 50
 
 def sessions_for(db: Session, user: User) -> tuple[dict[str, list[dict[str, Any]]], str]:
     """Upcoming, live and past sessions the user may run (same rule as ``can_run_session``), in local time."""
-    school = db.get(School, user.school_id) if user.school_id is not None else None
-    tz = school.timezone if school else "UTC"
+    tz = staff_timezone(db, user)
     query = select(ExchangeSession).order_by(col(ExchangeSession.starts_at))
     rows = db.exec(query).all()
     partner_cache: dict[int, set[int]] = {}
@@ -56,8 +55,8 @@ def sessions_for(db: Session, user: User) -> tuple[dict[str, list[dict[str, Any]
                 "title": s.title,
                 "topic": s.topic,
                 "status": s.status.value,
-                "starts": local_time(s.starts_at, tz),
-                "ends": local_time(s.ends_at, tz),
+                "starts": s.starts_at,
+                "ends": s.ends_at,
                 "mine": s.facilitator_id == user.id,
             }
         )

@@ -25,6 +25,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """Build the application; settings are read from ``BRIDGEWAY_*`` once, here, unless given."""
     settings = settings or load_settings()
     secret = settings.resolve_secret()
+    unreachable = settings.unreachable_flood_limit()
+    if unreachable:
+        log.warning("%s", unreachable)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

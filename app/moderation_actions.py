@@ -79,6 +79,7 @@ async def mute(request: Request) -> Response:
     minutes = int_field(form, "minutes", low=1, high=MAX_MUTE_MINUTES, default=5)
     until = await run.svc.db.run(_mute, run, pid, minutes, _why(form))
     await run.svc.rooms.notices.muted(run.session_id, pid, until)
+    await run.svc.rooms.lifecycle.show(run.session_id, pid)
     return done(request, run, {"muted_until": until})
 
 
@@ -89,6 +90,7 @@ async def unmute(request: Request) -> Response:
     pid = int(request.path_params["participant_id"])
     await run.svc.db.run(_mute, run, pid, 0, _why(form))
     await run.svc.rooms.notices.muted(run.session_id, pid, None)
+    await run.svc.rooms.lifecycle.show(run.session_id, pid)
     return done(request, run, {"muted_until": None})
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -16,9 +17,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, text_field
+from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, staff_timezone, text_field
+from app.i18n import pick_language
 from app.safeguarding import notify_pending
-from app.templating import render
+from app.templating import format_when, render
 from rooms.clock import iso
 from rooms.models import Message, ModerationState, Participant, Report, Room
 
@@ -130,7 +132,9 @@ async def _load(run: Run) -> list[dict[str, Any]]:
 async def queue_page(request: Request) -> Response:
     run = await guard(request)
     items = await _load(run)
-    return render(request, "facilitators/queue.html", {"s": run.session, "items": items,
+    tz, lang = await run.svc.db.run(staff_timezone, run.user), pick_language(request)
+    times = {item["key"]: format_when(datetime.fromisoformat(item["ts"]), tz, lang) for item in items}
+    return render(request, "facilitators/queue.html", {"s": run.session, "items": items, "times": times,
                                                       "user_language": run.user.language})  # fmt: skip
 
 

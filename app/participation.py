@@ -23,6 +23,7 @@ from rooms.models import (
     RoomMember,
     RoomStatus,
 )
+from rooms.protocol import student_view
 
 DELIVERED = (ModerationState.VISIBLE, ModerationState.MASKED)
 MODERATED = (ModerationState.HELD, ModerationState.BLOCKED, ModerationState.DELETED)
@@ -41,6 +42,7 @@ class _Acc:
     by_participant: dict[int, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_room_participant: dict[tuple[int, int], Tally] = field(default_factory=lambda: defaultdict(Tally))
     last_in_room: dict[int, Any] = field(default_factory=dict)
+    last_id: int = 0  # the newest delivered chat message counted (the console counts later ones as they arrive)
 
 
 def _share(part: int, whole: int) -> float:
@@ -79,6 +81,7 @@ def session_stats(db: Session, session_id: int) -> dict[str, Any]:
                 tally.messages += 1
                 tally.words += words
                 tally.translated += int(needs_translation)
+            acc.last_id = max(acc.last_id, message.id or 0)
             previous = acc.last_in_room.get(room_id)
             acc.last_in_room[room_id] = created if previous is None or created > previous else previous
     return {
@@ -94,21 +97,17 @@ def session_stats(db: Session, session_id: int) -> dict[str, Any]:
             if p.status == ParticipantStatus.PAIRED and acc.by_participant[pid].messages == 0
         ),
         "totals": _totals(acc),
+        "last_message_id": acc.last_id,
     }  # fmt: skip
 
 
 def _participant_view(p: Participant, tally: Tally) -> dict[str, Any]:
     return {
-        "id": p.id,
-        "name": p.display_name,
-        "country": p.country,
-        "status": "banned" if p.banned else p.status.value,
-        "room": p.room_id,
+        **student_view(p),
         "messages": tally.messages,
         "words": tally.words,
         "translated": tally.translated,
         "moderated": tally.moderated,
-        "muted_until": iso(p.muted_until) if p.muted_until else None,
     }
 
 

@@ -16,10 +16,10 @@ from starlette.routing import BaseRoute
 from app.availability import AvailabilityError, zone
 from app.classes import coordinator_route, field
 from app.exchanges import OwnedExchange, facilitator_choices, owned_exchange, render_exchange
-from app.facilitation import local_time
-from app.i18n import Phrase, message_of
+from app.i18n import Phrase, gettext, message_of, pick_language
 from app.models import Exchange, ExchangeStatus
 from app.notifications import ExchangeEvent, notify
+from app.templating import format_when
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 
@@ -123,6 +123,7 @@ async def schedule(request: Request) -> Response:
         raise HTTPException(409, "Sessions can be scheduled once both schools have accepted the exchange.")
     form = await request.form()
     topic = field(form, "topic", 300)
+    language = pick_language(request)
 
     def create(db: Session) -> str | None:
         exchange = db.get(Exchange, owned.exchange_id)
@@ -138,7 +139,7 @@ async def schedule(request: Request) -> Response:
                     Phrase(
                         "It overlaps session %(id)s of this exchange (%(when)s).",
                         id=other.id,
-                        when=local_time(other.starts_at, times.timezone),
+                        when=format_when(other.starts_at, times.timezone, language),
                     )
                 )
         except ScheduleError as exc:
@@ -192,6 +193,7 @@ async def reschedule(request: Request) -> Response:
     current = await _scheduled(owned, int(request.path_params["session_id"]))
     form = await request.form()
     session_id = current.id or 0
+    language = pick_language(request)  # a notice left empty is written in the language of whoever moved it
 
     moved: list[Times] = []
 
@@ -206,8 +208,9 @@ async def reschedule(request: Request) -> Response:
         row = db.get(ExchangeSession, session_id)
         if row is None or row.status != SessionStatus.SCHEDULED:
             return "This session changed meanwhile; reload the page."
-        notice = field(form, "notice", 500) or (
-            f"Moved to {local_time(times.starts_at, times.timezone)} - {local_time(times.ends_at, times.timezone)}."
+        starts, ends = (format_when(t, times.timezone, language) for t in (times.starts_at, times.ends_at))
+        notice = field(form, "notice", 500) or gettext(
+            language, Phrase("Moved to %(starts)s - %(ends)s.", starts=starts, ends=ends)
         )
         row.starts_at, row.ends_at, row.notice = times.starts_at, times.ends_at, notice[:500]
         db.add(row)

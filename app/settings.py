@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -93,7 +94,7 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("join_failure_rate", "join_code_rate", "join_session_rate")
+    @field_validator("message_rate", "join_failure_rate", "join_code_rate", "join_session_rate")
     @classmethod
     def _check_rate(cls, value: str) -> str:
         try:
@@ -118,6 +119,23 @@ class Settings(BaseSettings):
         if self.cookie_secure is None:
             self.cookie_secure = self.env == "production"
         return self
+
+    def unreachable_flood_limit(self) -> str | None:
+        """Why the flood setting can never block anything, or None.
+
+        The per-student message rate refuses sends (error ``rate_limited``, nothing stored) before moderation
+        sees them, so a flood limit at or above what that rate lets through in the flood window never fires:
+        ``BRIDGEWAY_MODERATION_FLOOD_MESSAGES=100`` alone still stops a student after 20 messages in 10 s.
+        """
+        rate = parse(self.message_rate)
+        windows = max(1, math.ceil(self.moderation_flood_seconds / rate.get_expiry()))
+        if self.moderation_flood_messages < rate.amount * windows:
+            return None
+        return (
+            f"BRIDGEWAY_MODERATION_FLOOD_MESSAGES={self.moderation_flood_messages} in "
+            f"{self.moderation_flood_seconds:g} s never blocks: BRIDGEWAY_MESSAGE_RATE={self.message_rate} refuses a "
+            "student's messages first (rate_limited); raise both to let students send more"
+        )
 
     @property
     def packages_dir(self) -> Path:

@@ -64,6 +64,7 @@ async def _joined(request: Request, result: JoinResult, response: Response) -> R
     svc = services(request)
     device = svc.devices.read(request)
     await alert_if_banned(svc.db, svc.rooms.notices, device, result.participant)
+    await svc.rooms.notices.students(result.participant.session_id, [result.participant])  # a new console row
     assert result.participant.id is not None
     svc.devices.write(response, device.joined(result.participant.id))
     return response

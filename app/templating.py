@@ -58,8 +58,13 @@ def format_when(value: datetime, tz: str, language: str) -> str:
     """A moment as people read it in ``language`` and zone ``tz`` (the ``when`` filter, and e-mails)."""
     place = _zone(tz)
     day_text = format_skeleton("yMMMEd", value, tzinfo=place, locale=language)
-    clock = f"{format_time(value, 'HH:mm', tzinfo=place, locale=language)} {value.astimezone(place):%Z}"
+    clock = f"{format_clock(value, tz, language)} {value.astimezone(place):%Z}"
     return str(get_datetime_format("medium", locale=language)).replace("{1}", day_text).replace("{0}", clock)
+
+
+def format_clock(value: datetime, tz: str, language: str) -> str:
+    """The time of day in zone ``tz``, 24-hour as on every staff page (the ``when`` filter's clock)."""
+    return str(format_time(value, "HH:mm", tzinfo=_zone(tz), locale=language))
 
 
 @jinja2.pass_context

@@ -24,7 +24,7 @@ from rooms.hub import Hub
 from rooms.lobby import Lobby
 from rooms.membership import Change, Move
 from rooms.notices import Notices
-from rooms.store import load_seat, room_seat
+from rooms.store import load_seat, room_seat, students
 from rooms.tasks import Tasks
 
 T = TypeVar("T")
@@ -65,6 +65,7 @@ class Lifecycle:
         """After welcome and history: the room sees them back, or the lobby pairs them."""
         assert conn.session_id is not None
         assert conn.participant_id is not None
+        await self.show(conn.session_id, conn.participant_id)
         if conn.room_id is not None:
             await self.notices.presence(conn.session_id, conn.room_id, conn.participant_id, "joined", conn.display_name)
         elif live:
@@ -78,10 +79,12 @@ class Lifecycle:
             return  # never seated, or another tab of theirs is still open
         if room_id is None:
             async with self.lobby.lock(session_id):  # no pairing pass of this process pairs them meanwhile
-                if await self.db.run(membership.away, pid):
-                    if pid in self.hub.participants:  # a reload: the new socket came while this one closed
-                        await self.db.run(membership.connected, pid)
-                    return  # out of the pool at once: nobody is paired with a closed tab
+                was_waiting = await self.db.run(membership.away, pid)
+                if was_waiting and pid in self.hub.participants:  # a reload: the new socket came while this one closed
+                    await self.db.run(membership.connected, pid)
+            if was_waiting:
+                await self.show(session_id, pid)
+                return  # out of the pool at once: nobody is paired with a closed tab
             seat = await self.db.run(load_seat, pid)  # paired by another process just before the socket went
             room_id = seat.room.id if seat is not None and seat.room is not None else None
             if room_id is None:
@@ -100,6 +103,7 @@ class Lifecycle:
             if change is None:
                 return
             self._forget(pid)
+            await self.show(session_id, pid)
             await self._left(session_id, change, "partner_left", self.config.repair_grace)
         finally:
             await self.hub.release_session(session_id)
@@ -107,6 +111,7 @@ class Lifecycle:
     async def swept(self, session_id: int, change: Change) -> None:
         """A paired student no process has heard for long (their server died): the room is told, partner re-paired."""
         self._forget(change.participant_id)
+        await self.show(session_id, change.participant_id)
         await self._left(session_id, change, "partner_left", 0)
 
     async def leave(self, session_id: int, pid: int, nonce: str) -> Change | None:
@@ -125,6 +130,7 @@ class Lifecycle:
 
     async def _announce_leave(self, session_id: int, change: Change) -> None:
         await self.notices.event(session_id, change.participant_id, "left")
+        await self.show(session_id, change.participant_id)
         await self._left(session_id, change, "partner_left", 0)
 
     # -- facilitator actions ----------------------------------------------------------------------------------
@@ -134,6 +140,7 @@ class Lifecycle:
         async with self.lobby.lock(session_id):  # no pairing pass between "waiting" and "moved_out"
             change = await self.db.run(interventions.remove, session_id, pid, record)
             await self.notices.event(session_id, pid, "moved_out", room=change.room_id)
+        await self.show(session_id, pid)
         await self._left(session_id, change, "partner_removed", 0)
         self.lobby.request(session_id)
         return change
@@ -142,6 +149,7 @@ class Lifecycle:
         change = await self.db.run(interventions.ban, session_id, pid, record)
         await self.notices.event(session_id, pid, "banned")
         self._forget(pid)
+        await self.show(session_id, pid)
         await self._left(session_id, change, "partner_removed", 0)
         return change
 
@@ -149,6 +157,7 @@ class Lifecycle:
         change, result = await self.db.run(interventions.erase, session_id, pid, record)
         await self.notices.event(session_id, pid, "removed")
         self._forget(pid)
+        await self.show(session_id, pid)
         await self._left(session_id, change, "partner_removed", 0)
         return change, result
 
@@ -159,12 +168,14 @@ class Lifecycle:
         if old is not None:
             await self.notices.event(session_id, pid, "moved_out", room=old)
         await self.notices.seated(session_id, target, moved.members, moved.slow_mode)
+        await self.show(session_id, pid)
         await self._left(session_id, moved.change, "partner_moved", 0)
         return moved
 
     async def close_room(self, session_id: int, room_id: int, record: Record) -> list[int]:
         members = await self.db.run(interventions.close_room, session_id, room_id, record)
         await self.notices.room_event(session_id, room_id, "room_closed")
+        await self.show(session_id, *members)
         self.lobby.request(session_id)
         return members
 
@@ -176,6 +187,7 @@ class Lifecycle:
             for room_id, participant_ids in moved:
                 for pid in participant_ids:
                     await self.notices.event(session_id, pid, "repairing", room=room_id)
+        await self.show(session_id, *(pid for _, participant_ids in moved for pid in participant_ids))
         return moved
 
     # -- shared -----------------------------------------------------------------------------------------------
@@ -203,7 +215,16 @@ class Lifecycle:
             for pid in moved:
                 await self.notices.event(session_id, pid, "repairing", room=room_id)
         if moved:
+            await self.show(session_id, *moved)
             self.lobby.request(session_id)
+
+    async def show(self, session_id: int, *pids: int) -> None:
+        """Tell the session's watchers (the console) these students' state as stored now, after it changed.
+
+        Also for changes made outside the room lifecycle (a join, a mute), so the console needs no reload.
+        """
+        if pids:
+            await self.notices.students(session_id, await self.db.run(students, list(pids)))
 
     async def aclose(self) -> None:
         await self._tasks.aclose()

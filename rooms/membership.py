@@ -126,14 +126,28 @@ def unheard(db: Session, pid: int, heard_at: datetime) -> None:
     db.commit()
 
 
-def stale(db: Session, cutoff: datetime) -> list[tuple[int, Change]]:
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """What a presence sweep changed: (session, student) now away from the pool; rooms left, as (session, change)."""
+
+    away: list[tuple[int, int]]
+    gone: list[tuple[int, Change]]
+
+
+def stale(db: Session, cutoff: datetime) -> Swept:
     """Students no process has heard since ``cutoff`` (their server died with them): out of the pool and rooms."""
-    db.execute(
-        update(Participant)
-        .where(col(Participant.status) == ParticipantStatus.WAITING, col(Participant.last_seen) < cutoff)
-        .values(status=ParticipantStatus.AWAY, waiting_since=None)
-    )
-    db.commit()
+    unheard = (col(Participant.status) == ParticipantStatus.WAITING, col(Participant.last_seen) < cutoff)
+    # Who is read first, to tell the console; one who came back meanwhile is not updated, and shown as they are.
+    rows = db.exec(select(Participant.session_id, Participant.id).where(*unheard))
+    away_now = [(sid, pid) for sid, pid in rows if pid is not None]
+    if away_now:
+        ids = [pid for _, pid in away_now]
+        db.execute(
+            update(Participant)
+            .where(col(Participant.id).in_(ids), *unheard)
+            .values(status=ParticipantStatus.AWAY, waiting_since=None)
+        )
+        db.commit()
     ghosts = db.exec(
         select(Participant.id, Participant.session_id).where(
             col(Participant.status) == ParticipantStatus.PAIRED, col(Participant.last_seen) < cutoff
@@ -144,7 +158,7 @@ def stale(db: Session, cutoff: datetime) -> list[tuple[int, Change]]:
         change = gone(db, pid) if pid is not None else None
         if change is not None:
             gone_now.append((session_id, change))
-    return gone_now
+    return Swept(away_now, gone_now)
 
 
 def away(db: Session, pid: int) -> bool:

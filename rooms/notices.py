@@ -19,6 +19,7 @@ from rooms.protocol import (
     presence_frame,
     room_opened_frame,
     room_view,
+    student_frame,
     withdrawn_frame,
 )
 
@@ -67,6 +68,11 @@ class Notices:
             assert member.id is not None
             await self.student(session_id, member.id, paired_frame(view))
         await self.watchers(session_id, room_opened_frame(view))
+
+    async def students(self, session_id: int, participants: list[Participant]) -> None:
+        """Watchers see each student's state as it is now (status, room, mute), after any change to it."""
+        for participant in participants:
+            await self.watchers(session_id, student_frame(participant))
 
     async def event(self, session_id: int, pid: int, event: str, **fields: Any) -> None:
         await self.student(session_id, pid, event_frame(event, **fields))

@@ -43,5 +43,8 @@ class Presence:
         if live:
             await self.db.run(membership.seen, live)
         cutoff = utcnow() - timedelta(seconds=self.sweep_after)
-        for session_id, change in await self.db.run(membership.stale, cutoff):
+        swept = await self.db.run(membership.stale, cutoff)
+        for session_id, pid in swept.away:
+            await self.lifecycle.show(session_id, pid)
+        for session_id, change in swept.gone:
             await self.lifecycle.swept(session_id, change)

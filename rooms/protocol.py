@@ -208,6 +208,18 @@ def sender_view(p: Participant) -> dict[str, Any]:
     return {"id": p.id, "name": p.display_name, "country": p.country}
 
 
+def student_view(p: Participant) -> dict[str, Any]:
+    """What staff see of a student's state: status ("banned" for a ban), room, mute end, erased (never the token)."""
+    muted = iso(p.muted_until) if p.muted_until is not None else None
+    status = "banned" if p.banned else p.status.value
+    return {**sender_view(p), "status": status, "room": p.room_id, "muted_until": muted, "erased": p.erased}
+
+
+def student_frame(p: Participant) -> dict[str, Any]:
+    """Watchers only: a student's state right after it changed (joined, connected, paired, left, muted…)."""
+    return {"type": "student", "student": student_view(p)}
+
+
 def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = False) -> dict[str, Any]:
     """A stored message as the room sees it; `own`: for its sender's socket, which alone gets the client_id back
     (a client_id is the sender's, and relaying it would let a student pass text to the partner unmoderated)."""

@@ -44,6 +44,15 @@ def load_seat(db: Session, participant_id: int) -> Seat | None:
     return Seat(participant, exchange_session, room, members)
 
 
+def students(db: Session, participant_ids: list[int]) -> list[Participant]:
+    """These participants as stored now, by id (what the console is told after a change)."""
+    if not participant_ids:
+        return []
+    return list(
+        db.exec(select(Participant).where(col(Participant.id).in_(participant_ids)).order_by(col(Participant.id)))
+    )
+
+
 def room_members(db: Session, room_id: int) -> list[Participant]:
     rows = db.exec(
         select(Participant)

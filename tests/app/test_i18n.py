@@ -26,8 +26,12 @@ from rooms.protocol import ERROR_MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT_LANGUAGE]
-# The same command as docs/i18n.md: the keywords pick up messages raised as JoinError/HTTPException and fail().
-EXTRACT_KEYWORDS = ["-k", "N_", "-k", "JoinError:2", "-k", "HTTPException:2", "-k", "fail:1", "-k", "Phrase"]
+# The same command as docs/i18n.md: the keywords pick up messages raised as JoinError/HTTPException, fail(),
+# conflict() and the room lifecycle's Refused(status, message).
+EXTRACT_KEYWORDS = [
+    *("-k", "N_", "-k", "JoinError:2", "-k", "HTTPException:2", "-k", "fail:1", "-k", "Phrase"),
+    *("-k", "conflict", "-k", "Refused:2"),
+]
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 
 
@@ -216,10 +220,11 @@ MESSAGE_ARG = {
     "ScheduleError": 0,
     "Phrase": 0,
     "conflict": 0,
+    "Refused": 1,
 }
 # Built messages in modules other helpers own while this test was written; each must become a Phrase
 # (docs/i18n.md). The test fails when one is added, and when one is fixed without being removed from here.
-NOT_YET_PHRASES = {"app/facilitation.py": 4, "app/console.py": 2, "app/moderation_queue.py": 1}
+NOT_YET_PHRASES = {"app/moderation_queue.py": 1}
 
 
 def _built_message(node: ast.expr) -> bool:
@@ -247,7 +252,7 @@ def _message_argument(call: ast.Call) -> ast.expr | None:
 
 def _built_messages() -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
-    for path in sorted((ROOT / "app").rglob("*.py")):
+    for path in sorted([*(ROOT / "app").rglob("*.py"), *(ROOT / "rooms").rglob("*.py")]):
         relative = str(path.relative_to(ROOT))
         if relative == "app/cli.py":  # talks to operators, in English (docs/i18n.md)
             continue
@@ -285,3 +290,25 @@ def test_phrase_in_a_template_escapes_its_values_and_keeps_percent_signs() -> No
     rendered = templates.env.from_string("{{ _(error) }}").render(error=phrase, _=i18n.template_gettext("fr"))
     assert "&lt;b&gt;100%&lt;/b&gt;" in rendered
     assert "<b>" not in rendered
+
+
+def _lifecycle_refusals() -> set[str]:
+    """The messages ``rooms/`` refuses facilitator actions with, ``Refused(status, "message")``."""
+    found: set[str] = set()
+    for path in (ROOT / "rooms").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "Refused"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Constant)
+            ):
+                found.add(str(node.args[1].value))
+    return found
+
+
+def test_lifecycle_refusals_are_extracted_for_translation(fresh_template: Catalog) -> None:
+    refusals = _lifecycle_refusals()
+    assert "This student is not in a room." in refusals
+    assert refusals <= {str(m.id) for m in fresh_template if m.id}

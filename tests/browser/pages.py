@@ -7,7 +7,7 @@ from typing import Any
 from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-untyped]
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, Site
 
 _AXE = Axe()
 BLOCKING_IMPACTS = frozenset({"serious", "critical"})
@@ -67,3 +67,12 @@ def wait_paired(page: Page) -> None:
 def send(page: Page, text: str) -> None:
     page.locator("#message-input").fill(text)
     page.locator("#send-button").click()
+
+
+def log_in_facilitator(page: Page, site: Site, target: str) -> None:
+    """The demo facilitator logs in through the real form and lands on ``target``."""
+    page.goto(f"/login?next={target}")
+    page.get_by_label("Username").fill("facilitator")
+    page.get_by_label("Password").fill(site.demo.logins["facilitator"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"**{target}")

@@ -6,21 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 
 from tests.browser.conftest import Site, start_site
-from tests.browser.pages import check_page, join, send, wait_paired
+from tests.browser.pages import check_page, join, log_in_facilitator, send, wait_paired
 from translation.tinymodel import build_tiny_package
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page: Page, site: Site, target: str) -> None:
-    page.goto(f"/login?next={target}")
-    page.get_by_label("Username").fill("facilitator")
-    page.get_by_label("Password").fill(site.demo.logins["facilitator"])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"**{target}")
 
 
 def test_facilitator_sees_report_live_and_mutes_the_student(
@@ -29,7 +21,7 @@ def test_facilitator_sees_report_live_and_mutes_the_student(
     console = new_context().new_page()
     console.goto("/login")
     check_page(console, f"{shot_name}-login")
-    _log_in(console, site, f"/facilitate/{site.demo.session_id}")
+    log_in_facilitator(console, site, f"/facilitate/{site.demo.session_id}")
     alice, bruno = new_context().new_page(), new_context().new_page()
     join(alice, "RIVER9", "Alice")
     join(bruno, "CERVA3", "Bruno")
@@ -86,7 +78,7 @@ def test_facilitator_sees_held_message_live_and_deletes_it(
     contexts = [browser.new_context(base_url=translating_site.url) for _ in range(3)]
     try:
         console, alice, bruno = (context.new_page() for context in contexts)
-        _log_in(console, translating_site, f"/facilitate/{translating_site.demo.session_id}")
+        log_in_facilitator(console, translating_site, f"/facilitate/{translating_site.demo.session_id}")
         join(alice, "RIVER9", "Alice")
         join(bruno, "CERVA3", "Bruno")
         wait_paired(alice)

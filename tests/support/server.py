@@ -24,6 +24,9 @@ def free_port() -> int:
 
 @dataclass
 class Server:
+    """One server process configured by ``env`` alone: the ``BRIDGEWAY_*`` variables of the shell running the tests
+    are dropped, so a test never depends on it (``BRIDGEWAY_X=1 pytest`` does not reach these servers)."""
+
     data_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
