@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from rooms.broker import BrokerUnavailable
 from rooms.hub import Hub
 from rooms.models import Message, Participant
 from rooms.protocol import (
@@ -30,31 +29,19 @@ class Notices:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
 
-    # -- targets --------------------------------------------------------------------------------------------
+    # -- targets (the hub owns broker outages: these never raise for one) --------------------------------------
 
     async def room(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
-        try:
-            await self.hub.to_room(session_id, room_id, frame)
-        except BrokerUnavailable:
-            pass  # delivered locally; remote members catch up via resume
+        await self.hub.to_room(session_id, room_id, frame)
 
     async def student(self, session_id: int, participant_id: int, frame: dict[str, Any]) -> None:
-        try:
-            await self.hub.to_participant(session_id, participant_id, frame)
-        except BrokerUnavailable:
-            pass
+        await self.hub.to_participant(session_id, participant_id, frame)
 
     async def watchers(self, session_id: int, frame: dict[str, Any]) -> None:
-        try:
-            await self.hub.to_watchers(session_id, frame)
-        except BrokerUnavailable:
-            pass
+        await self.hub.to_watchers(session_id, frame)
 
     async def session(self, session_id: int, frame: dict[str, Any]) -> None:
-        try:
-            await self.hub.to_session(session_id, frame)
-        except BrokerUnavailable:
-            pass
+        await self.hub.to_session(session_id, frame)
 
     # -- room membership ------------------------------------------------------------------------------------
 
