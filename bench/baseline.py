@@ -1,7 +1,8 @@
-"""The bare baseline: a Starlette room-broadcast app with no persistence, pairing students by arrival.
+"""The bare baseline: a Starlette relay with no persistence, pairing students by arrival, ONE frame per message.
 
-It speaks the protocol subset the load generator uses (POST /api/join -> token; hello -> welcome, paired;
-send -> ack + message to the room), so the same generator drives both and Bridgeway is reported as a ratio.
+It speaks the protocol subset the load generator needs (POST /api/join -> token; hello -> welcome, paired) and
+relays each ``send`` as one ``message`` frame to the sender's partners: no ack, no echo to the sender, no ids, so
+it measures what a WebSocket relay costs and nothing else (the load generator runs it with ``--no-acks``).
 Run: ``uvicorn bench.baseline:app --ws websockets-sansio --loop uvloop --http httptools``.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from typing import Any
 
 from starlette.applications import Starlette
@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 
 class Rooms:
-    """Rooms of two by arrival; message ids from a counter."""
+    """Rooms of two by arrival."""
 
     def __init__(self) -> None:
         self.ids = itertools.count(1)
@@ -70,17 +70,10 @@ async def socket(websocket: WebSocket) -> None:
             frame = json.loads(await websocket.receive_text())
             if frame.get("type") != "send":
                 continue
-            message_id = next(STATE.ids)
-            ts = time.time()
-            cid = frame["client_id"]
-            await websocket.send_text(
-                json.dumps({"type": "ack", "client_id": cid, "id": message_id, "ts": ts, "state": "visible"})
-            )
-            text = json.dumps(
-                {"type": "message", "id": message_id, "from": sender, "text": frame["text"], "ts": ts, "client_id": cid}
-            )
+            text = json.dumps({"type": "message", "from": sender, "text": frame["text"]})
             for member in STATE.room_of.get(id(websocket), ()):
-                await member.send_text(text)
+                if member is not websocket:
+                    await member.send_text(text)
     except WebSocketDisconnect:
         pass
     finally:

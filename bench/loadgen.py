@@ -108,6 +108,7 @@ class LoadGen:
     codes: list[str]
     server_pids: list[int]
     deflate: bool = False
+    no_acks: bool = False  # the bare relay acknowledges nothing: every send counts as accepted and visible
     students: list[Student] = field(default_factory=list)
     by_pid: dict[int, Student] = field(default_factory=dict)
     sent: dict[str, int] = field(default_factory=dict)  # client id -> partners expected
@@ -206,6 +207,8 @@ class LoadGen:
                     self.errors["socket_closed"] += 1  # the server closed it (e.g. slow consumer): counted, not sent
                     continue
                 self.sent[cid] = student.partners
+                if self.no_acks:
+                    self.acked[cid] = "visible"
                 student.ws.send_json({"type": "send", "client_id": cid, "text": message_text(time.monotonic_ns(), cid)})
             count += max(due, 0)
             await asyncio.sleep(0.002)
@@ -302,6 +305,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         codes=args.codes,
         server_pids=args.server_pids,
         deflate=args.deflate,
+        no_acks=args.no_acks,
     )
     report: dict[str, Any] = {"students": args.students, "deflate": args.deflate, "load_before": load_average()}
     join_s = await gen.join()
@@ -318,6 +322,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await asyncio.sleep(1.0)
     if gen.server_pids:
         report["rss_idle_per_conn_kb"] = round((rss_bytes(args.server_pids) - gen.rss_before) / args.students / 1024, 1)
+    if args.light:
+        # Server CPU per message when the server is far from busy: fixed costs (timers, tasks, wake-ups) show here.
+        report["light"] = (await gen.run_step(args.light, args.duration)).__dict__
     if args.knee:
         report["knee"] = await knee_search(gen, args.knee, args.duration, args.growth, args.bisect)
     for rate in args.rates:
@@ -360,6 +367,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pair-timeout", type=float, default=30.0)
     parser.add_argument("--server-pids", type=_ints, default=[])
     parser.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
+    parser.add_argument("--no-acks", action="store_true", help="the server sends no acks (the bare relay)")
+    parser.add_argument("--light", type=float, default=0.0, help="first a step at this light total rate (CPU/msg)")
     parser.add_argument("--out", help="write the JSON report here (default: stdout)")
     args = parser.parse_args(argv)
     if not 2 <= args.students <= MAX_STUDENTS or args.students % 2:

@@ -40,27 +40,42 @@ def _check(name: str, measured: float | None, limit: float, higher_is_better: bo
     }
 
 
+def cost(step: dict[str, Any] | None) -> float | None:
+    """Server CPU µs per delivered message in a step (summed over the server processes)."""
+    if not step or not step.get("delivered_per_s"):
+        return None
+    return float(step["server_cpu"]) / float(step["delivered_per_s"]) * 1e6
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """The issue's targets against what was measured in this run."""
+    """The issues' targets (performance rounds 1 and 2) against what was measured in this run."""
     s = results.get("scenarios", {})
-    base = knee(s.get("baseline"))
     checks = []
-    one = knee(s.get("sqlite_1000"))
-    checks.append(_check("knee vs baseline (x)", one / base if base and one else None, 0.6, True, "x"))
+    for conns, base_name, name in ((1000, "baseline", "sqlite_1000"), (2000, "baseline_2000", "sqlite_2000")):
+        base, one = knee(s.get(base_name)), knee(s.get(name))
+        ratio = one / base if base and one else None
+        checks.append(_check(f"knee vs bare relay, {conns:,} conns (x)", ratio, 0.5, True, "x"))
+    sqlite_cost = cost(_knee_step(s.get("sqlite_1000") or {}))
+    checks.append(_check("server CPU per message at the knee", sqlite_cost, 100.0, False, "µs"))
+    checks.append(_check("lost (acked, never delivered), all runs", _lost(s), 0, False, "messages"))
     at3k = s.get("sqlite_2000_at_3000") or {}
     step = (at3k.get("steps") or [None])[0]
     checks.append(_check("p50 at 3,000/s, 2,000 students", step and step["p50_ms"], 3.0, False, "ms"))
     checks.append(_check("p99 at 3,000/s, 2,000 students", step and step["p99_ms"], 15.0, False, "ms"))
-    checks.append(_check("acked lost at 3,000/s", step and step["lost"], 0, False, "messages"))
     idle = at3k.get("rss_idle_per_conn_kb") or (s.get("sqlite_1000") or {}).get("rss_idle_per_conn_kb")
     checks.append(_check("memory per idle connection", idle, 40.0, False, "KB"))
     checks.append(_check("2,000 students join -> paired", at3k.get("join_to_paired_s"), 5.0, False, "s"))
     pairing = results.get("pairing", {}).get("pairing_10k_ms")
     checks.append(_check("pairing 10,000 waiting", max(pairing) / 1000 if pairing else None, 0.2, False, "s"))
-    one_pg, two_pg = knee(s.get("postgres_redis_1proc")), knee(s.get("postgres_redis_2proc"))
-    ratio = two_pg / one_pg if one_pg and two_pg else None
-    checks.append(_check("2 processes (Redis) vs 1 process knee", ratio, 1.6, True, "x"))
+    two_cost = cost(_knee_step(s.get("postgres_redis_2proc") or {}))
+    scale = two_cost / sqlite_cost if two_cost and sqlite_cost else None
+    checks.append(_check("2 processes: CPU/msg vs 1 process SQLite", scale, 1.5, False, "x"))
     return checks
+
+
+def _lost(scenarios: dict[str, Any]) -> int | None:
+    runs = [r for r in scenarios.values() if isinstance(r, dict) and ("knee" in r or "steps" in r)]
+    return sum(st["lost"] for r in runs for st in _steps(r)) if runs else None
 
 
 def _row(name: str, result: dict[str, Any], base: float) -> str:
@@ -74,13 +89,13 @@ def _row(name: str, result: dict[str, Any], base: float) -> str:
     p99 = f"{step['p99_ms']:7.2f}" if step else "      -"
     cpu = f"{step['server_cpu']:4.2f}" if step else "   -"
     # Server CPU per delivered message: robust to other load on the machine, unlike the knee itself.
-    cost = (
-        f"{step['server_cpu'] / step['delivered_per_s'] * 1e6:6.0f}" if step and step["delivered_per_s"] else "     -"
-    )
+    at_knee, light = cost(step), cost(result.get("light"))
+    cost_text = f"{at_knee:6.0f}" if at_knee else "     -"
+    light_text = f"{light:6.0f}" if light else "     -"
     lost = sum(s["lost"] for s in _steps(result))
     idle = result.get("rss_idle_per_conn_kb", 0.0)
     return (
-        f"{name:<28}{result.get('students', 0):>6} {rate} {ratio} {p50} {p99} {cpu} {cost} {lost:>5} "
+        f"{name:<28}{result.get('students', 0):>6} {rate} {ratio} {p50} {p99} {cpu} {cost_text} {light_text} {lost:>5} "
         f"{idle:7.1f} {result.get('join_to_paired_s', 0):7.2f}"
     )
 
@@ -91,13 +106,16 @@ def print_report(results: dict[str, Any]) -> None:
     m = results.get("machine", {})
     print(f"\n{m.get('cpu', '?')}, {m.get('cores')} cores, Python {m.get('python')}, load {m.get('load_average_1m')}")
     print(
-        f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} {'µs/msg':>6} "
-        f"{'lost':>5} {'KB/idle':>7} {'join->p':>7}"
+        f"{'scenario':<28}{'conns':>6} {'msgs/s':>8} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu':>4} "
+        f"{'µs/msg':>6} {'light':>6} {'lost':>5} {'KB/idle':>7} {'join->p':>7}"
     )
+    # Each scenario against the bare relay at the same number of connections (when that was measured).
+    bases = {(s.get(n) or {}).get("students"): knee(s.get(n)) for n in ("baseline", "baseline_2000")}
     for name, result in s.items():
-        print(_row(name, result, base))
+        print(_row(name, result, bases.get(result.get("students")) or base))
     print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search;")
-    print("cpu = server cores busy at that step; µs/msg = server CPU time per delivered message")
+    print("cpu = server cores busy at that step; µs/msg = server CPU time per delivered message at that step;")
+    print("light = the same at a light 300 msgs/s; ratio = knee / the bare relay's knee (one frame per message)")
     print("\ntargets:")
     for check in results.get("targets", []):
         measured = "-" if check["measured"] is None else f"{check['measured']} {check.get('unit', '')}"

@@ -43,18 +43,23 @@ def loadgen(ports: list[int], pids: list[int], args: list[str], core: int | None
 
 
 def knee_args(opts: argparse.Namespace, start: float) -> list[str]:
+    """A light step first (server CPU per message when it is far from busy), then the knee search."""
     steps = ["--duration", str(opts.step_seconds), "--growth", str(opts.growth), "--bisect", str(opts.bisect)]
-    return ["--knee", str(start), *steps]
+    return ["--light", str(LIGHT_RATE), "--knee", str(start), *steps]
 
 
-def baseline(opts: argparse.Namespace, work: Path, deflate: bool = False) -> dict[str, Any]:
+LIGHT_RATE = 300.0  # messages/s: a few classes chatting
+
+
+def baseline(opts: argparse.Namespace, work: Path, deflate: bool = False, students: int = 1000) -> dict[str, Any]:
     port = servers.free_port()
     command = servers.uvicorn_command("bench.baseline:app", port, factory=False, deflate=deflate)
     env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
     server = servers.start(command, env, port, 0, work / f"baseline-{port}.log")
     try:
         extra = ["--deflate"] if deflate else []
-        return loadgen([port], [server.pid], ["--students", "1000", *knee_args(opts, opts.baseline_start), *extra])
+        args = ["--students", str(students), "--no-acks", *knee_args(opts, opts.baseline_start), *extra]
+        return loadgen([port], [server.pid], args)
     finally:
         servers.stop(server)
 
@@ -101,6 +106,8 @@ def scenarios(opts: argparse.Namespace) -> list[tuple[str, Callable[[Path], dict
         return listed
     deflate_1000 = ["--students", "1000", *knee_args(opts, opts.bridgeway_start)]
     listed += [
+        ("baseline_2000", lambda w: baseline(opts, w, students=2000)),
+        ("sqlite_2000", lambda w: bridgeway(w, ["--students", "2000", *knee_args(opts, opts.bridgeway_start)])),
         ("baseline_deflate", lambda w: baseline(opts, w, deflate=True)),
         ("sqlite_1000_deflate", lambda w: bridgeway(w, deflate_1000, deflate=True)),
         ("sqlite_5000", lambda w: bridgeway(w, ["--students", "5000", "--rates", "1000,2000", "--duration", "5"])),
