@@ -12,26 +12,28 @@ from bench.loadgen import MESSAGE_BYTES, client_id_of, message_text, parse_args,
 from bench.run import loadgen
 
 
-def _bridgeway(tmp_path: Path) -> tuple[servers.Server, dict[str, str]]:
+def _bridgeway(tmp_path: Path) -> tuple[servers.Server, list[str]]:
     env = servers.bridgeway_env(tmp_path / "data")
     servers.prepare_bridgeway(env)
     port = servers.free_port()
     command = servers.uvicorn_command("app.main:create_app", port, factory=True, deflate=False)
-    return servers.start(command, env, port, None, tmp_path / "server.log"), env
+    return servers.start(command, env, port, None, tmp_path / "server.log"), []
 
 
-def _baseline(tmp_path: Path) -> tuple[servers.Server, dict[str, str]]:
+def _baseline(tmp_path: Path) -> tuple[servers.Server, list[str]]:
+    """The bare relay sends one frame per message and no acks: the generator counts its sends as accepted."""
     env = {**os.environ, "PYTHONPATH": str(servers.ROOT)}
     port = servers.free_port()
     command = servers.uvicorn_command("bench.baseline:app", port, factory=False, deflate=False)
-    return servers.start(command, env, port, None, tmp_path / "server.log"), env
+    return servers.start(command, env, port, None, tmp_path / "server.log"), ["--no-acks"]
 
 
 @pytest.mark.parametrize("start", [_bridgeway, _baseline], ids=["bridgeway", "baseline"])
 def test_loadgen_delivers_every_acked_message(tmp_path: Path, start: object) -> None:
-    server, _ = start(tmp_path)  # type: ignore[operator]
+    server, extra = start(tmp_path)  # type: ignore[operator]
+    args = ["--students", "8", "--light", "20", "--rates", "40", "--duration", "1", *extra]
     try:
-        report = loadgen([server.port], [server.pid], ["--students", "8", "--rates", "40", "--duration", "1"], None)
+        report = loadgen([server.port], [server.pid], args, None)
     finally:
         servers.stop(server)
     assert report["paired"] == 8
@@ -43,6 +45,10 @@ def test_loadgen_delivers_every_acked_message(tmp_path: Path, start: object) -> 
     assert step["lost"] == 0
     assert 0 < step["p50_ms"] <= step["p99_ms"] < 1000
     assert report["rss_idle_per_conn_kb"] != 0
+    light = report["light"]  # the light-load step that reports CPU per message far from the knee
+    assert light["target_rate"] == 20
+    assert light["lost"] == 0
+    assert light["delivered"] >= 15
 
 
 @pytest.mark.parametrize("sent_ns", [0, 1_700_000_000_123_456_000, 98_765_432_000], ids=["zero", "epoch", "uptime"])
