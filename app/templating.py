@@ -16,8 +16,8 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from app import i18n
-from app.availability import WEEKDAYS
 from app.countries import localized_countries, localized_languages
+from app.schools.availability import WEEKDAYS
 from app.security import csrf_token
 from rooms.protocol import client_codes
 
@@ -45,6 +45,11 @@ def _zone(name: str) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def local_time(value: datetime, tz: str) -> str:
+    """A UTC datetime shown in a school's time zone (falls back to UTC for an unknown zone name)."""
+    return value.astimezone(_zone(tz)).strftime("%a %d %b %Y, %H:%M %Z")
 
 
 @jinja2.pass_context

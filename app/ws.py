@@ -15,10 +15,10 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.access import can_run_session
-from app.auth import session_ended, staff_user
 from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
+from app.staff.auth import session_ended, staff_user
 from rooms.connection import Connection
 from rooms.heartbeat import heartbeat
 from rooms.models import ExchangeSession

@@ -1,5 +1,5 @@
-"""Weekly availability across time zones: parsing (app.availability), concrete UTC intervals across DST changes and
-overlaps (app.overlaps), partner ranking (app.partner_fit)."""
+"""Weekly availability across time zones: parsing (app.schools.availability), concrete UTC intervals across DST
+changes and overlaps (app.schools.overlaps), partner ranking (app.schools.partner_fit)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from app.availability import AvailabilityError, parse_age_band, parse_holidays, parse_windows, zone
-from app.overlaps import Interval, intersect, merge, next_weeks, summarise, weekly_intervals
-from app.partner_fit import ClassProfile, age_fit, language_fit, match, rank
+from app.schools.availability import AvailabilityError, parse_age_band, parse_holidays, parse_windows, zone
+from app.schools.overlaps import Interval, intersect, merge, next_weeks, summarise, weekly_intervals
+from app.schools.partner_fit import ClassProfile, age_fit, language_fit, match, rank
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -11,7 +11,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
-from app.exports import to_csv
+from app.facilitation.exports import to_csv
 from tests.app.staff_login import login
 from tests.support.students import hello, join, send, until
 

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
-from app.ics import slug
 from app.models import Exchange, SchoolClass
+from app.schools.ics import slug
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus

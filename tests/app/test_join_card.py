@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
-from app.join_card import qr_svg
+from app.schools.join_card import qr_svg
 from app.settings import Settings
 from tests.app.staff_login import login
 from tests.app.test_ics import class_ids

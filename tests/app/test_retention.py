@@ -13,8 +13,8 @@ from sqlmodel import func, select
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
+from app.facilitation.retention import purge
 from app.models import Exchange
-from app.retention import purge
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import (

@@ -13,11 +13,11 @@ import pytest
 from sqlmodel import col, func, select
 from starlette.testclient import TestClient
 
-from app.classes import CODE_ALPHABET
 from app.db import make_engine
 from app.demo import DemoData, seed_demo
 from app.main import create_app
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
+from app.schools.classes import CODE_ALPHABET
 from app.security import hash_password
 from app.settings import Settings
 from rooms.clock import utcnow
@@ -272,7 +272,7 @@ def add_school(
     settings: Settings, name: str, country: str, tz: str, languages: list[str], windows: str, age_band: str = "13-15"
 ) -> int:
     """A school with one class, straight into the database; returns the class id."""
-    from app.availability import parse_windows
+    from app.schools.availability import parse_windows
 
     with db(settings) as session:
         school = School(name=name, country=country, languages=languages, timezone=tz)

@@ -12,8 +12,8 @@ from starlette.testclient import TestClient
 
 from app.db import make_engine
 from app.demo import DemoData
+from app.facilitation.retention import purge
 from app.main import create_app
-from app.retention import purge
 from app.settings import Settings
 from rooms.models import Message, ModerationAction
 from tests.app.staff_login import login

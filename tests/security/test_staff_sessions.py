@@ -18,11 +18,11 @@ from sqlmodel import select
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from app import accounts
 from app.demo import DemoData
 from app.models import User
 from app.security import hash_password
 from app.settings import Settings
+from app.staff import accounts
 from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin

@@ -1,7 +1,7 @@
 """The signed address of a class's public calendar feed: made for the class page, read back by the feed route.
 
-It sits below both `app.classes` (which shows the address) and `app.ics` (which serves the feed), so neither
-imports the other to reach it.
+It sits below both `app.schools.classes` (which shows the address) and `app.schools.ics` (which serves the feed),
+so neither imports the other to reach it.
 """
 
 from __future__ import annotations

@@ -8,13 +8,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app.classes import coordinator_route, field, owned_class
+from app.access import coordinator_route, owned_class
 from app.countries import COUNTRIES, LANGUAGE_NAMES
-from app.exchanges import read_rules
+from app.forms import field
 from app.models import Exchange, ExchangeClass, ExchangeStatus, School, SchoolClass
-from app.notifications import ExchangeEvent, notify
-from app.overlaps import next_weeks
-from app.partner_fit import ClassProfile, Match, rank
+from app.schools.exchanges import read_rules
+from app.schools.notifications import ExchangeEvent, notify
+from app.schools.overlaps import next_weeks
+from app.schools.partner_fit import ClassProfile, Match, rank
 from app.templating import render
 from rooms.clock import utcnow
 

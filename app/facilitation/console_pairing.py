@@ -6,14 +6,17 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, acting, audit, conflict, done, form_of, guard, int_field, staff_route
-from app.participation import session_stats
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
+from app.facilitation.participation import session_stats
+from app.forms import form_of, int_field
+from app.responses import acting, conflict, done
 from rooms.membership import Change
 from rooms.models import SessionStatus
 
 
 async def stats_json(request: Request) -> Response:
-    """Participation figures (see ``app.participation``), polled by the console every few seconds."""
+    """Participation figures (see ``app.facilitation.participation``), polled by the console every few seconds."""
     run = await guard(request)
     return JSONResponse(await run.svc.db.run(session_stats, run.session_id))
 

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from app.auth import check_csrf
 from app.countries import COUNTRIES, LANGUAGE_NAMES
-from app.devices import alert_if_banned
-from app.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
 from app.security import TokenError, client_address
 from app.services import services
+from app.staff.auth import check_csrf
+from app.students.devices import alert_if_banned
+from app.students.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
 from app.templating import render
 
 T = TypeVar("T")

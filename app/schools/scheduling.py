@@ -13,13 +13,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app.availability import AvailabilityError, zone
-from app.classes import coordinator_route, field
-from app.exchanges import OwnedExchange, facilitator_choices, owned_exchange, render_exchange
-from app.facilitation import local_time
+from app.access import coordinator_route
+from app.forms import field
 from app.i18n import Phrase, message_of
 from app.models import Exchange, ExchangeStatus
-from app.notifications import ExchangeEvent, notify
+from app.schools.availability import AvailabilityError, zone
+from app.schools.exchanges import OwnedExchange, facilitator_choices, owned_exchange, render_exchange
+from app.schools.notifications import ExchangeEvent, notify
+from app.templating import local_time
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 

@@ -10,23 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import (
-    Run,
-    audit,
-    conflict,
-    done,
-    form_of,
-    guard,
-    local_time,
-    staff_route,
-    text_field,
-)
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
+from app.facilitation.moderation_queue import queue_items
+from app.facilitation.participation import session_stats
+from app.forms import form_of, text_field
 from app.i18n import gettext, pick_language
 from app.models import School
-from app.moderation_queue import queue_items
-from app.participation import session_stats
+from app.responses import conflict, done
 from app.scheduler import close_session
-from app.templating import render
+from app.templating import local_time, render
 from rooms.clock import iso
 from rooms.models import (
     ExchangeSession,

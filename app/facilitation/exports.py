@@ -17,7 +17,8 @@ from sqlmodel import Session, col, or_, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import Run, audit, guard, staff_route
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
 from rooms.clock import iso
 from rooms.models import Message, ModerationAction, ModerationState, Participant, Report, Room
 

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from app.auth import current_user, require_role
-from app.availability import AvailabilityError, format_windows, parse_age_band, parse_windows
-from app.calendar_feed import feed_url
+from app.access import coordinator_route, owned_class, owned_school
 from app.countries import LANGUAGE_NAMES
-from app.i18n import Phrase, message_of
-from app.models import Exchange, ExchangeClass, Role, School, SchoolClass, User
-from app.services import Services, services
+from app.forms import field, languages_of
+from app.i18n import message_of
+from app.models import Exchange, ExchangeClass, School, SchoolClass
+from app.schools.availability import AvailabilityError, format_windows, parse_age_band, parse_windows
+from app.schools.calendar_feed import feed_url
 from app.settings import Settings
 from app.templating import render
 from rooms.clock import utcnow
@@ -33,89 +31,10 @@ CODE_LENGTH = 8
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def coordinator_route(path: str, endpoint: Endpoint, methods: list[str]) -> Route:
-    """A route for coordinators and admins (role and CSRF checked by ``require_role``); ownership is the handler's."""
-    return Route(path, require_role(Role.COORDINATOR)(endpoint), methods=methods)
-
-
 def join_url(settings: Settings, code: str | None = None) -> str:
     """The absolute join address (``BRIDGEWAY_BASE_URL`` + ``/join``), with the code prefilled when given."""
     base = f"{settings.base_url.rstrip('/')}/join"
     return f"{base}?{urlencode({'code': code})}" if code else base
-
-
-def can_manage_school(user: User, school_id: int) -> bool:
-    """Admins manage every school; a coordinator manages only their own."""
-    return user.role == Role.ADMIN or (user.role == Role.COORDINATOR and user.school_id == school_id)
-
-
-async def staff_user(request: Request) -> tuple[User, Services]:
-    user = await current_user(request)
-    if user is None:  # require_role already answered; kept so the type is narrowed honestly
-        raise HTTPException(401, "Log in first.")
-    return user, services(request)
-
-
-async def owned_school(request: Request) -> tuple[School, User, Services]:
-    """``{school_id}`` if the user manages it: 404 unknown, 403 another school's."""
-    user, svc = await staff_user(request)
-    school_id = int(request.path_params["school_id"])
-    school = await svc.db.run(lambda s: s.get(School, school_id))
-    if school is None:
-        raise HTTPException(404, "We could not find that school.")
-    if not can_manage_school(user, school_id):
-        raise HTTPException(403, "This is another school's page.")
-    return school, user, svc
-
-
-@dataclass(frozen=True, slots=True)
-class OwnedClass:
-    school_class: SchoolClass
-    school: School
-    user: User
-    svc: Services
-
-    @property
-    def class_id(self) -> int:
-        assert self.school_class.id is not None
-        return self.school_class.id
-
-
-async def owned_class(request: Request) -> OwnedClass:
-    """``{class_id}`` if the user manages its school: 404 unknown, 403 another school's."""
-    user, svc = await staff_user(request)
-    class_id = int(request.path_params["class_id"])
-
-    def load(db: Session) -> tuple[SchoolClass | None, School | None]:
-        found = db.get(SchoolClass, class_id)
-        return found, db.get(School, found.school_id) if found else None
-
-    school_class, school = await svc.db.run(load)
-    if school_class is None or school is None:
-        raise HTTPException(404, "We could not find that class.")
-    if not can_manage_school(user, school.id or 0):
-        raise HTTPException(403, "This is another school's class.")
-    return OwnedClass(school_class, school, user, svc)
-
-
-def field(form: FormData, name: str, max_len: int = 200) -> str:
-    value = form.get(name, "")
-    return value.strip()[: max_len + 1] if isinstance(value, str) else ""
-
-
-def languages_of(form: FormData, errors: list[str]) -> list[str]:
-    """Checked language codes (``languages`` repeated, or comma-separated), validated against CLDR."""
-    raw: list[str] = []
-    for value in form.getlist("languages"):
-        if isinstance(value, str):
-            raw += [v.strip().lower() for v in value.split(",") if v.strip()]
-    unknown = [code for code in raw if code not in LANGUAGE_NAMES]
-    if unknown:
-        errors.append(Phrase("Unknown language code: %(codes)s.", codes=", ".join(unknown)))
-    chosen = list(dict.fromkeys(code for code in raw if code in LANGUAGE_NAMES))
-    if not chosen:
-        errors.append("Pick at least one language.")
-    return chosen[:10]
 
 
 def new_code(db: Session) -> str:

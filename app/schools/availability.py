@@ -1,6 +1,6 @@
 """What coordinators type about their time: time zones, weekly windows, holidays and age bands, parsed and shown.
 
-The stored forms are what `app.overlaps` turns into concrete intervals and `app.partner_fit` compares.
+The stored forms are what `app.schools.overlaps` turns into concrete intervals and `app.schools.partner_fit` compares.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.availability import WEEKDAYS, holiday_ranges, zone
+from app.schools.availability import WEEKDAYS, holiday_ranges, zone
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.availability import AvailabilityError, parse_age_band
-from app.overlaps import Interval, Slot, intersect, summarise, weekly_intervals
+from app.schools.availability import AvailabilityError, parse_age_band
+from app.schools.overlaps import Interval, Slot, intersect, summarise, weekly_intervals
 
 
 @dataclass(frozen=True, slots=True)

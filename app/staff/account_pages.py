@@ -7,11 +7,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import accounts
-from app.auth import current_user, require_role, start_session
 from app.models import Role, User
 from app.security import hash_password, verify_password
 from app.services import services
+from app.staff import accounts
+from app.staff.auth import current_user, require_role, start_session
 from app.templating import render
 
 

@@ -15,7 +15,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.facilitation import Run, acting, audit, conflict, done, form_of, guard, int_field, staff_route, text_field
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
+from app.forms import form_of, int_field, text_field
+from app.responses import acting, conflict, done
 from rooms.clock import iso, utcnow
 from rooms.membership import Change
 from rooms.models import Participant, Room, RoomStatus

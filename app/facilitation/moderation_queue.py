@@ -16,8 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, audit, conflict, done, form_of, guard, staff_route, text_field
-from app.safeguarding import notify_pending
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
+from app.facilitation.safeguarding import notify_pending
+from app.forms import form_of, text_field
+from app.responses import conflict, done
 from app.templating import render
 from rooms.clock import iso
 from rooms.models import Message, ModerationState, Participant, Report, Room

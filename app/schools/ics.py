@@ -16,10 +16,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app import i18n
-from app.calendar_feed import feed_class_id
-from app.classes import coordinator_route, join_url, owned_class
-from app.exchanges import owned_exchange
+from app.access import coordinator_route, owned_class
 from app.models import Exchange, ExchangeClass, SchoolClass
+from app.schools.calendar_feed import feed_class_id
+from app.schools.classes import join_url
+from app.schools.exchanges import owned_exchange
 from app.services import Services, services
 from rooms.models import ExchangeSession, SessionStatus
 

@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from app.classes import coordinator_route, join_url, owned_class
+from app.access import coordinator_route, owned_class
+from app.schools.classes import join_url
 from app.templating import render
 from rooms.clock import utcnow
 

@@ -1,6 +1,6 @@
 """Joining a session with a class code: names, code lookup, the session open now and the new participant.
 
-Pure database work run off the event loop; the routes in app/students.py add the rate limits and the device check.
+Pure database work run off the event loop; the routes in app/students/pages.py add the rate limits and the device check.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app import accounts
-from app.auth import check_csrf, current_user, start_session
 from app.models import Role, User
 from app.security import client_address, hash_password, verify_password
 from app.services import services
+from app.staff import accounts
+from app.staff.auth import check_csrf, current_user, start_session
 from app.templating import render
 
 # Verifying against a dummy hash when the user does not exist keeps timing the same for both cases.

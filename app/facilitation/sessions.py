@@ -9,13 +9,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from app import console, console_pairing, exports, moderation_actions, moderation_queue, retention
-from app.access import exchange_school_ids
-from app.auth import current_user
-from app.facilitation import local_time, staff_route
+from app.access import exchange_school_ids, staff_route
+from app.facilitation import console, console_pairing, exports, moderation_actions, moderation_queue, retention
 from app.models import Role, School, User
 from app.services import services
-from app.templating import render
+from app.staff.auth import current_user
+from app.templating import local_time, render
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
 

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
 from app import i18n
-from app.classes import coordinator_route, staff_user
+from app.access import coordinator_route, staff_user
 from app.i18n import Phrase
 from app.locale.extra_messages import N_
 from app.mail import Mail, send_later

@@ -20,8 +20,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from app.facilitation import Run, acting, audit, conflict, done, guard, staff_route
+from app.access import Run, guard, staff_route
+from app.facilitation.audit import audit
 from app.models import Exchange, SchoolClass
+from app.responses import acting, conflict, done
 from rooms.clock import iso, utcnow
 from rooms.membership import Change, unseat_for_purge
 from rooms.models import (

@@ -15,12 +15,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app import classes, exchanges, ics, join_card, notifications, partners, scheduling
-from app.availability import AvailabilityError, format_holidays, parse_holidays, timezone_names, zone
-from app.classes import coordinator_route, field, languages_of, owned_school, staff_user
+from app.access import coordinator_route, owned_school, staff_user
 from app.countries import COUNTRIES, LANGUAGE_NAMES
+from app.forms import field, languages_of
 from app.i18n import Phrase, message_of
 from app.models import Role, School, SchoolClass, User
+from app.schools import classes, exchanges, ics, join_card, notifications, partners, scheduling
+from app.schools.availability import AvailabilityError, format_holidays, parse_holidays, timezone_names, zone
 from app.security import hash_password
 from app.templating import render
 

@@ -1,4 +1,4 @@
-"""An exchange between classes: its page, accepting or declining it, and its group rules (proposing: app.partners)."""
+"""An exchange between classes: its page, accepting or declining it, and its group rules (proposing: partners)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute
 
-from app.classes import can_manage_school, coordinator_route, field, staff_user
+from app.access import can_manage_school, coordinator_route, staff_user
 from app.countries import COUNTRIES
+from app.forms import field
 from app.i18n import Phrase
 from app.models import Exchange, ExchangeClass, ExchangeStatus, Role, School, SchoolClass, User
-from app.notifications import ExchangeEvent, notify
+from app.schools.notifications import ExchangeEvent, notify
 from app.services import Services
 from app.templating import render
 from rooms.models import ExchangeSession, SessionStatus
