@@ -23,10 +23,10 @@ from app.models import User
 from app.security import hash_password
 from app.settings import Settings
 from app.staff import accounts
-from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin
 from tests.support.db import audit_rows, db
+from tests.support.staff_login import csrf_from, login
 
 FACILITATOR = "facilitator"
 

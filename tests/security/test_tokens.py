@@ -16,8 +16,8 @@ from app.demo import DemoData
 from app.security import ParticipantTokens, TokenError
 from app.settings import Settings
 from rooms.models import ExchangeSession, Participant, SessionStatus
-from tests.app.staff_login import csrf_from, login
 from tests.support.db import db
+from tests.support.staff_login import csrf_from, login
 from tests.support.students import join
 
 SECRET = "test-secret-key-for-bridgeway-tests"

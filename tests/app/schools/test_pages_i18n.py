@@ -10,9 +10,8 @@ from starlette.testclient import TestClient
 
 from app.demo import DemoData
 from app.settings import Settings
-from tests.app.staff_login import login
-from tests.app.test_ics import class_ids
-from tests.app.test_schools import CLASS_FORM, post
+from tests.app.schools.steps import CLASS_FORM, class_ids, post
+from tests.support.staff_login import login
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from app.models import Role, School, User
 from app.security import hash_password
 from app.settings import Settings
 from rooms.models import ExchangeSession, ModerationAction, SessionStatus
-from tests.app.staff_login import csrf_from, login
 from tests.support.db import db
+from tests.support.staff_login import csrf_from, login
 
 NONE = 999_999  # ids that do not exist: an authorised request gets past the guard and then 404s, harmlessly
 PASSWORD = "correct horse battery"

@@ -14,8 +14,8 @@ from starlette.websockets import WebSocketDisconnect
 from app.demo import DemoData
 from app.settings import Settings
 from rooms.models import Message, ModerationState, Participant, Report, Room, RoomStatus
-from tests.app.staff_login import login
 from tests.support.db import audit_rows, db
+from tests.support.staff_login import login
 from tests.support.students import hello, join, paired_pair, send, until
 
 JSON = {"Accept": "application/json"}

@@ -16,19 +16,11 @@ from app.schools.ics import slug
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, SessionStatus
-from tests.app.staff_login import login
+from tests.app.schools.steps import class_ids
 from tests.support.db import db
+from tests.support.staff_login import login
 
 SUMMER_DAY = f"{utcnow().year + 1}-07-05"
-
-
-def class_ids(settings: Settings) -> tuple[int, int]:
-    with db(settings) as session:
-        gb = session.exec(select(SchoolClass.id).where(SchoolClass.join_code == "RIVER9")).one()
-        es = session.exec(select(SchoolClass.id).where(SchoolClass.join_code == "CERVA3")).one()
-    assert gb is not None
-    assert es is not None
-    return gb, es
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlmodel import select
 from starlette.testclient import TestClient
 
 from app.db import make_engine
@@ -20,36 +19,15 @@ from rooms.models import (
     ExchangeSession,
     Message,
     MessageKind,
-    Participant,
-    ParticipantStatus,
     Room,
     RoomStatus,
     SessionStatus,
 )
-from tests.app.staff_login import login
+from tests.app.facilitation.steps import post
 from tests.conftest import make_settings
 from tests.support.db import audit_rows, db
 from tests.support.server import Server
-from tests.support.students import hello, join, paired_pair, send, until
-
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def csrf(client: TestClient, demo: DemoData) -> str:
-    return login(client, "facilitator", demo.logins["facilitator"])
-
-
-def post(client: TestClient, url: str, csrf: str, **data: Any) -> Any:
-    return client.post(url, data={"csrf_token": csrf, **data}, headers=JSON)
-
-
-def test_session_list_shows_live_session_in_school_time(client: TestClient, csrf: str, demo: DemoData) -> None:
-    page = client.get("/facilitate")
-    assert page.status_code == 200
-    assert "Demo exchange: our towns" in page.text
-    assert "Europe/London" in page.text
-    assert f'href="/facilitate/{demo.session_id}"' in page.text
+from tests.support.students import paired_pair, send, until
 
 
 def test_console_page_shows_rooms_with_escaped_messages(client: TestClient, csrf: str, demo: DemoData) -> None:
@@ -168,91 +146,6 @@ def test_watch_socket_streams_room_messages_to_the_facilitator(client: TestClien
         send(a, "w1", "can you see this")
         seen = until(w, "message")
     assert (seen["text"], seen["room"]) == ("can you see this", room)
-
-
-def test_stats_show_talk_balance_silence_and_countries(client: TestClient, csrf: str, demo: DemoData) -> None:
-    with paired_pair(client) as (a, b, room, _alice, _bruno):
-        send(a, "s1", "one two three")
-        until(a, "ack")
-        send(a, "s2", "four five six seven")
-        until(a, "ack")
-        until(b, "message")
-        stats = client.get(f"/facilitate/{demo.session_id}/stats.json").json()
-    (room_stats,) = stats["rooms"]
-    by_name = {m["name"]: m for m in room_stats["members"]}
-    assert room_stats["id"] == room
-    assert (by_name["Alice"]["messages"], by_name["Alice"]["words"], by_name["Alice"]["share"]) == (2, 7, 1.0)
-    assert by_name["Bruno"]["silent"] is True
-    assert stats["silent"] == ["Bruno"]
-    countries = {c["country"]: c for c in stats["countries"]}
-    assert (countries["GB"]["words"], countries["ES"]["silent"]) == (7, 1)
-    assert countries["GB"]["translated"] == 2  # English messages to a Spanish reader
-
-
-def test_pair_now_pairs_waiting_students(client: TestClient, csrf: str, demo: DemoData, settings: Settings) -> None:
-    join(client, "RIVER9", "Wait1")
-    join(client, "CERVA3", "Wait2")
-    with db(settings) as session:  # connected students waiting in the lobby, not yet paired automatically
-        for participant in session.exec(select(Participant)):
-            participant.status = ParticipantStatus.WAITING
-            session.add(participant)
-        session.commit()
-    response = post(client, f"/facilitate/{demo.session_id}/pair", csrf)
-    assert response.status_code == 200
-    (room_id,) = response.json()["rooms"]
-    with db(settings) as session:
-        rooms = {p.room_id for p in session.exec(select(Participant))}
-    assert rooms == {room_id}
-    assert len(audit_rows(settings, "pair_now")) == 1
-
-
-def test_repair_closes_rooms_and_pairs_everyone_again(
-    client: TestClient, csrf: str, demo: DemoData, settings: Settings
-) -> None:
-    with paired_pair(client) as (a, b, room, _alice, _bruno):
-        response = post(client, f"/facilitate/{demo.session_id}/repair", csrf)
-        assert until(a, "event")["event"] == "repairing"
-        new_room = until(a, "paired")["room"]["id"]
-        assert until(b, "paired")["room"]["id"] == new_room
-    assert response.json()["closed"] == [room]
-    assert new_room != room
-    with db(settings) as session:
-        old = session.get(Room, room)
-    assert old is not None
-    assert old.status == RoomStatus.CLOSED
-
-
-def test_move_puts_a_student_in_another_room_and_repairs_the_partner(
-    client: TestClient, csrf: str, demo: DemoData, settings: Settings
-) -> None:
-    people = [("RIVER9", "A1"), ("CERVA3", "B1"), ("RIVER9", "A2"), ("CERVA3", "B2")]
-    tokens = [join(client, code, name)["token"] for code, name in people]
-    with (
-        client.websocket_connect("/ws") as s1,
-        client.websocket_connect("/ws") as s2,
-        client.websocket_connect("/ws") as s3,
-        client.websocket_connect("/ws") as s4,
-    ):
-        sockets = [s1, s2, s3, s4]
-        ids = [hello(ws, token)["participant"]["id"] for ws, token in zip(sockets, tokens, strict=True)]
-        rooms = [until(ws, "paired")["room"] for ws in sockets]
-        mover, source = ids[0], rooms[0]["id"]
-        partner = next(ws for ws, r, pid in zip(sockets, rooms, ids, strict=True) if r["id"] == source and pid != mover)
-        target = next(r["id"] for r in rooms if r["id"] != source)
-        response = post(client, f"/facilitate/{demo.session_id}/move", csrf, participant_id=mover, room_id=target)
-        assert response.status_code == 200, response.text
-        assert until(s1, "event")["event"] == "moved_out"
-        assert until(s1, "paired")["room"]["id"] == target
-        told = until(partner, "event")
-        assert (told["event"], told["participant"]) == ("partner_moved", mover)  # said why, before the re-pair
-        assert until(partner, "event")["event"] == "repairing"
-    with db(settings) as session:
-        moved = session.get(Participant, mover)
-    assert moved is not None
-    assert moved.room_id == target
-    assert len(audit_rows(settings, "move")) == 1
-    again = post(client, f"/facilitate/{demo.session_id}/move", csrf, participant_id=mover, room_id=target)
-    assert again.status_code == 409
 
 
 BROWSER_ARGS = [

@@ -24,11 +24,10 @@ from app.migrate import upgrade
 from app.models import Role, School, User
 from app.security import hash_password
 from app.settings import Settings
-from tests.app.staff_login import login
-from tests.app.test_ics import class_ids
-from tests.app.test_schools import SUMMER_DAY, add_school, demo_exchange, post, sessions_of, when
+from tests.app.schools.steps import SUMMER_DAY, add_school, class_ids, demo_exchange, post, sessions_of, when
 from tests.conftest import make_settings
 from tests.support.db import db
+from tests.support.staff_login import login
 
 
 class Inbox:

@@ -27,8 +27,8 @@ from rooms.models import (
     RoomMember,
     SessionStatus,
 )
-from tests.app.staff_login import login
 from tests.support.db import db
+from tests.support.staff_login import login
 from tests.support.students import hello, join, send, until
 
 STUDENT_TABLES = (Participant, Message, Report, RoomMember, Room)

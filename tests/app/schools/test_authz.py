@@ -16,8 +16,8 @@ from app.security import hash_password
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession
-from tests.app.staff_login import csrf_from, login
 from tests.support.db import db
+from tests.support.staff_login import csrf_from, login
 
 PASSWORD = "correct horse battery"
 SUMMER_DAY = f"{utcnow().year + 1}-07-05"

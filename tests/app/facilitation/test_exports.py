@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from app.demo import DemoData
 from app.facilitation.exports import to_csv
-from tests.app.staff_login import login
+from tests.support.staff_login import login
 from tests.support.students import hello, join, send, until
 
 

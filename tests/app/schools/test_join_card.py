@@ -11,8 +11,8 @@ from starlette.testclient import TestClient
 from app.demo import DemoData
 from app.schools.join_card import qr_svg
 from app.settings import Settings
-from tests.app.staff_login import login
-from tests.app.test_ics import class_ids
+from tests.app.schools.steps import class_ids
+from tests.support.staff_login import login
 
 JOIN_LINK = "http://127.0.0.1:8000/join?code=RIVER9"
 
