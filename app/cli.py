@@ -174,11 +174,11 @@ def create_user(username: str, role: str, password: str, display_name: str | Non
 
 
 def _account_change(username: str, change: str) -> None:
-    """Run one audited account change (app/accounts.py) from the command line; the actor is recorded as none."""
+    """Run one audited account change (app/staff/accounts.py) from the command line; the actor is recorded as none."""
     from sqlmodel import Session
 
-    from app import accounts
     from app.security import hash_password
+    from app.staff import accounts
 
     settings = _settings()
     engine = _migrated_engine(settings)
@@ -275,7 +275,7 @@ def purge(dry_run: bool) -> None:
     """Delete student data of sessions that ended longer ago than the retention period; keep the audit log."""
     from sqlmodel import Session
 
-    from app.retention import purge as run_purge
+    from app.facilitation.retention import purge as run_purge
 
     settings = _settings()
     engine = _migrated_engine(settings)

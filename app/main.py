@@ -12,10 +12,15 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from app import account_pages, errors, facilitators, pages, schools, staff, students, ws
+from app import errors, pages, ws
+from app.facilitation import sessions as facilitators
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import running
+from app.schools import registration as schools
 from app.settings import Settings, load_settings
+from app.staff import account_pages
+from app.staff import login as staff
+from app.students import pages as students
 from app.templating import STATIC_DIR
 
 log = logging.getLogger("bridgeway")

@@ -8,8 +8,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from app import i18n
-from app.auth import check_csrf
 from app.services import services
+from app.staff.auth import check_csrf
 from app.templating import render
 
 

@@ -13,16 +13,16 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio.to_thread
 
 from app.db import open_database
-from app.devices import DeviceCookies
-from app.login_backoff import LoginBackoff
+from app.facilitation.safeguarding import notify_report
 from app.migrate import upgrade
 from app.ratelimit import RateLimits
-from app.safeguarding import notify_report
 from app.scheduler import Scheduler
 from app.security import ParticipantTokens
 from app.services import Services
 from app.settings import Settings
 from app.sockets import OpenSockets
+from app.staff.login_backoff import LoginBackoff
+from app.students.devices import DeviceCookies
 from rooms.broker import create_broker
 from rooms.database import Database
 from rooms.hub import Hub

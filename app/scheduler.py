@@ -11,7 +11,7 @@ import time
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.retention import purge
+from app.facilitation.retention import purge
 from app.services import Services
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Room, RoomStatus, SessionStatus

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from app.devices import DeviceCookies
-from app.login_backoff import LoginBackoff
 from app.ratelimit import RateLimits
 from app.security import ParticipantTokens
 from app.settings import Settings
 from app.sockets import OpenSockets
+from app.staff.login_backoff import LoginBackoff
+from app.students.devices import DeviceCookies
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby

@@ -16,8 +16,8 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from app import i18n
-from app.availability import WEEKDAYS
 from app.countries import localized_countries, localized_languages
+from app.schools.availability import WEEKDAYS
 from app.security import csrf_token
 from rooms.protocol import client_codes
 

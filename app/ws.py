@@ -15,13 +15,14 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.access import can_run_session
-from app.auth import session_ended, staff_user
 from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
+from app.staff.auth import session_ended, staff_user
 from rooms.connection import Connection
 from rooms.heartbeat import heartbeat
 from rooms.models import ExchangeSession
+from rooms.parsing import FrameError, get_int, get_str, parse_frame
 from rooms.protocol import (
     CLOSE_AUTH_FAILED,
     CLOSE_FORBIDDEN,
@@ -29,12 +30,8 @@ from rooms.protocol import (
     CLOSE_POLICY,
     PONG,
     PROTOCOL_VERSION,
-    FrameError,
     dumps,
     error_frame,
-    get_int,
-    get_str,
-    parse_frame,
     watching_frame,
 )
 

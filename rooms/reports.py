@@ -9,7 +9,8 @@ from rooms.connection import Connection
 from rooms.database import Database
 from rooms.models import Report
 from rooms.notices import Notices
-from rooms.protocol import FrameError, dumps, get_int, get_str, report_frame, reported_frame
+from rooms.parsing import FrameError, get_int, get_str
+from rooms.protocol import dumps, report_frame, reported_frame
 from rooms.store import store_alert, store_report
 from rooms.tasks import Tasks
 

@@ -20,9 +20,10 @@ from rooms.lifecycle import Lifecycle, LifecycleConfig
 from rooms.lobby import Lobby, LobbyConfig
 from rooms.models import Message
 from rooms.notices import Notices
+from rooms.parsing import FrameError, get_int
 from rooms.pipeline import MessagePipeline
 from rooms.presence import Presence
-from rooms.protocol import PONG, FrameError, dumps, get_int, rate_limited_frame
+from rooms.protocol import PONG, dumps, rate_limited_frame
 from rooms.replay import OutageReplay
 from rooms.reports import ReportListener, Reports
 from rooms.roster import RoomRosters

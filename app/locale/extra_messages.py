@@ -24,7 +24,7 @@ ERROR_TITLES = [
     N_("Something went wrong on our side"),
     N_("Error"),
 ]
-# The facilitator console script's strings (app/console.py passes them through gettext at render time).
+# The facilitator console script's strings (app/facilitation/console.py passes them through gettext at render time).
 CONSOLE_SCRIPT = [
     N_("Live view connected."),
     N_("Live view disconnected; reconnecting…"),

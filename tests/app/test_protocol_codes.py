@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from app.demo import DemoData
 from rooms.protocol import CLOSE_AUTH_FAILED, PROTOCOL_VERSION, client_codes
-from tests.app.staff_login import login
+from tests.support.staff_login import login
 
 ROOT = Path(__file__).resolve().parents[2]
 CODES = set(client_codes()["close"].values())

@@ -17,9 +17,9 @@ from starlette.websockets import WebSocketDisconnect
 from app.demo import DemoData
 from app.settings import Settings
 from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
-from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
 from tests.support.db import db
+from tests.support.staff_login import csrf_from, login
 from tests.support.students import hello, join, until
 
 CROSS_WAIT = 1.0

@@ -14,8 +14,8 @@ from app.settings import Settings
 from rooms.frame_limits import FRAME_RATES
 from rooms.models import Report
 from rooms.moderation import MessageContext, ModerationConfig, Moderator, create_plugin_manager
-from tests.app.staff_login import login
 from tests.support.db import db
+from tests.support.staff_login import login
 from tests.support.students import hello, join, paired_pair, send, until
 
 pytestmark = pytest.mark.usefixtures("demo")

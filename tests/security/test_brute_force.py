@@ -12,9 +12,9 @@ from starlette.testclient import TestClient
 from app.demo import DemoData
 from app.models import User
 from app.settings import Settings
-from tests.app.staff_login import csrf_from
 from tests.conftest import make_settings
 from tests.support.db import db
+from tests.support.staff_login import csrf_from
 
 LIMIT = 5
 

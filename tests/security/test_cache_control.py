@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from app.demo import DemoData
-from tests.app.staff_login import csrf_from, login
+from tests.support.staff_login import csrf_from, login
 
 
 def test_chat_page_with_the_student_token_is_not_stored(client: TestClient, demo: DemoData) -> None:

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from app.exports import to_csv
+from app.facilitation.exports import to_csv
 
 ATTACKS = [
     "x;=1+1;",

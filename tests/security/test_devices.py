@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 
 from app.demo import DemoData
-from app.devices import DEVICE_COOKIE, DEVICE_MAX_AGE
 from app.settings import Settings
+from app.students.devices import DEVICE_COOKIE, DEVICE_MAX_AGE
 from rooms.models import Participant
-from tests.app.staff_login import csrf_from, login
 from tests.support.db import audit_rows, db
+from tests.support.staff_login import csrf_from, login
 from tests.support.students import until
 
 JSON = {"Accept": "application/json"}

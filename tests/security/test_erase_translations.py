@@ -12,14 +12,14 @@ from starlette.testclient import TestClient
 
 from app.db import make_engine
 from app.demo import DemoData
+from app.facilitation.retention import purge
 from app.main import create_app
-from app.retention import purge
 from app.settings import Settings
 from rooms.models import Message, ModerationAction
-from tests.app.staff_login import login
-from tests.app.test_retention import age_session
+from tests.app.facilitation.test_retention import age_session
 from tests.conftest import make_settings
 from tests.support.db import db
+from tests.support.staff_login import login
 from tests.support.students import hello, join, send, until
 from translation.cache import TranslationCache
 from translation.models import Translation

@@ -15,9 +15,9 @@ from app.demo import DemoData
 from app.main import create_app
 from app.settings import Settings
 from app.templating import TEMPLATES_DIR
-from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin, build_world
+from tests.support.staff_login import csrf_from, login
 
 PAYLOAD = "<b>x</b>"
 ESCAPED = "&lt;b&gt;x&lt;/b&gt;"

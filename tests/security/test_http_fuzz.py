@@ -17,9 +17,9 @@ from starlette.testclient import TestClient
 from app.demo import DemoData
 from app.main import create_app
 from app.settings import Settings
-from tests.app.staff_login import csrf_from, login
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin, build_world
+from tests.support.staff_login import csrf_from, login
 
 _APP = create_app(make_settings(Path(tempfile.gettempdir()) / "bridgeway-route-list"))
 POST_ROUTES = sorted(

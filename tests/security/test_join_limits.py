@@ -14,10 +14,10 @@ from starlette.testclient import TestClient
 
 from app.demo import DemoData
 from app.settings import Settings, SettingsError, load_settings
-from tests.app.staff_login import csrf_from
 from tests.conftest import make_settings
 from tests.rooms.test_server import _seed
 from tests.support.server import Server
+from tests.support.staff_login import csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = {name: Settings.model_fields[name].default for name in ("join_failure_rate", "join_code_rate")}

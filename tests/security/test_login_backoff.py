@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.app.staff_login import csrf_from
 from tests.security.served import ServedByCli, served
+from tests.support.staff_login import csrf_from
 
 FAILURES = 3
 

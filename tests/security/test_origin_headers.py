@@ -13,9 +13,9 @@ from starlette.websockets import WebSocketDisconnect
 from app.demo import DemoData
 from app.main import create_app
 from app.settings import Settings
-from tests.app.staff_login import login
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin, build_world
+from tests.support.staff_login import login
 from tests.support.students import hello, join
 
 REQUIRED = {
@@ -86,7 +86,7 @@ def test_cookies_are_httponly_samesite_and_secure_in_production(
 
 
 def _csrf(client: TestClient) -> str:
-    from tests.app.staff_login import csrf_from
+    from tests.support.staff_login import csrf_from
 
     return csrf_from(client.get("/join").text)
 

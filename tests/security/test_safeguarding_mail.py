@@ -21,10 +21,10 @@ from starlette.testclient import TestClient, WebSocketTestSession
 from app.demo import DemoData
 from app.models import School
 from app.settings import Settings
-from tests.app.staff_login import login
 from tests.conftest import make_settings
 from tests.support.db import db
 from tests.support.server import free_port
+from tests.support.staff_login import login
 from tests.support.students import paired_pair, send, until
 
 CONTACTS = ("dsl@river.example", "dsl@cerva.example")

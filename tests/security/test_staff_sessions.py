@@ -18,15 +18,15 @@ from sqlmodel import select
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from app import accounts
 from app.demo import DemoData
 from app.models import User
 from app.security import hash_password
 from app.settings import Settings
-from tests.app.staff_login import csrf_from, login
+from app.staff import accounts
 from tests.conftest import make_settings
 from tests.security.world import ADMIN, PASSWORD, add_admin
 from tests.support.db import audit_rows, db
+from tests.support.staff_login import csrf_from, login
 
 FACILITATOR = "facilitator"
 

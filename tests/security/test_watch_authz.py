@@ -10,9 +10,9 @@ from app.demo import DemoData
 from app.models import Role, School, User
 from app.security import hash_password
 from app.settings import Settings
-from tests.app.staff_login import csrf_from, login
 from tests.security.world import ADMIN, PASSWORD, add_admin
 from tests.support.db import db
+from tests.support.staff_login import csrf_from, login
 from tests.support.students import join
 
 OUTSIDER = "facilitator-fr"

@@ -1,0 +1,1 @@
+"""What school coordinators do: register schools and classes, find partners, agree exchanges and schedule them."""

@@ -1,0 +1,142 @@
+"""Joining a session with a class code: names, code lookup, the session open now and the new participant.
+
+Pure database work run off the event loop; the routes in app/students/pages.py add the rate limits and the device check.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.countries import COUNTRIES, LANGUAGE_NAMES
+from app.models import ExchangeClass, School, SchoolClass
+from app.security import new_nonce
+from rooms.clock import utcnow
+from rooms.models import ExchangeSession, Participant, SessionStatus
+from rooms.moderation.hooks.contact import contact_in_name
+
+NAME_RE = re.compile(r"^[\w][\w .'\-]{0,38}[\w.]$|^[\w]$", re.UNICODE)
+
+
+class JoinError(Exception):
+    def __init__(self, code: str, message: str, status: int = 400, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    participant: Participant
+    session: ExchangeSession
+    school: School
+    school_class: SchoolClass
+
+
+def clean_name(raw: str) -> str:
+    """A pseudonym: NFKC-normalised, no control or zero-width characters, 1-40 characters."""
+    if not _encodable(raw):
+        raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
+    name = unicodedata.normalize("NFKC", raw)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    name = re.sub(r"\s+", " ", name)
+    if not name or len(name) > 40 or not NAME_RE.match(name):
+        raise JoinError("bad_name", "Choose a display name of 1 to 40 letters, digits, spaces, dots or dashes.")
+    if "@" in raw or re.search(r"\d{5,}", name) or contact_in_name(name) is not None:
+        raise JoinError("bad_name", "Please don't use contact details in your name: pick a nickname.")
+    return name
+
+
+def _encodable(text: str) -> bool:
+    """JSON may carry lone surrogates (\\ud800) or NUL, which no database (PostgreSQL text) can store: bad input."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
+    code = code.strip().upper() if _encodable(code) else ""
+    school_class = db.exec(select(SchoolClass).where(SchoolClass.join_code == code)).first() if code else None
+    if school_class is None:
+        raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
+    if school_class.join_code_expires_at < utcnow():
+        raise JoinError("expired_code", "This class code has expired. Ask your teacher for a new one.", 410)
+    school = db.get(School, school_class.school_id)
+    assert school is not None
+    return school_class, school
+
+
+def session_for_class(db: Session, class_id: int) -> ExchangeSession:
+    """The class's session that is live now, else the next one today (the student waits in its lobby)."""
+    now = utcnow()
+    exchange_ids = select(ExchangeClass.exchange_id).where(
+        ExchangeClass.class_id == class_id, col(ExchangeClass.accepted).is_(True)
+    )
+    candidates = db.exec(
+        select(ExchangeSession)
+        .where(
+            col(ExchangeSession.exchange_id).in_(exchange_ids),
+            col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
+            ExchangeSession.ends_at > now,
+        )
+        .order_by(col(ExchangeSession.starts_at))
+    ).all()
+    for exchange_session in candidates:
+        if exchange_session.status != SessionStatus.SCHEDULED:
+            return exchange_session
+    for exchange_session in candidates:
+        if (exchange_session.starts_at - now).total_seconds() < 12 * 3600:
+            return exchange_session
+    raise JoinError("no_session", "Your class has no session open right now. Ask your teacher when it starts.", 409)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A valid class code and the session its students join now."""
+
+    school_class: SchoolClass
+    school: School
+    session: ExchangeSession
+
+
+def admit(db: Session, code: str) -> Admission:
+    school_class, school = find_class(db, code)
+    assert school_class.id is not None
+    return Admission(school_class, school, session_for_class(db, school_class.id))
+
+
+def enrol(db: Session, admission: Admission, name: str, country: str | None, languages: list[str] | None) -> JoinResult:
+    school_class, school = admission.school_class, admission.school
+    country = (country or school.country).upper()
+    if country not in COUNTRIES:
+        raise JoinError("bad_country", "Pick your country from the list.")
+    langs = [lang for lang in (languages or school_class.languages or school.languages) if lang in LANGUAGE_NAMES]
+    if not langs:
+        raise JoinError("bad_languages", "Pick at least one language you speak.")
+    participant = Participant(
+        session_id=admission.session.id or 0,
+        class_id=school_class.id or 0,
+        display_name=name,
+        country=country,
+        languages=langs[:5],
+        token_nonce=new_nonce(),
+    )
+    db.add(participant)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
+    db.refresh(participant)
+    return JoinResult(participant, admission.session, school, school_class)
+
+
+def preview(db: Session, code: str) -> tuple[SchoolClass, School]:
+    return find_class(db, code)
