@@ -13,14 +13,13 @@ from rooms.database import Database
 from rooms.models import Message, MessageKind, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.notices import Notices
+from rooms.parsing import FrameError, parse_send
 from rooms.protocol import (
-    FrameError,
     ack_frame,
     dumps,
     error_frame,
     flagged_frame,
     message_frame,
-    parse_send,
     typing_frame,
 )
 from rooms.ratelimit import SlidingWindow

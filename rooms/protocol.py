@@ -1,16 +1,13 @@
-"""WebSocket protocol v1: frame parsing, stable error codes and close codes (see docs/protocol.md)."""
+"""WebSocket protocol v1: server frames, stable error codes and close codes (see docs/protocol.md)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Final
+
+import orjson
 
 from rooms.clock import iso
 from rooms.models import Message, ModerationState, Participant
-
-# Parsing moved to rooms.parsing; these names stay importable from here for the modules that still do.
-from rooms.parsing import FrameError as FrameError
-from rooms.parsing import parse_send as parse_send
 from rooms.parsing import valid_client_id
 
 PROTOCOL_VERSION: Final = 1
@@ -80,7 +77,7 @@ def _encodable(text: str) -> str:
 
 def dumps(frame: dict[str, Any]) -> str:
     """Serialise a server frame once (compact, UTF-8 kept) so it can be fanned out as is."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    return orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 # -- server frames ----------------------------------------------------------------------------------------------
