@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from tests.conftest import LONG
 from tests.delivery.model import ModelClient
 from tests.faults.peers import seed
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 from tests.support.tcpproxy import TcpProxy
 
 EXAMPLES = 40 if LONG else 6  # schedules per run; each is new (no example database), so runs add up
@@ -207,8 +207,7 @@ def test_delivery_model_on_postgres_and_redis_two_processes(tmp_path: Path, post
     with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
         broker_url = f"redis://127.0.0.1:{proxy.port}{redis.path}"
         env = {**ENV, "BRIDGEWAY_DATABASE_URL": postgres_url, "BRIDGEWAY_BROKER_URL": broker_url}
-        one = Server(tmp_path, env=env).start()
-        two = Server(tmp_path, env=env).start()
+        one, two = start_together(Server(tmp_path, env=env), Server(tmp_path, env=env))
         try:
             _run([one, two], proxy)
         finally:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.faults.peers import Peer, pair, seed
 from tests.support.redis_server import RedisProcess
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -38,7 +38,7 @@ def cluster(tmp_path: Path, postgres_url: str) -> Iterator[Cluster]:
         "BRIDGEWAY_BROKER_URL": own.url,
         "BRIDGEWAY_MESSAGE_RATE": "1000/second",
     }
-    one, two = Server(tmp_path, env=env).start(), Server(tmp_path, env=env).start()
+    one, two = start_together(Server(tmp_path, env=env), Server(tmp_path, env=env))
     try:
         alice, bruno = pair(one, two)
         assert alice.post("r0", "before the restart")["type"] == "ack"

@@ -26,7 +26,7 @@ from app.migrate import upgrade
 from rooms.models import Participant, RoomMember
 from tests.conftest import LONG, make_settings
 from tests.sim.students import SimStudent
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 
 CLASS_SIZE = 30
 HEARTBEAT, HEARTBEAT_TIMEOUT = 0.5, 2.0
@@ -363,9 +363,8 @@ async def test_classroom_on_postgres_and_redis_with_two_processes(
 ) -> None:
     demo = _seed(tmp_path, postgres_url)
     env = {**ENV, "BRIDGEWAY_DATABASE_URL": postgres_url, "BRIDGEWAY_BROKER_URL": redis_url}
-    one, two = Server(tmp_path, env=env), Server(tmp_path, env=env)
+    one, two = await asyncio.to_thread(start_together, Server(tmp_path, env=env), Server(tmp_path, env=env))
     try:
-        await asyncio.gather(asyncio.to_thread(one.start), asyncio.to_thread(two.start))  # they boot side by side
         problems = await _lesson([one, two], demo, postgres_url)
     finally:
         one.kill()
