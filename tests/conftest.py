@@ -22,6 +22,9 @@ from app.settings import Settings
 REQUIRE_SERVICES = os.environ.get("BRIDGEWAY_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("BRIDGEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BRIDGEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# The long versions of the slowest tests (README, "Run the tests"): the classroom simulation's full lesson, more
+# delivery schedules. The default sizes keep the suite under 10 minutes and still check every invariant.
+LONG = os.environ.get("BRIDGEWAY_TEST_LONG") == "1"
 
 
 def _reachable(host: str, port: int) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +77,50 @@ def start_site(data_dir: Path, template: Path, env: dict[str, str] | None = None
     return Site(server.start(), demo)
 
 
+class SitePool:
+    """Fresh sites, each started while the test before it runs.
+
+    A server's start (uvicorn importing the app, ~1.5 s, more on a busy machine) was most of a browser test's
+    setup; started one test ahead it overlaps the browser work instead. Every test still gets a server and a
+    database of its own, seeded just for it. One spare is kept per set of extra settings asked for.
+    """
+
+    def __init__(self, root: Path, template: Path) -> None:
+        self._root, self._template = root, template
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-starter")
+        self._count = itertools.count()
+        self._spares: dict[tuple[tuple[str, str], ...], Future[Site]] = {}
+
+    def _start(self, env: dict[str, str]) -> Future[Site]:
+        data_dir = self._root / f"site-{next(self._count)}"
+        return self._starter.submit(start_site, data_dir, self._template, env)
+
+    def take(self, env: dict[str, str] | None = None) -> Site:
+        """A site with these extra settings, started ahead if one was asked for before; the next one starts now."""
+        env = env or {}
+        key = tuple(sorted(env.items()))
+        ready = self._spares.pop(key, None) or self._start(env)
+        self._spares[key] = self._start(env)
+        return ready.result()
+
+    def close(self) -> None:
+        self._starter.shutdown(wait=True)
+        for spare in self._spares.values():
+            with contextlib.suppress(Exception):
+                spare.result().server.kill()
+
+
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> Iterator[SitePool]:
+    pool = SitePool(tmp_path_factory.mktemp("sites"), migrated_template)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def site(tmp_path: Path, migrated_template: Path) -> Iterator[Site]:
+def site(sites: SitePool) -> Iterator[Site]:
     """A fresh server per test: pairing state never leaks between tests."""
-    running = start_site(tmp_path / "data", migrated_template)
+    running = sites.take()
     try:
         yield running
     finally:

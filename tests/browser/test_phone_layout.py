@@ -36,6 +36,7 @@ def test_student_pages_fit_a_phone_and_composer_is_reachable(
     alice.locator("#code").fill("RIVER9")
     alice.locator("#name").fill("Alice-with-a-rather-long-name")
     alice.locator("form[action='/join'] button[type=submit]").click()
+    expect(alice.locator("input[name=step][value='2']")).to_be_attached()  # measured mid-navigation, it had no <html>
     _no_sideways_scroll(alice)
     alice.locator("form[action='/join'] button[type=submit]").click()
     join(bruno, "CERVA3", "Bruno")

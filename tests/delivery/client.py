@@ -18,7 +18,9 @@ class Reader:
         self.ws: ClientConnection | None = None
 
     def connect(self, last_seq: int | None = None) -> dict[str, Any]:
-        self.ws = connect(self.ws_url, open_timeout=10, max_size=2**22, legacy=True)
+        # close_timeout: a socket whose frames the test left unread (its 16-frame queue full) cannot read the
+        # server's close frame; waiting the default 10 s for it only slowed teardown down.
+        self.ws = connect(self.ws_url, open_timeout=10, close_timeout=1, max_size=2**22, legacy=True)
         hello: dict[str, Any] = {"type": "hello", "v": 1, "token": self.token}
         hello["last_seq"] = self.last_seq if last_seq is None else last_seq
         self.ws.send(json.dumps(hello))

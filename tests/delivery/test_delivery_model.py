@@ -16,13 +16,15 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from tests.conftest import LONG
 from tests.delivery.model import ModelClient
 from tests.faults.peers import seed
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 from tests.support.tcpproxy import TcpProxy
 
-EXAMPLES = 12
+EXAMPLES = 40 if LONG else 6  # schedules per run; each is new (no example database), so runs add up
 STEPS = 30
+FINAL_WAIT = 5.0  # for the last messages on localhost, which take milliseconds: a lost one fails the run sooner
 RESUMES_PER_MINUTE = 10  # docs/protocol.md "Frame limits": each example's students are new and live under a minute
 MAX_RESTARTS = 1  # a restart costs about a second
 ENV = {
@@ -145,7 +147,11 @@ class Classroom(RuleBasedStateMachine):
             markers = [client.send() for client in self.clients]
             final = {client.acked[cid] for client, cid in zip(self.clients, markers, strict=True)}
             for client in self.clients:
-                client.until(lambda f, c=client: final <= set(c.received), what=f"final {final} got {client.received}")
+                client.until(
+                    lambda f, c=client: final <= set(c.received),
+                    seconds=FINAL_WAIT,
+                    what=f"final {final} got {client.received}",
+                )
             acked = sorted(seq for c in self.clients for seq in c.acked.values())
             assert len(set(acked)) == len(acked)  # two messages never share a position
             for client in self.clients:
@@ -184,7 +190,7 @@ def _run(servers: list[Server], broker: TcpProxy | None = None, restarts: int = 
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each failing run costs 20 s waits
+            phases=[Phase.explicit, Phase.reuse, Phase.generate],  # no shrinking: each failing run costs waits
         ),
     )
 
@@ -201,8 +207,7 @@ def test_delivery_model_on_postgres_and_redis_two_processes(tmp_path: Path, post
     with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
         broker_url = f"redis://127.0.0.1:{proxy.port}{redis.path}"
         env = {**ENV, "BRIDGEWAY_DATABASE_URL": postgres_url, "BRIDGEWAY_BROKER_URL": broker_url}
-        one = Server(tmp_path, env=env).start()
-        two = Server(tmp_path, env=env).start()
+        one, two = start_together(Server(tmp_path, env=env), Server(tmp_path, env=env))
         try:
             _run([one, two], proxy)
         finally:

@@ -14,7 +14,7 @@ from app.db import make_engine
 from app.demo import seed_demo
 from app.migrate import upgrade
 from tests.conftest import make_settings
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 
 
 class Student:
@@ -145,8 +145,7 @@ def test_two_processes_fan_out_through_redis(tmp_path: Path, postgres_url: str, 
         "BRIDGEWAY_MESSAGE_RATE": "1000/second",
     }
     _seed(tmp_path, database_url=postgres_url)
-    one = Server(tmp_path, env=env).start()
-    two = Server(tmp_path, env=env).start()
+    one, two = start_together(Server(tmp_path, env=env), Server(tmp_path, env=env))
     try:
         alice = Student(one, str(one.join("RIVER9", "Alice")["token"]))
         bruno = Student(two, str(two.join("CERVA3", "Bruno")["token"]))

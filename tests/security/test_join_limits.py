@@ -16,7 +16,7 @@ from app.demo import DemoData
 from app.settings import Settings, SettingsError, load_settings
 from tests.conftest import make_settings
 from tests.rooms.test_server import _seed
-from tests.support.server import Server
+from tests.support.server import Server, start_together
 from tests.support.staff_login import csrf_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,8 +143,7 @@ def test_join_limits_are_shared_by_two_processes_through_redis(
         "BRIDGEWAY_JOIN_FAILURE_RATE": "4/minute",
     }
     _seed(tmp_path, database_url=postgres_url)
-    one = Server(tmp_path, env=env).start()
-    two = Server(tmp_path, env=env).start()
+    one, two = start_together(Server(tmp_path, env=env), Server(tmp_path, env=env))
 
     def join(server: Server, code: str, name: str) -> httpx.Response:
         return httpx.post(server.url + "/api/join", json={"code": code, "name": name}, timeout=10)

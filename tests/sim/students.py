@@ -180,7 +180,7 @@ class SimStudent:
         await asyncio.sleep(seconds)
         assert self.ws is not None
         self.ws.transport.abort()
-        self.room = None  # after 30 s the room was given up: the new socket's welcome says where we are
+        self.room = None  # meanwhile the room was given up: the new socket's welcome says where we are
         await self.connect()
 
     async def leave(self) -> None:

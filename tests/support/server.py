@@ -8,11 +8,24 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 import httpx
+
+
+def start_together(*servers: Server) -> tuple[Server, ...]:
+    """Start servers side by side (each start is mostly uvicorn importing the app); all are killed if one fails."""
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        starts = [pool.submit(server.start) for server in servers]
+        errors = [start.exception() for start in starts]
+    if any(errors):
+        for server in servers:
+            server.kill()
+        raise next(error for error in errors if error is not None)
+    return servers
 
 
 def free_port() -> int:
