@@ -176,7 +176,7 @@ async def test_translate_rejects_when_queue_full(argos_translator: ArgosTranslat
 
 async def test_translate_timed_out_queued_job_frees_its_slot(argos_translator: ArgosTranslator) -> None:
     translator = GatedTranslator(argos_translator)
-    service = TranslationService(translator, TranslationCache(None), workers=1, max_queue=2, timeout=0.2)
+    service = TranslationService(translator, TranslationCache(None), workers=1, max_queue=2, timeout=0.2, batch_size=1)
     try:
         results = await asyncio.gather(
             service.translate("Hello", "en", ["es"]), service.translate("world", "en", ["es"])
