@@ -28,6 +28,7 @@ from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
 from translation.cache import TranslationCache
 from translation.factory import create_translator
+from translation.remote import RedisTranslationQueue
 from translation.service import TranslationService
 
 log = logging.getLogger(__name__)
@@ -114,19 +115,35 @@ async def _notify(svc: Services, report_id: int, notify: Callable[[Services, int
 
 
 async def _start_translation(settings: Settings, db: Database, hub: Hub, moderator: Moderator) -> RoomTranslator | None:
+    """Translation in this process (micro-batching threads), or through `bridgeway translation-worker`s."""
     if settings.translation_backend == "off":
         return None
-    translator = await anyio.to_thread.run_sync(
-        lambda: create_translator(
-            settings.translation_backend, settings.packages_dir, inter_threads=settings.translation_workers
+    cache = TranslationCache(db.engine)
+    if settings.translation_queue_url:
+        queue = RedisTranslationQueue(settings.translation_queue_url, max_queue=settings.translation_max_queue)
+        await queue.start()
+        service = TranslationService(
+            queue, cache, max_queue=settings.translation_max_queue, timeout=settings.translation_timeout, queue=queue
         )
-    )
-    service = TranslationService(
-        translator,
-        TranslationCache(db.engine),
-        workers=settings.translation_workers,
-        timeout=settings.translation_timeout,
-    )
+    else:
+        translator = await anyio.to_thread.run_sync(
+            lambda: create_translator(
+                settings.translation_backend,
+                settings.packages_dir,
+                intra_threads=settings.translation_threads,
+                inter_threads=settings.translation_workers,
+                decoding=settings.translation_decoding,
+            )
+        )
+        service = TranslationService(
+            translator,
+            cache,
+            workers=settings.translation_workers,
+            max_queue=settings.translation_max_queue,
+            timeout=settings.translation_timeout,
+            batch_size=settings.translation_batch_size,
+            batch_wait=settings.translation_batch_wait_ms / 1000,
+        )
     service.start()
     return RoomTranslator(service, hub, db, lambda _session_id: moderator)
 
