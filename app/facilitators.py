@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from app import console, console_pairing, exports, moderation_actions, moderation_queue, retention
+from app import console, console_pairing, console_translation, exports, moderation_actions, moderation_queue, retention
 from app.access import exchange_school_ids
 from app.auth import current_user
 from app.facilitation import local_time, staff_route
@@ -77,6 +77,7 @@ routes: list[BaseRoute] = [
     staff_route("/facilitate", session_list, ["GET"]),
     *console.routes,
     *console_pairing.routes,
+    *console_translation.routes,
     *moderation_queue.routes,
     *moderation_actions.routes,
     *exports.routes,

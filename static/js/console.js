@@ -141,6 +141,7 @@
       case "room_opened": if (f.room) cardFor(f.room.id, f.room.members); break;
       case "event":
         if (f.event === "room_closed" && cards.has(f.room)) cards.get(f.room).classList.add("closed");
+        if (f.event === "translation_unavailable" || f.event === "translation_busy") refreshTranslation();
         break;
       default: break;
     }
@@ -197,6 +198,20 @@
     } catch (e) { /* next poll retries */ }
   }
 
+  // -- translation health: one line per room card, text and state from /translation.json ------------------
+  async function refreshTranslation() {
+    try {
+      const r = await fetch(base + "/translation.json", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!r.ok) return;
+      for (const room of (await r.json()).rooms) {
+        const card = cards.get(room.id); if (!card) continue;
+        let line = card.querySelector(".tr-health");
+        if (!line) { line = el("p", "help tr-health"); card.querySelector(".room-members").after(line); }
+        line.dataset.state = room.state; line.textContent = room.text;
+      }
+    } catch (e) { /* next poll retries */ }
+  }
+
   // -- confirmations for drastic actions (no inline handlers: CSP) ------------------------------------
   for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (ev) => { if (!window.confirm(form.dataset.confirm)) ev.preventDefault(); });
@@ -204,6 +219,8 @@
 
   connect();
   refreshStats();
+  refreshTranslation();
   setInterval(refreshStats, 5000);
+  setInterval(refreshTranslation, 5000);
   setInterval(refreshQueue, 15000);
 })();
