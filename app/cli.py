@@ -289,6 +289,7 @@ def translation_worker(name: str | None) -> None:
             consumer=name or f"{socket.gethostname()}-{os.getpid()}",
             intra_threads=settings.translation_threads,
             decoding=settings.translation_decoding,
+            device=settings.translation_device,
             batch_wait=settings.translation_batch_wait_ms / 1000,
             claim_idle=settings.translation_claim_seconds,
         )

@@ -32,17 +32,17 @@ def _room_languages(db: Session, session_id: int) -> dict[int, list[str]]:
 def _text(health: dict[str, Any], lang: str) -> str:
     state = health["state"]
     if state == "off":
-        return gettext(lang, "Translation: off on this server.")
+        return gettext(lang, Phrase("Translation: off on this server."))
     if state == "not_needed":
-        return gettext(lang, "Translation: not needed (one language).")
+        return gettext(lang, Phrase("Translation: not needed (one language)."))
     if state == "busy":
-        return gettext(lang, "Translation: overloaded; some messages are shown in the original only.")
+        return gettext(lang, Phrase("Translation: overloaded; some messages are shown in the original only."))
     if state == "unavailable":
         pairs = ", ".join(
             f"{language_name(source, lang)} → {language_name(target, lang)}" for source, target in health["missing"]
         )
         return gettext(lang, Phrase("Translation: no language pack for %(pairs)s.", pairs=pairs))
-    return gettext(lang, "Translation: working.")
+    return gettext(lang, Phrase("Translation: working."))
 
 
 async def translation_json(request: Request) -> Response:

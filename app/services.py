@@ -133,6 +133,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
                 intra_threads=settings.translation_threads,
                 inter_threads=settings.translation_workers,
                 decoding=settings.translation_decoding,
+                device=settings.translation_device,
             )
         )
         service = TranslationService(
@@ -143,6 +144,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
             timeout=settings.translation_timeout,
             batch_size=settings.translation_batch_size,
             batch_wait=settings.translation_batch_wait_ms / 1000,
+            nice=settings.translation_nice,
         )
     service.start()
     return RoomTranslator(service, hub, db, lambda _session_id: moderator)

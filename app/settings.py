@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     translation_max_queue: int = Field(default=128, ge=1, le=100_000)
     translation_queue_url: str = ""
     translation_claim_seconds: float = Field(default=5.0, gt=0)
+    translation_nice: int = Field(default=10, ge=0, le=19)
+    translation_device: Literal["cpu", "cuda", "auto"] = "cpu"
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     ws_max_size: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)

@@ -72,6 +72,7 @@ class Driver:
         self.translations: dict[int, float] = {}  # message id -> translation frame with text at the partner
         self.busy_notices = 0
         self.errors: dict[str, int] = {}
+        self.steps = 0
 
     def on_text(self, student: Student, raw: str) -> None:
         frame = json.loads(raw)
@@ -131,6 +132,7 @@ class Driver:
     async def step(self, rate: float, background: float, seconds: float, texts: list[str]) -> dict[str, Any]:
         self.sent.clear()
         self.busy_notices = 0
+        self.steps += 1  # in client ids: a repeated id would be taken for a resend of the earlier message
         translating, plain = self.senders(True), self.senders(False)
         started = time.monotonic()
         counts = {True: 0, False: 0}
@@ -140,7 +142,7 @@ class Driver:
                     n = counts[translated]
                     counts[translated] += 1
                     student = group[n % len(group)]
-                    cid = f"{'t' if translated else 'p'}{int(rate)}x{n}"
+                    cid = f"{'t' if translated else 'p'}{self.steps}x{n}"
                     text = texts.pop() if translated else f"hello again from the other side number {n} today"
                     self.sent[cid] = Sent(time.monotonic(), translated)
                     assert student.ws is not None
@@ -196,6 +198,7 @@ def server_env(args: argparse.Namespace, data_dir: Path, packages: Path) -> dict
         "BRIDGEWAY_TRANSLATION_THREADS": str(args.threads),
         "BRIDGEWAY_TRANSLATION_BATCH_SIZE": str(args.batch),
         "BRIDGEWAY_TRANSLATION_BEAM_SIZE": str(args.beam),
+        "BRIDGEWAY_TRANSLATION_NICE": str(args.nice),
     }
     if args.queue_workers:
         extra["BRIDGEWAY_TRANSLATION_QUEUE_URL"] = args.redis_url
@@ -251,6 +254,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="BRIDGEWAY_TRANSLATION_THREADS")
     parser.add_argument("--batch", type=int, default=32, help="BRIDGEWAY_TRANSLATION_BATCH_SIZE")
     parser.add_argument("--beam", type=int, default=1, help="BRIDGEWAY_TRANSLATION_BEAM_SIZE")
+    parser.add_argument("--nice", type=int, default=10, help="BRIDGEWAY_TRANSLATION_NICE")
     parser.add_argument("--queue-workers", type=int, default=0, help="translation-worker processes (0: in process)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--cache-dir", type=Path, default=CACHE)
@@ -276,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         server = servers.start(command, env, port, None, Path(tmp) / "server.log")
         mode = f"{args.queue_workers} translation-worker processes" if workers else "in process"
         print(f"translation {mode}: {args.workers} workers x {args.threads} threads, batch {args.batch}, beam"
-              f" {args.beam}; {args.rooms} translated + {args.plain_rooms} plain rooms, background"
+              f" {args.beam}, nice {args.nice}; {args.rooms} translated + {args.plain_rooms} plain rooms, background"
               f" {args.background:.0f}/s; {os.cpu_count()} cores, load {load_average():.2f}", flush=True)  # fmt: skip
         try:
             rows = asyncio.run(drive(args, port, [server.pid, *(w.pid for w in workers)]))

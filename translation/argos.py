@@ -25,6 +25,7 @@ class ArgosTranslator:
     Packages are read once, at construction; each model loads on its first use. `intra_threads` is the
     thread count inside one translation call; `inter_threads` is how many calls on the same model may run in
     parallel (CTranslate2 keeps that many model replicas; set it to the number of threads that call it).
+    `device` is CTranslate2's: "cpu", or "cuda" on a GPU box running `bridgeway translation-worker`.
 
     Packages load through argostranslate (`Package`, its tokenizer, `PackageTranslation`); `translate_batch` runs
     argos's steps for all its texts in one CTranslate2 call (`translation.argos_batch`) with `decoding`. The
@@ -34,7 +35,13 @@ class ArgosTranslator:
     """
 
     def __init__(
-        self, packages_dir: Path, intra_threads: int = 1, *, inter_threads: int = 1, decoding: Decoding | None = None
+        self,
+        packages_dir: Path,
+        intra_threads: int = 1,
+        *,
+        inter_threads: int = 1,
+        decoding: Decoding | None = None,
+        device: str = "cpu",
     ) -> None:
         translate = load_argos(intra_threads)
         from argostranslate import package
@@ -43,6 +50,7 @@ class ArgosTranslator:
         self._intra_threads = intra_threads
         self._inter_threads = inter_threads
         self.decoding = decoding or Decoding()
+        self._device = device
         self._load_lock = threading.Lock()
         self._translations: dict[LanguagePair, Any] = {}
         languages: dict[str, Any] = {}
@@ -117,7 +125,7 @@ class ArgosTranslator:
 
                 translation.translator = ctranslate2.Translator(
                     str(translation.pkg.package_path / "model"),
-                    device="cpu",
+                    device=self._device,
                     inter_threads=self._inter_threads,
                     intra_threads=self._intra_threads,
                     compute_type=settings.compute_type,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -39,6 +40,10 @@ class MicroBatcher:
     quiet a message waits only `batch_wait`. CTranslate2 costs ~120 ms for one sentence but ~12 ms a sentence in
     batches of 32 (docs/performance.md), which is what lets one core keep up with a district event.
 
+    With `nice` > 0 the threads (and the CTranslate2 threads a model loaded in them starts) run at that lower CPU
+    priority (Linux: per thread), so a server's event loop, delivering the originals, is never queued behind the
+    model on a busy machine; translation then takes the CPU the chat leaves free.
+
     At most `max_queue` jobs are queued or running; `submit` raises TranslationBusy beyond that, so a flood
     never builds a backlog that answers after everyone has moved on. A job cancelled or past its deadline before
     its batch starts is dropped without being translated.
@@ -46,7 +51,7 @@ class MicroBatcher:
 
     def __init__(
         self, translator: Translator, *, workers: int = 1, max_queue: int = 128, batch_size: int = 32,
-        batch_wait: float = 0.01,
+        batch_wait: float = 0.01, nice: int = 0,
     ) -> None:  # fmt: skip
         if workers < 1 or max_queue < 1 or batch_size < 1 or batch_wait < 0:
             raise ValueError("workers, max_queue and batch_size must be >= 1 and batch_wait >= 0")
@@ -55,6 +60,7 @@ class MicroBatcher:
         self.batch_wait = batch_wait
         self._max_queue = max_queue
         self._workers = workers
+        self._nice = nice
         self._queues: dict[LanguagePair, deque[_Job]] = {}
         self._pending = 0
         self._closed = False
@@ -123,6 +129,8 @@ class MicroBatcher:
             job.future.cancel()
 
     def _run(self) -> None:
+        if self._nice > 0:
+            _lower_priority(self._nice)
         while True:
             taken = self._take()
             if taken is None:
@@ -186,3 +194,11 @@ class MicroBatcher:
             else:
                 job.future.set_result(result)
         return sum(not isinstance(result, Exception) for result in results)
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux gives each thread its own; threads it starts inherit it)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+    except (AttributeError, OSError) as exc:  # not Linux, or not allowed: translation just competes evenly
+        logger.info("translation threads keep their priority: %s", exc)

@@ -25,6 +25,7 @@ def create_translator(
     intra_threads: int = 1,
     inter_threads: int = 1,
     decoding: Decoding | None = None,
+    device: str = "cpu",
 ) -> Translator:
     """Build the translator named by `backend` ("argos" or "off").
 
@@ -39,7 +40,9 @@ def create_translator(
     try:
         from translation.argos import ArgosTranslator
 
-        return ArgosTranslator(packages_dir, intra_threads, inter_threads=inter_threads, decoding=decoding)
+        return ArgosTranslator(
+            packages_dir, intra_threads, inter_threads=inter_threads, decoding=decoding, device=device
+        )
     except ImportError as exc:
         logger.warning("translation disabled: argostranslate is not importable (%s)", exc)
         return DisabledTranslator()
@@ -52,6 +55,7 @@ def create_worker(
     consumer: str,
     intra_threads: int = 1,
     decoding: Decoding | None = None,
+    device: str = "cpu",
     batch_wait: float = 0.01,
     claim_idle: float = 5.0,
 ) -> TranslationWorker:
@@ -65,7 +69,7 @@ def create_worker(
     from translation.worker import TranslationWorker
 
     decoding = decoding or Decoding()
-    translator = ArgosTranslator(packages_dir, intra_threads, decoding=decoding)
+    translator = ArgosTranslator(packages_dir, intra_threads, decoding=decoding, device=device)
     client = redis.Redis.from_url(url, decode_responses=True)
     return TranslationWorker(
         client,

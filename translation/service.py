@@ -48,7 +48,8 @@ class TranslationService:
     A job is one (message, target language) pair, so a message to a room is translated once per language, never
     per recipient. Jobs go to `queue`: by default a `MicroBatcher` of `workers` threads in this process that
     batches jobs from every room (`batch_size`, `batch_wait`); with `bridgeway translation-worker`s, a
-    `RedisTranslationQueue`, and `translator` is then whatever tells which pairs those workers serve. When
+    `RedisTranslationQueue`, and `translator` is then whatever tells which pairs those workers serve. `nice`
+    lowers the threads' CPU priority below the event loop's (see `MicroBatcher`). When
     `max_queue` jobs are already pending the request is answered "busy" rather than queued behind a backlog; a
     job not finished after `timeout` seconds is "timeout" (a queued one is dropped, a running one still fills the
     cache). Cache reads and writes that reach the database run in threads.
@@ -64,6 +65,7 @@ class TranslationService:
         *,
         batch_size: int = 32,
         batch_wait: float = 0.01,
+        nice: int = 0,
         queue: TranslationQueue | None = None,
     ) -> None:
         if workers < 1 or max_queue < 1 or timeout <= 0:
@@ -72,7 +74,12 @@ class TranslationService:
             if not isinstance(translator, Translator):
                 raise TypeError("without a queue, the translator must translate (translate_batch)")
             queue = MicroBatcher(
-                translator, workers=workers, max_queue=max_queue, batch_size=batch_size, batch_wait=batch_wait
+                translator,
+                workers=workers,
+                max_queue=max_queue,
+                batch_size=batch_size,
+                batch_wait=batch_wait,
+                nice=nice,
             )
         self.translator = translator
         self.cache = cache
