@@ -33,7 +33,7 @@ from typing import Any
 from bench import servers
 from bench.loadgen import percentile
 from bench.procstat import CpuMeter, load_average
-from bench.translation_model import BASE, CACHE, cached_packages, sentences
+from bench.translation_model import BASE, CACHE, SMALL, cached_packages, sentences
 from bench.wsclient import WsClient, connect, post_json
 
 HOST = "127.0.0.1"
@@ -208,7 +208,8 @@ def server_env(args: argparse.Namespace, data_dir: Path, packages: Path) -> dict
 async def drive(args: argparse.Namespace, port: int, pids: list[int]) -> list[dict[str, Any]]:
     driver = Driver(port)
     await driver.join(args.rooms, args.plain_rooms)
-    texts = sentences(BASE, int(sum(args.rates) * args.seconds) + 10, seed=int(time.time()))  # never a cache hit
+    count = int(sum(args.rates) * args.seconds) + 10
+    texts = sentences(args.shape, count, seed=int(time.time()))  # never a cache hit
     rows = []
     for rate in args.rates:
         server, mine = CpuMeter(pids), CpuMeter([os.getpid()])
@@ -258,15 +259,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--queue-workers", type=int, default=0, help="translation-worker processes (0: in process)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--cache-dir", type=Path, default=CACHE)
+    parser.add_argument("--small", action="store_true", help="a small model instead of Argos's size (smoke test)")
     parser.add_argument("--out", type=Path, default=RESULTS / "translation_load.json")
     args = parser.parse_args(argv)
     args.rates = [float(x) for x in args.rates.split(",") if x]
+    args.shape = SMALL if args.small else BASE
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
-    packages = cached_packages(BASE, args.cache_dir)
+    packages = cached_packages(args.shape, args.cache_dir)
     with tempfile.TemporaryDirectory(prefix="bridgeway-translation-") as tmp:
         env = server_env(args, Path(tmp), packages)
         servers.prepare_bridgeway(env)
@@ -291,8 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                 worker.wait(10)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"settings": {k: str(v) for k, v in vars(args).items()}, "rows": rows}, indent=2))
-    return 0
+    return rows
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
