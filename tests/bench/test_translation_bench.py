@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-import sentencepiece
 
 from bench import translation_load
 from bench.translation_model import BASE, SMALL, cached_packages, sentences
@@ -29,6 +28,8 @@ def test_base_shape_is_argos_size() -> None:
 
 
 def test_random_pack_installs_and_translates_through_argos(cache: Path) -> None:
+    import sentencepiece  # the translation extra: imported here so collection works without it
+
     packages = cached_packages(SMALL, cache)
     assert cached_packages(SMALL, cache) == packages  # built once
     translator = ArgosTranslator(packages, decoding=Decoding(min_length=16, max_length=16))
