@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     translation_packages_dir: Path | None = None
     translation_workers: int = Field(default=2, ge=1, le=32)
     translation_threads: int = Field(default=1, ge=1, le=64)
-    translation_timeout: float = Field(default=10.0, gt=0)
+    translation_timeout: float = Field(default=10.0, gt=0, le=120)
     translation_beam_size: int = Field(default=1, ge=1, le=8)
     translation_max_tokens: int = Field(default=256, ge=8, le=1024)
     translation_batch_size: int = Field(default=32, ge=1, le=256)

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 import uuid
 from concurrent.futures import Future
 from typing import Any
 
 from translation.base import LanguagePair, PairUnavailable, TranslationBusy, TranslationError, route
-from translation.streams import GROUP, JOBS, REPLIES, WORKERS, Job, Reply, live_adverts
+from translation.streams import GROUP, JOBS, REPLIES, WORKERS, Job, Reply, jobs_min_id, live_adverts
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +142,9 @@ class RedisTranslationQueue:
                 continue
             try:
                 async with self._redis.pipeline(transaction=False) as pipe:
+                    oldest = jobs_min_id(time.time())  # with no worker running, old jobs go instead of piling up
                     for job in jobs:
-                        pipe.xadd(JOBS, job.fields())
+                        pipe.xadd(JOBS, job.fields(), minid=oldest, approximate=False)
                     await pipe.execute()
             except RedisError as exc:
                 logger.warning("could not send %d translation jobs to Redis: %s", len(jobs), exc)

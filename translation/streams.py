@@ -20,6 +20,7 @@ REPLIES = "bridgeway:translation:replies:"  # + the chat process's id
 REPLY_MAXLEN = 10_000  # approximate cap of a reply stream whose reader died
 REPLY_TTL = 3600  # seconds a reply stream outlives its last reply
 ADVERT_TTL = 15.0  # a worker not heard from for this long no longer counts
+JOBS_KEPT_SECONDS = 300  # jobs older than this are trimmed: past any deadline, so the stream never grows unbounded
 
 ERRORS = ("unavailable", "failed")
 
@@ -72,6 +73,11 @@ class Reply:
         if "text" in fields:
             return cls(fields["job"], text=fields["text"])
         return cls(fields["job"], error=fields.get("error", "failed"))
+
+
+def jobs_min_id(now: float) -> str:
+    """The oldest jobs-stream id worth keeping (ids start with Redis's clock in ms): older jobs are trimmed."""
+    return str(int((now - JOBS_KEPT_SECONDS) * 1000))
 
 
 def advert(pairs: Iterable[LanguagePair], model_version: str) -> str:

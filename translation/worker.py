@@ -71,6 +71,8 @@ class TranslationWorker:
                     self.process(entries)
         finally:
             self.redis.hdel(WORKERS, self.consumer)
+            if not self.redis.xpending_range(JOBS, GROUP, "-", "+", 1, consumername=self.consumer):
+                self.redis.xgroup_delconsumer(JOBS, GROUP, self.consumer)  # nothing left under its name
 
     @property
     def version(self) -> str:

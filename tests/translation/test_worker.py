@@ -157,3 +157,24 @@ def test_rooms_get_translations_from_a_worker_process(
     assert welcome_languages == {"en", "es", "fr"}  # the pairs the worker advertises
     assert original["text"] == "Hello world"
     assert (translated["id"], translated["room"], translated["text"]) == (original["id"], room, "Hola mundo")
+
+
+async def test_jobs_nobody_took_are_trimmed_instead_of_piling_up(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    stale_id = f"{int((time.time() - 400) * 1000)}-0"  # a job from 400 s ago, no worker running since
+    client.xadd(
+        JOBS, {"id": "old", "reply": "r", "text": "t", "source": "en", "target": "es", "deadline": "0"}, stale_id
+    )
+    queue = RedisTranslationQueue(redis_url)
+    await queue.start()
+    try:
+        queue.submit("hello", "en", "es", time.time() + 5)
+        for _ in range(100):
+            entries = client.xrange(JOBS)
+            if any(fields["text"] == "hello" for _, fields in entries):
+                break
+            await asyncio.sleep(0.02)
+        assert [fields["text"] for _, fields in client.xrange(JOBS)] == ["hello"]
+    finally:
+        client.close()
+        await queue.aclose()
