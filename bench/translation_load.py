@@ -32,7 +32,7 @@ from typing import Any
 
 from bench import servers
 from bench.loadgen import percentile
-from bench.procstat import CpuMeter, load_average
+from bench.procstat import CpuMeter, ThreadCpu, load_average
 from bench.translation_model import BASE, CACHE, SMALL, cached_packages, sentences
 from bench.wsclient import WsClient, connect, post_json
 
@@ -212,13 +212,14 @@ async def drive(args: argparse.Namespace, port: int, pids: list[int]) -> list[di
     texts = sentences(args.shape, count, seed=int(time.time()))  # never a cache hit
     rows = []
     for rate in args.rates:
-        server, mine = CpuMeter(pids), CpuMeter([os.getpid()])
+        server, mine, loop = CpuMeter(pids), CpuMeter([os.getpid()]), ThreadCpu(pids[0], pids[0])
         load_before = load_average()
-        server.start()
-        mine.start()
+        for meter in (server, mine, loop):
+            meter.start()
         row = await driver.step(rate, args.background, args.seconds, texts)
-        row |= {"server_cores": round(server.stop(), 2), "driver_cores": round(mine.stop(), 2),
-                "load_before": round(load_before, 2), "load_after": round(load_average(), 2)}  # fmt: skip
+        row |= {"server_cores": round(server.stop(), 2), "event_loop_cores": round(loop.stop(), 2),
+                "driver_cores": round(mine.stop(), 2), "load_before": round(load_before, 2),
+                "load_after": round(load_average(), 2)}  # fmt: skip
         rows.append(row)
         print_row(row)
     for student in driver.students:
@@ -238,7 +239,8 @@ def print_row(row: dict[str, Any]) -> None:
         f" ({row['not_translated']} of {row['sent_needing_translation']} refused or late) | added p50"
         f" {row['added_p50_ms']:7.0f} ms p99 {row['added_p99_ms']:7.0f} ms {mark(row['added_p99_ms'] <= 2000)}"
         f" | originals p50 {row['originals_p50_ms']:5.1f} p99 {row['originals_p99_ms']:6.1f} ms"
-        f" {mark(row['originals_p99_ms'] < 50)} | server {row['server_cores']} cores, load"
+        f" {mark(row['originals_p99_ms'] < 50)} | server {row['server_cores']} cores (event loop"
+        f" {row['event_loop_cores']}), load"
         f" {row['load_before']}->{row['load_after']}",
         flush=True,
     )

@@ -1,7 +1,8 @@
 """Sentences/s of the base-size random model through Bridgeway's own queue, for choosing batch, beam and threads.
 
 Every configuration translates the same distinct 16-token lines (16 tokens out) through `MicroBatcher` ->
-`ArgosTranslator`, i.e. the code the server runs, with all jobs queued at once (a saturated queue).
+`ArgosTranslator`, i.e. the code the server runs, with all jobs queued at once (a saturated queue). "per
+CPU-second" divides by the CPU the process actually got, which stays comparable on a machine shared with other work.
 
     python -m bench.translation_speed [--sentences 256]
 """
@@ -67,8 +68,9 @@ def measure(packages: Path, config: Config, texts: list[str]) -> dict[str, float
     seconds = time.perf_counter() - started
     cores = meter.stop()
     assert all(f.result() for f in futures)
-    return {"per_s": round(len(texts) / seconds, 1), "ms_each": round(seconds * 1000 / len(texts), 1),
-            "cores": round(cores, 2)}  # fmt: skip
+    per_s = len(texts) / seconds
+    return {"per_s": round(per_s, 1), "ms_each": round(seconds * 1000 / len(texts), 1), "cores": round(cores, 2),
+            "per_core_s": round(per_s / cores, 1) if cores else 0.0}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         result = measure(packages, config, texts_for)
         rows.append({"config": config.__dict__, **result, "load": load_average()})
         print(f"  {config.label}: {result['per_s']:6.1f} sentences/s ({result['ms_each']} ms each, "
-              f"{result['cores']} cores), load {load_average():.2f}", flush=True)  # fmt: skip
+              f"{result['cores']} cores: {result['per_core_s']} per CPU-second), load {load_average():.2f}",
+              flush=True)  # fmt: skip
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"rows": rows, "cores": os.cpu_count()}, indent=2))
     return 0

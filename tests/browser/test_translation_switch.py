@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,14 +31,20 @@ def packages_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.fixture
-def translating_site(tmp_path: Path, migrated_template: Path, packages_dir: Path) -> Iterator[Site]:
-    env = {"BRIDGEWAY_TRANSLATION_BACKEND": "argos", "BRIDGEWAY_TRANSLATION_PACKAGES_DIR": str(packages_dir)}
-    running = start_site(tmp_path / "data", migrated_template, env)
+@contextmanager
+def serving(tmp_path: Path, template: Path, packages: Path) -> Iterator[Site]:
+    env = {"BRIDGEWAY_TRANSLATION_BACKEND": "argos", "BRIDGEWAY_TRANSLATION_PACKAGES_DIR": str(packages)}
+    running = start_site(tmp_path / "data", template, env)
     try:
         yield running
     finally:
         running.server.kill()
+
+
+@pytest.fixture
+def translating_site(tmp_path: Path, migrated_template: Path, packages_dir: Path) -> Iterator[Site]:
+    with serving(tmp_path, migrated_template, packages_dir) as site:
+        yield site
 
 
 @pytest.fixture
@@ -87,16 +95,10 @@ def test_translation_shown_both_ways_and_switch_hides_and_remembers(
 @pytest.fixture
 def one_way_site(tmp_path: Path, migrated_template: Path, packages_dir: Path) -> Iterator[Site]:
     """Only en->es installed: Bruno's Spanish reaches Alice in the original."""
-    import shutil
-
     only = tmp_path / "only-en-es"
     shutil.copytree(packages_dir / "translate-en_es-tiny", only / "translate-en_es-tiny")
-    env = {"BRIDGEWAY_TRANSLATION_BACKEND": "argos", "BRIDGEWAY_TRANSLATION_PACKAGES_DIR": str(only)}
-    running = start_site(tmp_path / "data", migrated_template, env)
-    try:
-        yield running
-    finally:
-        running.server.kill()
+    with serving(tmp_path, migrated_template, only) as site:
+        yield site
 
 
 def test_missing_pack_is_said_once_to_the_student_and_shown_on_the_console(

@@ -3,79 +3,55 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import wait
 
 import pytest
 
+from tests.translation.translators import GatedTranslator
 from translation.argos import ArgosTranslator
-from translation.base import LanguagePair, TranslationBusy, TranslationError, TranslationTimeout
+from translation.base import TranslationBusy, TranslationError, TranslationTimeout
 from translation.batcher import MicroBatcher
 
 pytestmark = pytest.mark.translation
 LATER = 3600.0
 
 
-class RecordingTranslator:
-    """The real tiny-model translator, recording each call's pair and size; `gate` holds calls until set."""
-
-    def __init__(self, inner: ArgosTranslator) -> None:
-        self.inner = inner
-        self.calls: list[tuple[LanguagePair, int]] = []
-        self.gate = threading.Event()
-        self.gate.set()
-        self.entered = threading.Semaphore(0)
-
-    @property
-    def model_version(self) -> str:
-        return self.inner.model_version
-
-    def available_pairs(self) -> set[LanguagePair]:
-        return self.inner.available_pairs()
-
-    def can_translate(self, source: str, target: str) -> bool:
-        return self.inner.can_translate(source, target)
-
-    def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
-        self.calls.append(((source, target), len(texts)))
-        self.entered.release()
-        assert self.gate.wait(30), "the test never opened the gate"
-        return self.inner.translate_batch(texts, source, target)
+@pytest.fixture
+def recording(argos_translator: ArgosTranslator) -> GatedTranslator:
+    """The tiny model, released (translating at once) until a test holds it with `release.clear()`."""
+    translator = GatedTranslator(argos_translator)
+    translator.release.set()
+    return translator
 
 
 @pytest.fixture
-def recording(argos_translator: ArgosTranslator) -> RecordingTranslator:
-    return RecordingTranslator(argos_translator)
-
-
-@pytest.fixture
-def batcher(recording: RecordingTranslator) -> Iterator[MicroBatcher]:
+def batcher(recording: GatedTranslator) -> Iterator[MicroBatcher]:
     batcher = MicroBatcher(recording, workers=1, max_queue=8, batch_size=4, batch_wait=0.05)
     yield batcher
-    recording.gate.set()
+    recording.release.set()
     asyncio.run(batcher.aclose())
 
 
-def test_jobs_from_many_rooms_share_one_model_call(batcher: MicroBatcher, recording: RecordingTranslator) -> None:
+def test_jobs_from_many_rooms_share_one_model_call(batcher: MicroBatcher, recording: GatedTranslator) -> None:
     futures = [batcher.submit(text, "en", "es", time.time() + LATER) for text in ("Hello", "world", "friend")]
     assert [f.result(5) for f in futures] == ["Hola", "mundo", "amigo"]
-    assert recording.calls == [(("en", "es"), 3)]
+    assert recording.batches == [(("en", "es"), 3)]
 
 
 def test_a_batch_holds_at_most_batch_size_and_pairs_are_never_mixed(
-    batcher: MicroBatcher, recording: RecordingTranslator
+    batcher: MicroBatcher, recording: GatedTranslator
 ) -> None:
-    recording.gate.clear()
+    recording.release.clear()
     first = batcher.submit("Hello", "en", "es", time.time() + LATER)
     assert recording.entered.acquire(timeout=5)  # one job in the model: the rest queue up behind it
     rest = [batcher.submit(f"world {n}", "en", "es", time.time() + LATER) for n in range(5)]
     rest.append(batcher.submit("Hola", "es", "en", time.time() + LATER))
-    recording.gate.set()
+    recording.release.set()
     wait([first, *rest], timeout=10)
     assert [f.result() for f in rest] == [*(f"mundo {n}" for n in range(5)), "Hello"]
-    assert recording.calls == [(("en", "es"), 1), (("en", "es"), 4), (("en", "es"), 1), (("es", "en"), 1)]
+    assert recording.batches == [(("en", "es"), 1), (("en", "es"), 4), (("en", "es"), 1), (("es", "en"), 1)]
 
 
 def test_a_lone_job_waits_only_batch_wait(batcher: MicroBatcher) -> None:
@@ -85,9 +61,9 @@ def test_a_lone_job_waits_only_batch_wait(batcher: MicroBatcher) -> None:
 
 
 def test_full_queue_is_busy_and_a_cancelled_job_frees_its_place(
-    batcher: MicroBatcher, recording: RecordingTranslator
+    batcher: MicroBatcher, recording: GatedTranslator
 ) -> None:
-    recording.gate.clear()
+    recording.release.clear()
     running = batcher.submit("Hello", "en", "es", time.time() + LATER)
     assert recording.entered.acquire(timeout=5)
     queued = [batcher.submit(f"world {n}", "en", "es", time.time() + LATER) for n in range(7)]
@@ -97,25 +73,25 @@ def test_full_queue_is_busy_and_a_cancelled_job_frees_its_place(
     assert queued[0].cancel()
     assert batcher.pending == 7
     late = batcher.submit("friend", "en", "es", time.time() + LATER)
-    recording.gate.set()
+    recording.release.set()
     assert late.result(5) == "amigo"
     assert running.result(5) == "Hola"
     assert batcher.pending == 0
 
 
-def test_job_past_its_deadline_is_dropped_untranslated(batcher: MicroBatcher, recording: RecordingTranslator) -> None:
-    recording.gate.clear()
+def test_job_past_its_deadline_is_dropped_untranslated(batcher: MicroBatcher, recording: GatedTranslator) -> None:
+    recording.release.clear()
     batcher.submit("Hello", "en", "es", time.time() + LATER)
     assert recording.entered.acquire(timeout=5)
     stale = batcher.submit("world", "en", "es", time.time() + 0.01)
     time.sleep(0.05)
-    recording.gate.set()
+    recording.release.set()
     with pytest.raises(TranslationTimeout):
         stale.result(5)
-    assert recording.calls == [(("en", "es"), 1)]
+    assert recording.batches == [(("en", "es"), 1)]
 
 
-def test_one_overlong_text_fails_alone(batcher: MicroBatcher, recording: RecordingTranslator) -> None:
+def test_one_overlong_text_fails_alone(batcher: MicroBatcher, recording: GatedTranslator) -> None:
     # The tiny model supports 256 tokens: CTranslate2 rejects the whole batch, which is then retried text by text.
     texts = ["Hello", "x " * 300, "world"]
     futures = [batcher.submit(text, "en", "es", time.time() + LATER) for text in texts]
@@ -123,4 +99,4 @@ def test_one_overlong_text_fails_alone(batcher: MicroBatcher, recording: Recordi
     assert futures[2].result(5) == "mundo"
     with pytest.raises(TranslationError, match="en->es"):
         futures[1].result(5)
-    assert recording.calls == [(("en", "es"), 3), *[(("en", "es"), 1)] * 3]
+    assert recording.batches == [(("en", "es"), 3), *[(("en", "es"), 1)] * 3]
