@@ -26,6 +26,7 @@ from rooms.moderation import Action, ModerationConfig, Moderator, create_plugin_
 from rooms.service import RoomsConfig, RoomService
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
+from translation.argos import ArgosTranslator
 from translation.cache import TranslationCache
 from translation.factory import create_translator
 from translation.remote import RedisTranslationQueue
@@ -145,6 +146,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
             batch_size=settings.translation_batch_size,
             batch_wait=settings.translation_batch_wait_ms / 1000,
             nice=settings.translation_nice,
+            on_start=translator.load_models if isinstance(translator, ArgosTranslator) else None,
         )
     service.start()
     return RoomTranslator(service, hub, db, lambda _session_id: moderator)

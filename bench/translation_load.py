@@ -1,8 +1,9 @@
 """Translation at real model size under load: a real Bridgeway server, the base-size random model, mixed rooms.
 
 Rooms of an English and a Spanish reader need every message translated; rooms of two English readers need none and
-carry a steady background load. For each offered rate of messages needing translation (default 5, 20, 60, 120/s)
-the bench sends for `--seconds`, waits for the stragglers and prints, against the issue's targets:
+carry a steady background load. For each offered rate of messages needing translation (default 5, 20, 60, 120/s,
+after a control step with none, which shows what the machine's other work does to delivery) the bench sends for
+`--seconds`, waits for the stragglers and prints, against the issue's targets:
 
 * translated/s: translation frames received by partners per second;
 * added latency: from the sender's ack (when a message needing no translation is delivered) to the partner's
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.settings import Settings
 from bench import servers
 from bench.loadgen import percentile
 from bench.procstat import CpuMeter, ThreadCpu, load_average
@@ -199,6 +201,7 @@ def server_env(args: argparse.Namespace, data_dir: Path, packages: Path) -> dict
         "BRIDGEWAY_TRANSLATION_BATCH_SIZE": str(args.batch),
         "BRIDGEWAY_TRANSLATION_BEAM_SIZE": str(args.beam),
         "BRIDGEWAY_TRANSLATION_NICE": str(args.nice),
+        "BRIDGEWAY_TRANSLATION_MAX_QUEUE": str(args.max_queue),
     }
     if args.queue_workers:
         extra["BRIDGEWAY_TRANSLATION_QUEUE_URL"] = args.redis_url
@@ -233,6 +236,11 @@ def print_row(row: dict[str, Any]) -> None:
         return "ok " if ok else "MISS"
 
     offered = row["offered_per_s"]
+    if offered == 0:
+        print(f"control, nothing to translate | originals p50 {row['originals_p50_ms']:5.1f} p99"
+              f" {row['originals_p99_ms']:6.1f} ms | server {row['server_cores']} cores (event loop"
+              f" {row['event_loop_cores']}), load {row['load_before']}->{row['load_after']}", flush=True)  # fmt: skip
+        return
     rate_ok = row["translated_per_s"] >= min(offered, TARGETS["translated_per_s"]) * 0.95
     print(
         f"offered {offered:>5.0f}/s | translated {row['translated_per_s']:6.1f}/s {mark(rate_ok)}"
@@ -248,7 +256,7 @@ def print_row(row: dict[str, Any]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rates", default="5,20,60,120", help="messages needing translation per second")
+    parser.add_argument("--rates", default="0,5,20,60,120", help="messages needing translation per second (0: control)")
     parser.add_argument("--seconds", type=float, default=20.0, help="sending time per rate")
     parser.add_argument("--background", type=float, default=50.0, help="messages/s in rooms needing no translation")
     parser.add_argument("--rooms", type=int, default=60, help="rooms of an English and a Spanish reader")
@@ -258,6 +266,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=32, help="BRIDGEWAY_TRANSLATION_BATCH_SIZE")
     parser.add_argument("--beam", type=int, default=1, help="BRIDGEWAY_TRANSLATION_BEAM_SIZE")
     parser.add_argument("--nice", type=int, default=10, help="BRIDGEWAY_TRANSLATION_NICE")
+    parser.add_argument("--max-queue", type=int, default=Settings.model_fields["translation_max_queue"].default,
+                        help="BRIDGEWAY_TRANSLATION_MAX_QUEUE")  # fmt: skip
     parser.add_argument("--queue-workers", type=int, default=0, help="translation-worker processes (0: in process)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--cache-dir", type=Path, default=CACHE)
@@ -284,9 +294,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
         command = servers.uvicorn_command("app.main:create_app", port, factory=True, deflate=False)
         server = servers.start(command, env, port, None, Path(tmp) / "server.log")
         mode = f"{args.queue_workers} translation-worker processes" if workers else "in process"
-        print(f"translation {mode}: {args.workers} workers x {args.threads} threads, batch {args.batch}, beam"
-              f" {args.beam}, nice {args.nice}; {args.rooms} translated + {args.plain_rooms} plain rooms, background"
-              f" {args.background:.0f}/s; {os.cpu_count()} cores, load {load_average():.2f}", flush=True)  # fmt: skip
+        print(
+            f"translation {mode}: {args.workers} workers x {args.threads} threads, batch {args.batch}, beam"
+            f" {args.beam}, nice {args.nice}, queue {args.max_queue}; {args.rooms} translated + {args.plain_rooms}"
+            f" plain rooms, background {args.background:.0f}/s; {os.cpu_count()} cores, load {load_average():.2f}",
+            flush=True,
+        )
         try:
             rows = asyncio.run(drive(args, port, [server.pid, *(w.pid for w in workers)]))
         finally:

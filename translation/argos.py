@@ -112,6 +112,15 @@ class ArgosTranslator:
             raise TranslationError(f"Argos failed to translate {source}->{target}: {exc}") from exc
         return out
 
+    def load_models(self) -> None:
+        """Load every installed pair's model now (blocking) instead of on its first message.
+
+        Call it from the thread that will translate: CTranslate2's own threads start here and inherit that thread's
+        CPU priority (see `MicroBatcher`'s `nice`), and no student's message waits for a model to load.
+        """
+        for pair in sorted(self._translations):
+            self._ensure_loaded(pair)
+
     def _ensure_loaded(self, pair: LanguagePair) -> None:
         # Argos would create the CTranslate2 model lazily from global settings and without a lock; create it
         # here once, with this translator's thread count. CTranslate2 translators are safe to share.

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ class MicroBatcher:
     quiet a message waits only `batch_wait`. CTranslate2 costs ~120 ms for one sentence but ~12 ms a sentence in
     batches of 32 (docs/performance.md), which is what lets one core keep up with a district event.
 
+    `on_start` runs once in the first thread, after its priority is set (the server loads the models there).
     With `nice` > 0 the threads (and the CTranslate2 threads a model loaded in them starts) run at that lower CPU
     priority (Linux: per thread), so a server's event loop, delivering the originals, is never queued behind the
     model on a busy machine; translation then takes the CPU the chat leaves free.
@@ -51,7 +53,7 @@ class MicroBatcher:
 
     def __init__(
         self, translator: Translator, *, workers: int = 1, max_queue: int = 128, batch_size: int = 32,
-        batch_wait: float = 0.01, nice: int = 0,
+        batch_wait: float = 0.01, nice: int = 0, on_start: Callable[[], None] | None = None,
     ) -> None:  # fmt: skip
         if workers < 1 or max_queue < 1 or batch_size < 1 or batch_wait < 0:
             raise ValueError("workers, max_queue and batch_size must be >= 1 and batch_wait >= 0")
@@ -61,6 +63,7 @@ class MicroBatcher:
         self._max_queue = max_queue
         self._workers = workers
         self._nice = nice
+        self._on_start = on_start
         self._queues: dict[LanguagePair, deque[_Job]] = {}
         self._pending = 0
         self._closed = False
@@ -131,6 +134,13 @@ class MicroBatcher:
     def _run(self) -> None:
         if self._nice > 0:
             _lower_priority(self._nice)
+        with self._ready:
+            on_start, self._on_start = self._on_start, None  # the first thread runs it, once
+        if on_start is not None:
+            try:
+                on_start()
+            except Exception:
+                logger.exception("preparing the translation threads failed; models load on first use")
         while True:
             taken = self._take()
             if taken is None:

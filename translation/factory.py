@@ -70,6 +70,7 @@ def create_worker(
 
     decoding = decoding or Decoding()
     translator = ArgosTranslator(packages_dir, intra_threads, decoding=decoding, device=device)
+    translator.load_models()
     client = redis.Redis.from_url(url, decode_responses=True)
     return TranslationWorker(
         client,

