@@ -282,6 +282,8 @@ def translation_worker(name: str | None) -> None:
         fail("set BRIDGEWAY_TRANSLATION_QUEUE_URL=redis://... (the same on the chat servers) to run a worker")
     from translation.factory import create_worker
 
+    if settings.translation_nice > 0:
+        os.nice(settings.translation_nice)  # as the server's translation threads: the chat on this machine goes first
     try:
         worker = create_worker(
             settings.translation_queue_url,
