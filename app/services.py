@@ -145,6 +145,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
             timeout=settings.translation_timeout,
             batch_size=settings.translation_batch_size,
             batch_wait=settings.translation_batch_wait_ms / 1000,
+            max_wait=settings.translation_max_wait_ms / 1000,
             nice=settings.translation_nice,
             on_start=translator.load_models if isinstance(translator, ArgosTranslator) else None,
         )

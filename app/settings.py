@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     translation_batch_size: int = Field(default=32, ge=1, le=256)
     translation_batch_wait_ms: float = Field(default=10.0, ge=0, le=1000)
     translation_max_queue: int = Field(default=128, ge=1, le=100_000)
+    translation_max_wait_ms: float = Field(default=1000.0, gt=0, le=60_000)
     translation_queue_url: str = ""
     translation_claim_seconds: float = Field(default=5.0, gt=0)
     translation_nice: int = Field(default=10, ge=0, le=19)

@@ -46,21 +46,24 @@ class MicroBatcher:
     priority (Linux: per thread), so a server's event loop, delivering the originals, is never queued behind the
     model on a busy machine; translation then takes the CPU the chat leaves free.
 
-    At most `max_queue` jobs are queued or running; `submit` raises TranslationBusy beyond that, so a flood
-    never builds a backlog that answers after everyone has moved on. A job cancelled or past its deadline before
-    its batch starts is dropped without being translated.
+    At most `max_queue` jobs are queued or running, and none is queued while the oldest queued job has waited more
+    than `max_wait` seconds: `submit` raises TranslationBusy instead. The count bounds memory; the wait bounds the
+    delay whatever the machine gives translation (a count alone would mean 1 s on an idle machine, 3 on a busy
+    one), so a flood never builds a backlog that answers after everyone has moved on. A job cancelled or past its
+    deadline before its batch starts is dropped without being translated.
     """
 
     def __init__(
         self, translator: Translator, *, workers: int = 1, max_queue: int = 128, batch_size: int = 32,
-        batch_wait: float = 0.01, nice: int = 0, on_start: Callable[[], None] | None = None,
+        batch_wait: float = 0.01, max_wait: float = 1.0, nice: int = 0, on_start: Callable[[], None] | None = None,
     ) -> None:  # fmt: skip
-        if workers < 1 or max_queue < 1 or batch_size < 1 or batch_wait < 0:
-            raise ValueError("workers, max_queue and batch_size must be >= 1 and batch_wait >= 0")
+        if workers < 1 or max_queue < 1 or batch_size < 1 or batch_wait < 0 or max_wait <= 0:
+            raise ValueError("workers, max_queue and batch_size must be >= 1, batch_wait >= 0 and max_wait > 0")
         self.translator = translator
         self.batch_size = batch_size
         self.batch_wait = batch_wait
         self._max_queue = max_queue
+        self._max_wait = max_wait
         self._workers = workers
         self._nice = nice
         self._on_start = on_start
@@ -100,11 +103,17 @@ class MicroBatcher:
                 raise RuntimeError("the translation queue is closed")
             if self._pending >= self._max_queue:
                 raise TranslationBusy(f"{self._pending} translations pending")
+            waited = self._oldest_wait(job.queued_at)
+            if waited > self._max_wait:
+                raise TranslationBusy(f"the oldest translation has waited {waited:.1f} s")
             self._pending += 1
             self._queues.setdefault(job.pair, deque()).append(job)
             self._ready.notify()
         job.future.add_done_callback(lambda _: self._forget_cancelled(job))
         return job.future
+
+    def _oldest_wait(self, now: float) -> float:
+        return max((now - queue[0].queued_at for queue in self._queues.values()), default=0.0)
 
     def _forget_cancelled(self, job: _Job) -> None:
         # A job cancelled while queued (its caller timed out) frees its place at once, not when a thread reaches it.

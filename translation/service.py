@@ -66,6 +66,7 @@ class TranslationService:
         *,
         batch_size: int = 32,
         batch_wait: float = 0.01,
+        max_wait: float = 1.0,
         nice: int = 0,
         on_start: Callable[[], None] | None = None,
         queue: TranslationQueue | None = None,
@@ -81,6 +82,7 @@ class TranslationService:
                 max_queue=max_queue,
                 batch_size=batch_size,
                 batch_wait=batch_wait,
+                max_wait=max_wait,
                 nice=nice,
                 on_start=on_start,
             )

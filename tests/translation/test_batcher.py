@@ -100,3 +100,22 @@ def test_one_overlong_text_fails_alone(batcher: MicroBatcher, recording: GatedTr
     with pytest.raises(TranslationError, match="en->es"):
         futures[1].result(5)
     assert recording.batches == [(("en", "es"), 3), *[(("en", "es"), 1)] * 3]
+
+
+def test_queue_refuses_while_the_oldest_job_waited_too_long(recording: GatedTranslator) -> None:
+    batcher = MicroBatcher(recording, workers=1, max_queue=100, batch_size=1, batch_wait=0, max_wait=0.1)
+    try:
+        recording.release.clear()
+        batcher.submit("Hello", "en", "es", time.time() + LATER)
+        assert recording.entered.acquire(timeout=5)
+        waiting = batcher.submit("world", "en", "es", time.time() + LATER)
+        batcher.submit("friend", "en", "es", time.time() + LATER)  # the oldest waited < 0.1 s: still taken
+        time.sleep(0.15)
+        with pytest.raises(TranslationBusy, match="waited"):
+            batcher.submit("school", "en", "es", time.time() + LATER)
+        recording.release.set()
+        assert waiting.result(5) == "mundo"
+        assert batcher.submit("school", "en", "es", time.time() + LATER).result(5) == "escuela"  # drained: taken
+    finally:
+        recording.release.set()
+        asyncio.run(batcher.aclose())
