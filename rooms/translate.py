@@ -19,7 +19,6 @@ from rooms.protocol import dumps, flagged_frame, withdrawn_frame
 from rooms.store import room_members
 from rooms.translation_state import TranslationStates
 from translation.detect import detect_language
-from translation.remote import RedisTranslationQueue
 from translation.service import TranslationResult, TranslationService
 
 log = logging.getLogger(__name__)
@@ -143,15 +142,8 @@ class RoomTranslator:
         return self.states.health(room_id, languages, self.service.translator.can_translate)
 
     def queue_state(self) -> dict[str, Any]:
-        """The translation queue as the console shows it: jobs waiting, its bound, and where translation runs."""
-        queue = self.service.queue
-        workers = queue.workers if isinstance(queue, RedisTranslationQueue) else None
-        return {
-            "mode": "workers" if workers is not None else "in_process",
-            "pending": self.service.pending,
-            "max_queue": self.service.max_queue,
-            "workers": workers,
-        }
+        """The translation queue as the console shows it (see `TranslationService.state`)."""
+        return self.service.state()
 
     async def translate_for(self, conn: Connection, message: Message) -> None:
         """Resume path: translate one missed message into this reader's language (usually a cache hit)."""

@@ -21,6 +21,7 @@ from translation.base import (
 )
 from translation.batcher import MicroBatcher
 from translation.cache import TranslationCache
+from translation.remote import RedisTranslationQueue
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,16 @@ class TranslationService:
         if self._writes is not None:
             writes, self._writes = self._writes, None
             await asyncio.to_thread(writes.shutdown, True)
+
+    def state(self) -> dict[str, object]:
+        """Jobs waiting or running, their bound, and where translation runs (`workers`: live worker processes)."""
+        workers = self.queue.workers if isinstance(self.queue, RedisTranslationQueue) else None
+        return {
+            "mode": "in_process" if workers is None else "workers",
+            "pending": self.pending,
+            "max_queue": self.max_queue,
+            "workers": workers,
+        }
 
     def languages(self) -> set[str]:
         """Every language that appears in an installed pair, i.e. that something can be translated from or to."""
