@@ -211,8 +211,10 @@ def server_env(args: argparse.Namespace, data_dir: Path, packages: Path) -> dict
 async def drive(args: argparse.Namespace, port: int, pids: list[int]) -> list[dict[str, Any]]:
     driver = Driver(port)
     await driver.join(args.rooms, args.plain_rooms)
-    count = int(sum(args.rates) * args.seconds) + 10
+    count = int(sum(args.rates) * args.seconds + 20 * args.warmup) + 10
     texts = sentences(args.shape, count, seed=int(time.time()))  # never a cache hit
+    if args.warmup > 0:  # not reported: the first seconds after the joins (writer, pairing, caches) are not typical
+        await driver.step(min(args.rates[-1], 20.0), args.background, args.warmup, texts)
     rows = []
     for rate in args.rates:
         server, mine, loop = CpuMeter(pids), CpuMeter([os.getpid()]), ThreadCpu(pids[0], pids[0])
@@ -258,6 +260,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="0,5,20,60,120", help="messages needing translation per second (0: control)")
     parser.add_argument("--seconds", type=float, default=20.0, help="sending time per rate")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of unreported load first")
     parser.add_argument("--background", type=float, default=50.0, help="messages/s in rooms needing no translation")
     parser.add_argument("--rooms", type=int, default=60, help="rooms of an English and a Spanish reader")
     parser.add_argument("--plain-rooms", type=int, default=25, help="rooms of two English readers")
