@@ -31,8 +31,10 @@ from rooms.service import RoomsConfig, RoomService
 from rooms.session_moderation import SessionModerators
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
+from translation.argos import ArgosTranslator
 from translation.cache import TranslationCache
 from translation.factory import create_translator
+from translation.remote import RedisTranslationQueue
 from translation.service import TranslationService
 
 log = logging.getLogger(__name__)
@@ -123,18 +125,37 @@ def rooms_config(settings: Settings) -> RoomsConfig:
 
 
 async def _translation_service(settings: Settings, db: Database) -> TranslationService | None:
+    """Translation in this process (micro-batching threads), or through ``bridgeway translation-worker``s."""
     if settings.translation_backend == "off":
         return None
+    cache = TranslationCache(db.engine)
+    if settings.translation_queue_url:
+        queue = RedisTranslationQueue(settings.translation_queue_url, max_queue=settings.translation_max_queue)
+        await queue.start()
+        return TranslationService(
+            queue, cache, max_queue=settings.translation_max_queue, timeout=settings.translation_timeout, queue=queue
+        )
     translator = await anyio.to_thread.run_sync(
         lambda: create_translator(
-            settings.translation_backend, settings.packages_dir, inter_threads=settings.translation_workers
+            settings.translation_backend,
+            settings.packages_dir,
+            intra_threads=settings.translation_threads,
+            inter_threads=settings.translation_workers,
+            decoding=settings.translation_decoding,
+            device=settings.translation_device,
         )
     )
     return TranslationService(
         translator,
-        TranslationCache(db.engine),
+        cache,
         workers=settings.translation_workers,
+        max_queue=settings.translation_max_queue,
         timeout=settings.translation_timeout,
+        batch_size=settings.translation_batch_size,
+        batch_wait=settings.translation_batch_wait_ms / 1000,
+        max_wait=settings.translation_max_wait_ms / 1000,
+        nice=settings.translation_nice,
+        on_start=translator.load_models if isinstance(translator, ArgosTranslator) else None,
     )
 
 

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rooms.moderation.hooks import DEFAULT_HOOKS
+from translation.argos_batch import Decoding
 
 
 class SettingsError(Exception):
@@ -36,7 +37,18 @@ class Settings(BaseSettings):
     translation_backend: Literal["argos", "off"] = "argos"
     translation_packages_dir: Path | None = None
     translation_workers: int = Field(default=2, ge=1, le=32)
-    translation_timeout: float = Field(default=10.0, gt=0)
+    translation_threads: int = Field(default=1, ge=1, le=64)
+    translation_timeout: float = Field(default=10.0, gt=0, le=120)
+    translation_beam_size: int = Field(default=1, ge=1, le=8)
+    translation_max_tokens: int = Field(default=256, ge=8, le=1024)
+    translation_batch_size: int = Field(default=32, ge=1, le=256)
+    translation_batch_wait_ms: float = Field(default=10.0, ge=0, le=1000)
+    translation_max_queue: int = Field(default=128, ge=1, le=100_000)
+    translation_max_wait_ms: float = Field(default=1000.0, gt=0, le=60_000)
+    translation_queue_url: str = ""
+    translation_claim_seconds: float = Field(default=5.0, gt=0)
+    translation_nice: int = Field(default=10, ge=0, le=19)
+    translation_device: Literal["cpu", "cuda", "auto"] = "cpu"
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     ws_max_size: int = Field(default=64 * 1024, ge=1024, le=1024 * 1024)
@@ -103,6 +115,13 @@ class Settings(BaseSettings):
             raise ValueError(f"not a rate: {value!r} (expected e.g. 10/minute or 60 per 5 minutes)") from None
         return value
 
+    @field_validator("translation_queue_url")
+    @classmethod
+    def _check_translation_queue_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"not a Redis URL: {value!r} (empty: translate in this process; redis://...: workers)")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -141,6 +160,15 @@ class Settings(BaseSettings):
     def packages_dir(self) -> Path:
         assert self.translation_packages_dir is not None
         return self.translation_packages_dir
+
+    @property
+    def translation_decoding(self) -> Decoding:
+        """CTranslate2 decoding options for chat (beam size, batch size, output length cap)."""
+        return Decoding(
+            beam_size=self.translation_beam_size,
+            max_batch_size=self.translation_batch_size,
+            max_length=self.translation_max_tokens,
+        )
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,15 +13,17 @@ _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 def cpu_seconds(pids: Sequence[int]) -> float:
     """User + system CPU seconds used so far by ``pids`` (0 for a process that is gone)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / _TICKS
+    return sum(_stat_seconds(f"/proc/{pid}/stat") for pid in pids)
+
+
+def _stat_seconds(path: str) -> float:
+    """User + system CPU seconds from a /proc stat file (a process's or one thread's); 0 when it is gone."""
+    try:
+        with open(path) as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
 def rss_bytes(pids: Sequence[int]) -> int:
@@ -58,3 +60,23 @@ def load_average() -> float:
         return os.getloadavg()[0]
     except OSError:
         return 0.0
+
+
+@dataclass
+class ThreadCpu:
+    """The CPU share of one thread (``tid`` of process ``pid``; the main thread's is the pid), e.g. an event loop."""
+
+    pid: int
+    tid: int
+    _cpu: float = 0.0
+    _wall: float = 0.0
+
+    def _seconds(self) -> float:
+        return _stat_seconds(f"/proc/{self.pid}/task/{self.tid}/stat")
+
+    def start(self) -> None:
+        self._cpu, self._wall = self._seconds(), time.monotonic()
+
+    def stop(self) -> float:
+        wall = time.monotonic() - self._wall
+        return (self._seconds() - self._cpu) / wall if wall > 0 else 0.0

@@ -17,15 +17,20 @@ from rooms.models import Message, ModerationAction, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator
 from rooms.protocol import dumps, flagged_frame, withdrawn_frame
 from rooms.store import room_members
+from rooms.translation_state import TranslationStates
 from translation.detect import detect_language
-from translation.service import TranslationService
+from translation.service import TranslationResult, TranslationService
 
 log = logging.getLogger(__name__)
 _ROOM_LANG_TTL = 10.0
 
 
 class RoomTranslator:
-    """Translates each message once per language its room needs, then re-checks the translations."""
+    """Translates each message once per language its room needs, then re-checks the translations.
+
+    A missing language pack or a full queue is said once to the room (`TranslationStates`), not under every
+    message: only a translation that timed out or failed gets its own `translation` frame with an error.
+    """
 
     def __init__(
         self, service: TranslationService, hub: Hub, db: Database, moderator: Callable[[int], Moderator]
@@ -36,13 +41,14 @@ class RoomTranslator:
         self.moderator = moderator
         self._room_languages: dict[int, tuple[float, frozenset[str]]] = {}
         self._tails: dict[int, asyncio.Future[None]] = {}  # per room: the delivery the next one waits for
+        self.states = TranslationStates()
 
     def languages(self) -> set[str]:
         return set(self.service.languages())
 
     def detect(self, text: str, candidates: Sequence[str], fallback: str | None) -> str | None:
-        if fallback is None:
-            return None
+        if fallback is None or not self.service.translator.available_pairs():
+            return fallback  # nothing could translate it: guessing the language would only cost CPU
         pool = set(candidates) | {fallback}
         return detect_language(text, sorted(pool), fallback)
 
@@ -88,7 +94,7 @@ class RoomTranslator:
                 await self._withdraw(session_id, message, hold_reason, sender)
                 return
             await publish_original()
-            for frame in frames:
+            for frame in frames:  # translations, then what the room is told once (no pack, overloaded)
                 try:
                     await self.hub.to_room(session_id, room, frame)
                 except BrokerUnavailable:
@@ -101,7 +107,8 @@ class RoomTranslator:
     async def _checked_translations(
         self, session_id: int, message: Message, sent_at: float
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """(translation frames, None), or ([], reason) when a translation reveals what moderation stops."""
+        """(translation frames and room notices, None), or ([], reason) when a translation reveals what moderation
+        stops."""
         if message.language is None or message.id is None:
             return [], None
         targets = {t for t in await self._targets(message.room_id) if t != message.language}
@@ -127,7 +134,16 @@ class RoomTranslator:
             )
             if verdict.action in (Action.HOLD, Action.BLOCK):
                 return [], verdict.reason or "translation"
-        return _frames(message, results.values()), None
+        notices = self.states.outcome(message.room_id, message.language, {t: r.error for t, r in results.items()})
+        return _frames(message, results.values()) + notices, None
+
+    def health(self, room_id: int, languages: Iterable[str]) -> dict[str, Any]:
+        """One room's translation state for the facilitator console (see `TranslationStates.health`)."""
+        return self.states.health(room_id, languages, self.service.translator.can_translate)
+
+    def queue_state(self) -> dict[str, Any]:
+        """The translation queue as the console shows it (see `TranslationService.state`)."""
+        return self.service.state()
 
     async def translate_for(self, conn: Connection, message: Message) -> None:
         """Resume path: translate one missed message into this reader's language (usually a cache hit)."""
@@ -155,9 +171,13 @@ class RoomTranslator:
             await self.hub.to_watchers(session_id, flagged_frame(flagged, sender or {}))
 
 
-def _frames(message: Message, results: Iterable[Any]) -> list[dict[str, Any]]:
+def _frames(message: Message, results: Iterable[TranslationResult]) -> list[dict[str, Any]]:
+    """One `translation` frame per language translated, or failed on its own; a missing pack and a full queue are
+    said once to the room instead (`TranslationStates`)."""
     frames = []
     for result in results:
+        if result.error in ("unavailable", "busy"):
+            continue
         frame: dict[str, Any] = {
             "type": "translation",
             "id": message.id,

@@ -1,4 +1,4 @@
-"""Argos Translate backend: installed Argos packages, run offline through argostranslate's own translation code."""
+"""Argos Translate backend: installed Argos packages, loaded by argostranslate and run offline in batches."""
 
 from __future__ import annotations
 
@@ -10,40 +10,49 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from translation.argos_batch import Decoding, translate_texts
 from translation.argos_setup import load_argos
-from translation.base import LanguagePair, PairUnavailable, TranslationError
+from translation.base import LanguagePair, PairUnavailable, TranslationError, route
 from translation.packages import chosen_packages, list_installed
 from translation.splitter import RegexSentenceSplitter
 
 logger = logging.getLogger(__name__)
-
-PIVOT_LANGUAGE = "en"
 
 
 class ArgosTranslator:
     """Translate with the Argos packages installed in `packages_dir`, pivoting through English when needed.
 
     Packages are read once, at construction; each model loads on its first use. `intra_threads` is the
-    thread count inside one translation; `inter_threads` is how many translations of the same model may run
-    in parallel (CTranslate2 keeps that many model replicas; set it to the service's worker count).
+    thread count inside one translation call; `inter_threads` is how many calls on the same model may run in
+    parallel (CTranslate2 keeps that many model replicas; set it to the number of threads that call it).
+    `device` is CTranslate2's: "cpu", or "cuda" on a GPU box running `bridgeway translation-worker`.
 
-    Translation goes through argostranslate's `PackageTranslation` (tokenizer, CTranslate2 beam search,
-    detokenizer) and, for pivots, its `CompositeTranslation`. The language graph is built per instance
-    instead of with argos's global `get_translation_from_codes`: that one reads a process-wide package dir,
-    caches by "from-to" across directories and lets argos pick a sentence splitter that downloads models;
-    here the splitter is `RegexSentenceSplitter` and nothing reaches the network.
+    Packages load through argostranslate (`Package`, its tokenizer, `PackageTranslation`); `translate_batch` runs
+    argos's steps for all its texts in one CTranslate2 call (`translation.argos_batch`) with `decoding`. The
+    language graph is built per instance instead of with argos's global `get_translation_from_codes`: that one
+    reads a process-wide package dir, caches by "from-to" across directories and lets argos pick a sentence
+    splitter that downloads models; here the splitter is `RegexSentenceSplitter` and nothing reaches the network.
     """
 
-    def __init__(self, packages_dir: Path, intra_threads: int = 1, *, inter_threads: int = 1) -> None:
+    def __init__(
+        self,
+        packages_dir: Path,
+        intra_threads: int = 1,
+        *,
+        inter_threads: int = 1,
+        decoding: Decoding | None = None,
+        device: str = "cpu",
+    ) -> None:
         translate = load_argos(intra_threads)
         from argostranslate import package
 
         self._packages_dir = packages_dir
         self._intra_threads = intra_threads
         self._inter_threads = inter_threads
+        self.decoding = decoding or Decoding()
+        self._device = device
         self._load_lock = threading.Lock()
         self._translations: dict[LanguagePair, Any] = {}
-        self._composites: dict[LanguagePair, Any] = {}
         languages: dict[str, Any] = {}
         fingerprint = hashlib.sha256()
         # One package per pair, by the same rule `bridgeway translation list` reports (newest version wins).
@@ -69,7 +78,6 @@ class ArgosTranslator:
         if not self._translations:
             logger.warning("no Argos translation packages installed in %s", packages_dir)
         self._model_version = "argos-" + fingerprint.hexdigest()[:16]
-        self._composite_class = translate.CompositeTranslation
 
     @property
     def model_version(self) -> str:
@@ -82,40 +90,36 @@ class ArgosTranslator:
 
     def can_translate(self, source: str, target: str) -> bool:
         """True for installed pairs, pairs reachable through English, and identical languages."""
-        return source == target or self._route(source, target) is not None
+        return source == target or route(self._translations, source, target) is not None
 
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
-        """Translate each text (blocking; thread-safe). Raises PairUnavailable, or TranslationError on failure."""
+        """Translate the texts together (blocking; thread-safe). Raises PairUnavailable, or TranslationError on failure.
+
+        A pivot translates the whole batch into English, then the English batch into the target (argos's
+        `CompositeTranslation` with one hypothesis does the same, one text at a time).
+        """
         if source == target:
             return list(texts)
-        route = self._route(source, target)
-        if route is None:
+        steps = route(self._translations, source, target)
+        if steps is None:
             raise PairUnavailable(f"no Argos package translates {source}->{target}")
-        for pair in route:
-            self._ensure_loaded(pair)
-        translation = self._translation_for(route)
+        out = list(texts)
         try:
-            return [str(translation.translate(text)) for text in texts]
+            for pair in steps:
+                self._ensure_loaded(pair)
+                out = translate_texts(self._translations[pair], out, self.decoding)
         except RuntimeError as exc:  # CTranslate2 errors, e.g. a sentence longer than the model supports
             raise TranslationError(f"Argos failed to translate {source}->{target}: {exc}") from exc
+        return out
 
-    def _route(self, source: str, target: str) -> tuple[LanguagePair, ...] | None:
-        if (source, target) in self._translations:
-            return ((source, target),)
-        first, second = (source, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, target)
-        if first in self._translations and second in self._translations:
-            return (first, second)
-        return None
+    def load_models(self) -> None:
+        """Load every installed pair's model now (blocking) instead of on its first message.
 
-    def _translation_for(self, route: tuple[LanguagePair, ...]) -> Any:
-        if len(route) == 1:
-            return self._translations[route[0]]
-        pair = (route[0][0], route[-1][1])
-        composite = self._composites.get(pair)
-        if composite is None:
-            composite = self._composite_class(*(self._translations[step] for step in route))
-            self._composites[pair] = composite
-        return composite
+        Call it from the thread that will translate: CTranslate2's own threads start here and inherit that thread's
+        CPU priority (see `MicroBatcher`'s `nice`), and no student's message waits for a model to load.
+        """
+        for pair in sorted(self._translations):
+            self._ensure_loaded(pair)
 
     def _ensure_loaded(self, pair: LanguagePair) -> None:
         # Argos would create the CTranslate2 model lazily from global settings and without a lock; create it
@@ -130,7 +134,7 @@ class ArgosTranslator:
 
                 translation.translator = ctranslate2.Translator(
                     str(translation.pkg.package_path / "model"),
-                    device="cpu",
+                    device=self._device,
                     inter_threads=self._inter_threads,
                     intra_threads=self._intra_threads,
                     compute_type=settings.compute_type,

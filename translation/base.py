@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future
 from typing import Protocol, runtime_checkable
 
 LanguagePair = tuple[str, str]
+Route = tuple[LanguagePair, ...]
+PIVOT_LANGUAGE = "en"
 
 
 class TranslationError(Exception):
@@ -25,8 +28,8 @@ class TranslationBusy(TranslationError):
 
 
 @runtime_checkable
-class Translator(Protocol):
-    """A blocking machine translator; the service runs it in worker threads."""
+class Catalogue(Protocol):
+    """What can be translated, and with which models: enough for the chat server to decide and to key its cache."""
 
     @property
     def model_version(self) -> str:
@@ -41,6 +44,69 @@ class Translator(Protocol):
         """Whether `source` -> `target` works, directly or through English."""
         ...
 
+
+@runtime_checkable
+class Translator(Catalogue, Protocol):
+    """A blocking machine translator; the translation queue runs it in worker threads or worker processes."""
+
     def translate_batch(self, texts: Sequence[str], source: str, target: str) -> list[str]:
         """Translate each text (blocking). Raises PairUnavailable or TranslationError."""
         ...
+
+
+@runtime_checkable
+class TranslationQueue(Protocol):
+    """Where translation jobs wait and run: worker threads in this process, or `bridgeway translation-worker`s.
+
+    Both bound their queue (`submit` raises TranslationBusy when full) and answer through a concurrent Future, so
+    the service treats them alike; a job whose `deadline` (time.time()) passed before it started is dropped.
+    """
+
+    @property
+    def pending(self) -> int:
+        """Jobs submitted and not yet answered (queued or running)."""
+        ...
+
+    def submit(self, text: str, source: str, target: str, deadline: float) -> Future[str]:
+        """Queue one translation; raises TranslationBusy when the queue is full. Cancelling a queued job drops it."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop taking jobs; queued ones are cancelled."""
+        ...
+
+
+def route(pairs: Collection[LanguagePair], source: str, target: str) -> Route | None:
+    """The installed steps that take `source` to `target`: the direct pair, else through English; None if neither.
+
+    One rule for every backend, so the chat server (which may only know the pairs its workers advertise) and the
+    worker that translates agree on what can be translated.
+    """
+    if (source, target) in pairs:
+        return ((source, target),)
+    first, second = (source, PIVOT_LANGUAGE), (PIVOT_LANGUAGE, target)
+    if first in pairs and second in pairs:
+        return (first, second)
+    return None
+
+
+def translate_each(translator: Translator, texts: Sequence[str], source: str, target: str) -> list[str | Exception]:
+    """Translate a batch; when the batch fails, retry its texts one by one so one bad text fails only itself.
+
+    A sentence longer than the model supports makes CTranslate2 reject the whole call: without the retry, one
+    student's overlong message would cost every other message in its batch its translation.
+    """
+    try:
+        return list(translator.translate_batch(texts, source, target))
+    except PairUnavailable:
+        raise
+    except TranslationError as exc:
+        if len(texts) == 1:
+            return [exc]
+    results: list[str | Exception] = []
+    for text in texts:
+        try:
+            results.append(translator.translate_batch([text], source, target)[0])
+        except TranslationError as exc:
+            results.append(exc)
+    return results

@@ -76,14 +76,30 @@ class TranslationCache:
             self._remember(key, row)
         return row
 
+    @property
+    def persistent(self) -> bool:
+        """Whether `get` and `persist` reach the database (and so must not run on the event loop)."""
+        return self._engine is not None
+
     def put(self, text: str, source: str, target: str, model_version: str, translated: str) -> None:
         """Store a translation in memory and, with an engine, in the database (a concurrent duplicate is fine)."""
-        key = (text_hash(text), source, target, model_version)
-        self._remember(key, translated)
+        self.remember(text, source, target, model_version, translated)
+        self.persist(text, source, target, model_version, translated)
+
+    def remember(self, text: str, source: str, target: str, model_version: str, translated: str) -> None:
+        """Store in memory only: never blocks on I/O, so it is safe on the event loop."""
+        self._remember((text_hash(text), source, target, model_version), translated)
+
+    def persist(self, text: str, source: str, target: str, model_version: str, translated: str) -> None:
+        """Store in the database only (no-op without an engine); blocks."""
         if self._engine is None:
             return
         row = Translation(
-            text_hash=key[0], source=source, target=target, model_version=model_version, translated_text=translated
+            text_hash=text_hash(text),
+            source=source,
+            target=target,
+            model_version=model_version,
+            translated_text=translated,
         )
         with Session(self._engine) as session:
             session.add(row)

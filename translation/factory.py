@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from translation.argos_batch import Decoding
 from translation.base import Translator
 from translation.disabled import DisabledTranslator
+
+if TYPE_CHECKING:
+    from translation.worker import TranslationWorker
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +19,13 @@ BACKENDS = ("argos", "off")
 
 
 def create_translator(
-    backend: str, packages_dir: Path, *, intra_threads: int = 1, inter_threads: int = 1
+    backend: str,
+    packages_dir: Path,
+    *,
+    intra_threads: int = 1,
+    inter_threads: int = 1,
+    decoding: Decoding | None = None,
+    device: str = "cpu",
 ) -> Translator:
     """Build the translator named by `backend` ("argos" or "off").
 
@@ -29,7 +40,43 @@ def create_translator(
     try:
         from translation.argos import ArgosTranslator
 
-        return ArgosTranslator(packages_dir, intra_threads=intra_threads, inter_threads=inter_threads)
+        return ArgosTranslator(
+            packages_dir, intra_threads, inter_threads=inter_threads, decoding=decoding, device=device
+        )
     except ImportError as exc:
         logger.warning("translation disabled: argostranslate is not importable (%s)", exc)
         return DisabledTranslator()
+
+
+def create_worker(
+    url: str,
+    packages_dir: Path,
+    *,
+    consumer: str,
+    intra_threads: int = 1,
+    decoding: Decoding | None = None,
+    device: str = "cpu",
+    batch_wait: float = 0.01,
+    claim_idle: float = 5.0,
+) -> TranslationWorker:
+    """A `bridgeway translation-worker` over the Argos packages in `packages_dir`, fed from Redis at `url`.
+
+    Raises ImportError when argostranslate is not installed: a worker without models would only fail jobs.
+    """
+    import redis
+
+    from translation.argos import ArgosTranslator
+    from translation.worker import TranslationWorker
+
+    decoding = decoding or Decoding()
+    translator = ArgosTranslator(packages_dir, intra_threads, decoding=decoding, device=device)
+    translator.load_models()
+    client = redis.Redis.from_url(url, decode_responses=True)
+    return TranslationWorker(
+        client,
+        translator,
+        consumer=consumer,
+        batch_size=decoding.max_batch_size,
+        batch_wait=batch_wait,
+        claim_idle=claim_idle,
+    )

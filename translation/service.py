@@ -1,17 +1,27 @@
-"""Async translation service: one translation per target language, in a bounded thread pool, with a cache."""
+"""Async translation service: one translation per target language, through a bounded batching queue, with a cache."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
-from translation.base import PairUnavailable, TranslationBusy, TranslationError, TranslationTimeout, Translator
+from translation.base import (
+    Catalogue,
+    PairUnavailable,
+    TranslationBusy,
+    TranslationQueue,
+    TranslationTimeout,
+    Translator,
+)
+from translation.batcher import MicroBatcher
 from translation.cache import TranslationCache
+from translation.remote import RedisTranslationQueue
 
 logger = logging.getLogger(__name__)
 
@@ -36,52 +46,86 @@ class TranslationResult:
 class TranslationService:
     """Translate chat messages without ever blocking or hanging the event loop.
 
-    Blocking work (cache lookups that may hit the DB, model inference) runs in a ThreadPoolExecutor of
-    `workers` threads. A job is one (message, target language) pair, so a message to a room is translated
-    once per language, never per recipient. When `max_queue` jobs are already pending the request is
-    rejected as "busy" rather than queued behind a backlog; a job not finished after `timeout` seconds is
-    reported as "timeout" (its thread finishes in the background and still fills the cache).
+    A job is one (message, target language) pair, so a message to a room is translated once per language, never
+    per recipient. Jobs go to `queue`: by default a `MicroBatcher` of `workers` threads in this process that
+    batches jobs from every room (`batch_size`, `batch_wait`); with `bridgeway translation-worker`s, a
+    `RedisTranslationQueue`, and `translator` is then whatever tells which pairs those workers serve. `nice`
+    lowers the threads' CPU priority below the event loop's and `on_start` runs in the first of them (see
+    `MicroBatcher`). When
+    `max_queue` jobs are already pending the request is answered "busy" rather than queued behind a backlog; a
+    job not finished after `timeout` seconds is "timeout" (a queued one is dropped, a running one still fills the
+    cache). Cache reads and writes that reach the database run in threads.
     """
 
     def __init__(
         self,
-        translator: Translator,
+        translator: Catalogue,
         cache: TranslationCache,
         workers: int = 2,
-        max_queue: int = 256,
+        max_queue: int = 128,
         timeout: float = 10.0,
+        *,
+        batch_size: int = 32,
+        batch_wait: float = 0.01,
+        max_wait: float = 1.0,
+        nice: int = 0,
+        on_start: Callable[[], None] | None = None,
+        queue: TranslationQueue | None = None,
     ) -> None:
         if workers < 1 or max_queue < 1 or timeout <= 0:
             raise ValueError("workers and max_queue must be >= 1 and timeout > 0")
+        if queue is None:
+            if not isinstance(translator, Translator):
+                raise TypeError("without a queue, the translator must translate (translate_batch)")
+            queue = MicroBatcher(
+                translator,
+                workers=workers,
+                max_queue=max_queue,
+                batch_size=batch_size,
+                batch_wait=batch_wait,
+                max_wait=max_wait,
+                nice=nice,
+                on_start=on_start,
+            )
         self.translator = translator
         self.cache = cache
-        self._workers = workers
-        self._max_queue = max_queue
+        self.queue = queue
+        self.max_queue = max_queue
         self._timeout = timeout
-        self._executor: ThreadPoolExecutor | None = None
+        self._writes: ThreadPoolExecutor | None = None
         self._closed = False
-        self._pending = 0
-        self._pending_lock = threading.Lock()
 
     @property
     def pending(self) -> int:
         """Jobs submitted and not yet finished (queued or running)."""
-        with self._pending_lock:
-            return self._pending
+        return self.queue.pending
 
     def start(self) -> None:
-        """Create the worker pool (idempotent; `translate` also starts it on first use)."""
+        """Start the queue's threads and the cache writer (idempotent; `translate` also starts them)."""
         if self._closed:
             raise RuntimeError("TranslationService is closed")
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="translation")
+        if self._writes is None:
+            self._writes = ThreadPoolExecutor(max_workers=1, thread_name_prefix="translation-cache")
+            if isinstance(self.queue, MicroBatcher):
+                self.queue.start()
 
     async def aclose(self) -> None:
-        """Stop accepting work and drop queued jobs; running ones finish in their threads, unawaited."""
+        """Stop accepting work and drop queued jobs; cache writes already started are finished first."""
         self._closed = True
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        await self.queue.aclose()
+        if self._writes is not None:
+            writes, self._writes = self._writes, None
+            await asyncio.to_thread(writes.shutdown, True)
+
+    def state(self) -> dict[str, object]:
+        """Jobs waiting or running, their bound, and where translation runs (`workers`: live worker processes)."""
+        workers = self.queue.workers if isinstance(self.queue, RedisTranslationQueue) else None
+        return {
+            "mode": "in_process" if workers is None else "workers",
+            "pending": self.pending,
+            "max_queue": self.max_queue,
+            "workers": workers,
+        }
 
     def languages(self) -> set[str]:
         """Every language that appears in an installed pair, i.e. that something can be translated from or to."""
@@ -102,15 +146,22 @@ class TranslationService:
             return TranslationResult(target, text)
         version = self.translator.model_version
         hit = self.cache.peek(text, source, target, version)
+        if hit is None and not self.translator.can_translate(source, target):
+            return TranslationResult(target, None, "unavailable")
+        if hit is None and self.cache.persistent:
+            try:
+                hit = await asyncio.to_thread(self.cache.get, text, source, target, version)
+            except Exception:  # cache trouble (e.g. the DB is down) must not cost the translation itself
+                logger.warning("translation cache read failed", exc_info=True)
         if hit is not None:
             return TranslationResult(target, hit, cached=True)
-        if not self.translator.can_translate(source, target):
-            return TranslationResult(target, None, "unavailable")
         try:
-            future = self._submit(text, source, target, version)
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout)
+            job = self.queue.submit(text, source, target, time.time() + self._timeout)
         except TranslationBusy:
             return TranslationResult(target, None, "busy")
+        job.add_done_callback(partial(self._store, text, source, target, version))
+        try:
+            translated = await asyncio.wait_for(asyncio.wrap_future(job), self._timeout)
         except (TimeoutError, TranslationTimeout):
             logger.warning("translation %s->%s timed out after %ss", source, target, self._timeout)
             return TranslationResult(target, None, "timeout")
@@ -119,40 +170,23 @@ class TranslationService:
         except Exception:
             logger.exception("translation %s->%s failed", source, target)
             return TranslationResult(target, None, "failed")
+        return TranslationResult(target, translated)
 
-    def _submit(self, text: str, source: str, target: str, version: str) -> Future[TranslationResult]:
-        executor = self._executor
-        if executor is None:
-            raise TranslationError("TranslationService is closed")
-        with self._pending_lock:
-            if self._pending >= self._max_queue:
-                raise TranslationBusy(f"{self._pending} translations pending")
-            self._pending += 1
-        try:
-            future = executor.submit(self._work, text, source, target, version)
-        except RuntimeError as exc:  # executor shut down meanwhile
-            self._job_done(None)
-            raise TranslationError("TranslationService is closed") from exc
-        # Counted down on completion *or* cancellation (a timed-out job still queued is cancelled, never runs).
-        future.add_done_callback(self._job_done)
-        return future
+    def _store(self, text: str, source: str, target: str, version: str, job: Future[str]) -> None:
+        # Runs where the job finished (a worker thread, or the loop for remote workers), before the caller resumes.
+        if job.cancelled() or job.exception() is not None:
+            return
+        translated = job.result()
+        self.cache.remember(text, source, target, version, translated)
+        writes = self._writes
+        if self.cache.persistent and writes is not None:
+            try:
+                writes.submit(self._persist, text, source, target, version, translated)
+            except RuntimeError:  # closing: the memory copy is enough
+                pass
 
-    def _job_done(self, _: object) -> None:
-        with self._pending_lock:
-            self._pending -= 1
-
-    def _work(self, text: str, source: str, target: str, version: str) -> TranslationResult:
-        # Runs in a worker thread. Cache trouble (e.g. the DB is down) must not cost the translation itself.
+    def _persist(self, text: str, source: str, target: str, version: str, translated: str) -> None:
         try:
-            hit = self.cache.get(text, source, target, version)
-        except Exception:
-            logger.warning("translation cache read failed", exc_info=True)
-            hit = None
-        if hit is not None:
-            return TranslationResult(target, hit, cached=True)
-        translated = self.translator.translate_batch([text], source, target)[0]
-        try:
-            self.cache.put(text, source, target, version, translated)
+            self.cache.persist(text, source, target, version, translated)
         except Exception:
             logger.warning("translation cache write failed", exc_info=True)
-        return TranslationResult(target, translated)

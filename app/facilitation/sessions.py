@@ -10,7 +10,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from app.access import exchange_school_ids, staff_route, staff_timezone
-from app.facilitation import console, console_pairing, exports, moderation_actions, moderation_queue, retention
+from app.facilitation import (
+    console,
+    console_pairing,
+    console_translation,
+    exports,
+    moderation_actions,
+    moderation_queue,
+    retention,
+)
 from app.models import Role, User
 from app.services import services
 from app.staff.auth import current_user
@@ -75,6 +83,7 @@ routes: list[BaseRoute] = [
     staff_route("/facilitate", session_list, ["GET"]),
     *console.routes,
     *console_pairing.routes,
+    *console_translation.routes,
     *moderation_queue.routes,
     *moderation_actions.routes,
     *exports.routes,

@@ -205,6 +205,7 @@
       els.members.appendChild(li);
     }
     if (changed) {
+      clearNotice("translation");  // said about the old room's languages
       // A new room: keep the earlier conversation on screen, below a divider; catch up on this room from 0.
       if (els.messages.children.length) {
         const hr = document.createElement("li"); hr.className = "divider"; hr.textContent = T.new_room;
@@ -361,6 +362,9 @@
       case "warned": setNotice("warned", fmt(T.warned, { text: f.text || "" }), 20); break;
       case "room_closed": setNotice("partner", T.room_closed + " " + T.room_closed_what_to_do); waitInLobby(); break;
       case "moved_out": waitInLobby(); break;
+      case "translation_unavailable":  // said once per room: this room's messages stay in the original
+        setNotice("translation", fmt(T.translation_no_pack, { source: langName(f.source), target: langName(f.lang) })); break;
+      case "translation_busy": setNotice("translation", T.translation_busy, TTL.read); break;
       case "removed": case "banned": end(T.removed); setStatus(T.removed, "ended"); break;
       case "session_closed": setStatus(T.session_closed, "ended"); end(T.session_closed); break;
       case "session_paused": setStatus(T.session_paused, "paused"); setPaused(true); break;

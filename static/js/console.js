@@ -362,6 +362,7 @@
   }
 
   function onEvent(f) {
+    if (f.event === "translation_unavailable" || f.event === "translation_busy") refreshTranslation();
     if (f.event === "room_closed" && f.room) { roomRecord(f.room).closed = true; touch("r" + f.room); }
     else if (f.event === "slow_mode" && f.room) { roomRecord(f.room).slow_mode = Number(f.seconds) || 0; touch("r" + f.room); }
     else if (SESSION_EVENTS[f.event] && els.sessionStatus) {
@@ -431,8 +432,25 @@
     if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) ev.preventDefault();
   });
 
+  // Translation health: one line per room card, text and state from /translation.json (polled, and at once when a
+  // room is told that no pack serves it or that translation is busy).
+  async function refreshTranslation() {
+    try {
+      const r = await fetch(base + "/translation.json", { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!r.ok) return;
+      for (const room of (await r.json()).rooms) {
+        const card = els.rooms.querySelector('.room-card[data-room="' + Number(room.id) + '"]'); if (!card) continue;
+        let line = card.querySelector(".tr-health");
+        if (!line) { line = el("p", "help tr-health"); card.querySelector(".room-members").after(line); }
+        line.dataset.state = room.state; line.textContent = room.text;
+      }
+    } catch (e) { /* the next poll retries */ }
+  }
+
   install(boot.stats, -1);
   connect();
   setInterval(refreshStats, 15000);
+  refreshTranslation();
+  setInterval(refreshTranslation, 15000);
   setInterval(refreshQueue, 15000);
 })();

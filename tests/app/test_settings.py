@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,9 @@ def test_production_without_secret_refuses(tmp_path: Path) -> None:
         ("BRIDGEWAY_ROOM_SIZE", "9", "BRIDGEWAY_ROOM_SIZE"),
         ("BRIDGEWAY_ENV", "staging", "BRIDGEWAY_ENV"),
         ("BRIDGEWAY_WS_MAX_SIZE", "lots", "BRIDGEWAY_WS_MAX_SIZE"),
+        ("BRIDGEWAY_TRANSLATION_QUEUE_URL", "amqp://rabbit", "not a Redis URL"),
     ],
-    ids=["database-url", "room-size", "env", "ws-max-size"],
+    ids=["database-url", "room-size", "env", "ws-max-size", "translation-queue-url"],
 )
 def test_invalid_values_give_one_clear_line(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, fragment: str
@@ -49,3 +51,13 @@ def test_invalid_values_give_one_clear_line(
     message = str(info.value)
     assert fragment in message
     assert "\n" not in message
+
+
+def test_every_setting_is_in_the_readme_configuration_table() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(BRIDGEWAY_[A-Z_]+)`", readme, re.MULTILINE))
+    for first, suffix in re.findall(r"^\| `(BRIDGEWAY_[A-Z_]+)` / `_([A-Z_]+)`", readme, re.MULTILINE):
+        rows.add(first.rsplit("_", 1)[0] + "_" + suffix)  # `BRIDGEWAY_X_A` / `_B` documents X_A and X_B
+    removed = {"join_rate"}  # refused with a pointer to its replacements (documented in the text)
+    fields = [f"BRIDGEWAY_{name.upper()}" for name in Settings.model_fields if name not in removed]
+    assert [name for name in fields if name not in rows] == []

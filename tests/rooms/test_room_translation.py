@@ -12,8 +12,10 @@ from sqlmodel import Session, select
 from starlette.testclient import TestClient
 
 from app.db import make_engine
+from app.demo import DemoData
 from app.main import create_app
 from app.settings import Settings
+from tests.app.staff_login import login
 from tests.conftest import make_settings
 from tests.support.students import hello, join, send, until
 from translation.models import Translation
@@ -97,14 +99,54 @@ def test_repeated_phrase_is_translated_once(
     assert len(rows) == 1
 
 
-def test_missing_pair_falls_back_to_original_with_notice(client: TestClient, demo: object, sockets: ExitStack) -> None:
+def test_missing_pair_is_said_once_to_the_room_and_the_console(
+    client: TestClient, demo: DemoData, sockets: ExitStack
+) -> None:
+    # Berta reads German: no pack translates en->de. She gets the originals, the room is told once, and so is the
+    # facilitator, whose console shows the room's translation state.
+    login(client, "facilitator", demo.logins["facilitator"])
+    watch = sockets.enter_context(client.websocket_connect(f"/ws/watch?session={demo.session_id}"))
+    assert watch.receive_json()["type"] == "watching"
     a, b = _pair(client, sockets, ("CERVA3", "Berta", {"languages": ["de"]}))
-    send(a, "m1", "Hello world")
-    assert until(b, "message")["text"] == "Hello world"
-    frame = until(b, "translation")
-    assert frame["lang"] == "de"
-    assert frame["error"] == "unavailable"
-    assert "text" not in frame
+    for n in range(3):
+        send(a, f"m{n}", f"Hello world {n}")
+        until(a, "ack")
+    seen = _frames_until(b, "Hello world 2")
+    send(b, "b1", "Hallo Welt")  # de->en is missing too: said once more, for that pair
+    seen += _frames_until(b, "Hallo Welt")
+    send(a, "m3", "Hello again")
+    seen += _frames_until(b, "Hello again")
+    watched = _frames_until(watch, "Hello again")
+    room = seen[0]["room"]
+    assert [f["text"] for f in seen if f["type"] == "message"] == [*(f"Hello world {n}" for n in range(3)),
+                                                                   "Hallo Welt", "Hello again"]  # fmt: skip
+    notices = [f for f in seen if f["type"] == "event" and f["event"].startswith("translation")]
+    assert notices == [
+        {"type": "event", "event": "translation_unavailable", "room": room, "source": "en", "lang": "de"},
+        {"type": "event", "event": "translation_unavailable", "room": room, "source": "de", "lang": "en"},
+    ]
+    assert [f for f in seen if f["type"] == "translation"] == []  # no "unavailable" under every message
+    assert [f for f in watched if f["type"] == "event" and f["event"].startswith("translation")] == notices
+    health = client.get(f"/facilitate/{demo.session_id}/translation.json").json()
+    (view,) = health["rooms"]
+    assert (view["id"], view["state"], view["missing"]) == (room, "unavailable", [["de", "en"], ["en", "de"]])
+    assert view["text"] == "Translation: no language pack for German → English, English → German."
+    assert health["queue"] == {"mode": "in_process", "pending": 0, "max_queue": 128, "workers": None}
+
+
+def _frames_until(ws: Any, text: str) -> list[dict[str, Any]]:
+    """Every frame up to and including the message with `text` (pings answered, acks left out)."""
+    frames = []
+    for _ in range(100):
+        frame = ws.receive_json()
+        if frame["type"] == "ping":
+            ws.send_json({"type": "pong"})
+        if frame["type"] in ("ping", "ack"):
+            continue
+        frames.append(frame)
+        if frame["type"] == "message" and frame["text"] == text:
+            return frames
+    raise AssertionError(f"no message {text!r}")
 
 
 def test_pivot_through_english(client: TestClient, demo: object, sockets: ExitStack) -> None:

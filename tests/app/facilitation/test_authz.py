@@ -22,6 +22,7 @@ PASSWORD = "correct horse battery"
 ROUTES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/facilitate/{s}", {}),
     ("GET", "/facilitate/{s}/stats.json", {}),
+    ("GET", "/facilitate/{s}/translation.json", {}),
     ("GET", "/facilitate/{s}/queue", {}),
     ("GET", "/facilitate/{s}/queue.json", {}),
     ("GET", "/facilitate/{s}/export/transcript.csv", {}),
