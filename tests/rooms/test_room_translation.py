@@ -15,8 +15,8 @@ from app.db import make_engine
 from app.demo import DemoData
 from app.main import create_app
 from app.settings import Settings
-from tests.app.staff_login import login
 from tests.conftest import make_settings
+from tests.support.staff_login import login
 from tests.support.students import hello, join, send, until
 from translation.models import Translation
 
