@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -92,9 +93,16 @@ def test_repeated_phrase_is_translated_once(
     for i in range(3):
         send(a, f"r{i}", "Good morning friend")
         assert until(b, "translation")["text"] == "Bueno mañana amigo"
+    # The cache row is written in the background once the translation went out: wait for it, then make sure
+    # the three sends produced one row.
     engine = make_engine(settings.database_url)
-    with Session(engine) as db:
-        rows = db.exec(select(Translation).where(Translation.source == "en", Translation.target == "es")).all()
+    deadline = time.monotonic() + 5
+    while True:
+        with Session(engine) as db:
+            rows = db.exec(select(Translation).where(Translation.source == "en", Translation.target == "es")).all()
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
     engine.dispose()
     assert len(rows) == 1
 
