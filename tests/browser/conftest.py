@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import re
 import shutil
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -78,34 +79,38 @@ def start_site(data_dir: Path, template: Path, env: dict[str, str] | None = None
 
 
 class SitePool:
-    """Fresh sites, each started while the test before it runs.
+    """Fresh sites, each started while the tests before it run.
 
     A server's start (uvicorn importing the app, ~1.5 s, more on a busy machine) was most of a browser test's
-    setup; started one test ahead it overlaps the browser work instead. Every test still gets a server and a
-    database of its own, seeded just for it. One spare is kept per set of extra settings asked for.
+    setup; started ahead it overlaps the browser work instead. Every test still gets a server and a database of
+    its own, seeded just for it. AHEAD sites are kept started per set of extra settings asked for (one was not
+    enough for the short tests, which take about as long as a start).
     """
+
+    AHEAD = 2
 
     def __init__(self, root: Path, template: Path) -> None:
         self._root, self._template = root, template
-        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="site-starter")
+        self._starter = ThreadPoolExecutor(max_workers=self.AHEAD, thread_name_prefix="site-starter")
         self._count = itertools.count()
-        self._spares: dict[tuple[tuple[str, str], ...], Future[Site]] = {}
+        self._spares: dict[tuple[tuple[str, str], ...], deque[Future[Site]]] = {}
 
     def _start(self, env: dict[str, str]) -> Future[Site]:
         data_dir = self._root / f"site-{next(self._count)}"
         return self._starter.submit(start_site, data_dir, self._template, env)
 
     def take(self, env: dict[str, str] | None = None) -> Site:
-        """A site with these extra settings, started ahead if one was asked for before; the next one starts now."""
+        """A site with these extra settings (started ahead if such were asked for before); the next ones start."""
         env = env or {}
-        key = tuple(sorted(env.items()))
-        ready = self._spares.pop(key, None) or self._start(env)
-        self._spares[key] = self._start(env)
+        spares = self._spares.setdefault(tuple(sorted(env.items())), deque())
+        ready = spares.popleft() if spares else self._start(env)
+        while len(spares) < self.AHEAD:
+            spares.append(self._start(env))
         return ready.result()
 
     def close(self) -> None:
         self._starter.shutdown(wait=True)
-        for spare in self._spares.values():
+        for spare in itertools.chain.from_iterable(self._spares.values()):
             with contextlib.suppress(Exception):
                 spare.result().server.kill()
 

@@ -48,7 +48,12 @@ def _next(ws: ClientConnection, *types: str) -> dict[str, Any]:
 def _outcomes(server: Server, count: int) -> list[str]:
     """Alice sends ``count`` different messages as fast as she can; what the server answered to each."""
     alice, bruno = server.join("RIVER9", "Alice"), server.join("CERVA3", "Bruno")
-    with connect(server.ws_url, open_timeout=10) as a, connect(server.ws_url, open_timeout=10) as b:
+    # close_timeout: Bruno reads none of the messages, so his full frame queue hides the server's close frame;
+    # the default 10 s wait for it was most of this test's time.
+    with (
+        connect(server.ws_url, open_timeout=10, close_timeout=1) as a,
+        connect(server.ws_url, open_timeout=10, close_timeout=1) as b,
+    ):
         for ws, joined in ((a, alice), (b, bruno)):
             ws.send(json.dumps({"type": "hello", "v": 1, "token": joined["token"]}))
         _next(a, "paired")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +17,12 @@ from hypothesis import strategies as st
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from app.demo import DemoData
+from app.db import make_engine
+from app.demo import DemoData, seed_demo
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import make_settings
-from tests.security.world import ADMIN, PASSWORD, add_admin, build_world
+from tests.security.world import ADMIN, PASSWORD, World, add_admin, build_world
 from tests.support.staff_login import csrf_from, login
 
 _APP = create_app(make_settings(Path(tempfile.gettempdir()) / "bridgeway-route-list"))
@@ -55,12 +59,14 @@ FUZZ = hsettings(
 )
 
 
+def _fuzz_settings(data_dir: Path) -> Settings:
+    return make_settings(data_dir, message_rate="100000/second", moderation_flood_messages=100000)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, migrated_template: Path) -> Settings:
-    import shutil
-
     shutil.copy(migrated_template, tmp_path / "bridgeway.db")
-    return make_settings(tmp_path, message_rate="100000/second", moderation_flood_messages=100000)
+    return _fuzz_settings(tmp_path)
 
 
 def _form(body: dict[Any, Any]) -> dict[str, str]:
@@ -90,13 +96,48 @@ def _post(client: TestClient, path: str, kind: str, body: Any, csrf: str) -> int
     return response.status_code
 
 
+@dataclass(frozen=True)
+class WorldTemplate:
+    database: Path
+    world: World
+
+
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> WorldTemplate:
+    """The demo, an admin and two students who chatted, built once through the app; each test gets a copy.
+
+    Building it took about half of each route's test (the students wait for the lobby to pair them).
+    """
+    data_dir = tmp_path_factory.mktemp("world")
+    shutil.copy(migrated_template, data_dir / "bridgeway.db")
+    config = _fuzz_settings(data_dir)
+    engine = make_engine(config.database_url)
+    demo = seed_demo(engine, config)
+    engine.dispose()
+    with TestClient(create_app(config), base_url="http://testserver") as client:
+        world = build_world(client, demo, config)
+    add_admin(config)
+    engine = make_engine(config.database_url)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return WorldTemplate(data_dir / "bridgeway.db", world)
+
+
+@pytest.fixture
+def admin_client(tmp_path: Path, world_template: WorldTemplate) -> Iterator[TestClient]:
+    """A client of a fresh app on a fresh copy of the world."""
+    shutil.copy(world_template.database, tmp_path / "bridgeway.db")
+    with TestClient(create_app(_fuzz_settings(tmp_path)), base_url="http://testserver") as client:
+        yield client
+
+
 @pytest.mark.parametrize("path", POST_ROUTES)
 def test_post_route_survives_garbage_from_an_admin(
-    client: TestClient, demo: DemoData, settings: Settings, path: str
+    admin_client: TestClient, world_template: WorldTemplate, path: str
 ) -> None:
     """Logged in as admin with a valid CSRF token, so the garbage reaches the handler's own parsing."""
-    world = build_world(client, demo, settings)
-    add_admin(settings)
+    client, world = admin_client, world_template.world
     csrf = login(client, ADMIN, PASSWORD) if path not in ("/login", "/logout") else csrf_from(client.get("/").text)
 
     @FUZZ
@@ -165,8 +206,6 @@ def test_multipart_upload_to_a_form_route_is_refused_without_leaks(client: TestC
 
 @pytest.mark.postgres
 def test_join_api_code_with_a_nul_is_a_client_error_on_postgres(tmp_path: Path, postgres_url: str) -> None:
-    from app.db import make_engine
-    from app.demo import seed_demo
     from app.migrate import upgrade
 
     config = make_settings(tmp_path, database_url=postgres_url)

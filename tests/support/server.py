@@ -92,7 +92,7 @@ class Server:
                     return self
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)  # a refused connection costs next to nothing; every server start waits here
         raise RuntimeError(f"server did not become healthy: {self.log_text()[-2000:]}")
 
     def log_text(self) -> str:
