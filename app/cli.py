@@ -274,37 +274,18 @@ def translation_install_demo() -> None:
 def translation_worker(name: str | None) -> None:
     """Translate for the chat servers through Redis (BRIDGEWAY_TRANSLATION_QUEUE_URL); run one per CPU core."""
     import os
-    import signal
-    import threading
 
     settings = _settings()
     if not settings.translation_queue_url:
         fail("set BRIDGEWAY_TRANSLATION_QUEUE_URL=redis://... (the same on the chat servers) to run a worker")
-    from translation.factory import create_worker
+    from translation.worker import serve
 
-    if settings.translation_nice > 0:
-        os.nice(settings.translation_nice)  # as the server's translation threads: the chat on this machine goes first
+    consumer = name or f"{socket.gethostname()}-{os.getpid()}"
     try:
-        worker = create_worker(
-            settings.translation_queue_url,
-            settings.packages_dir,
-            consumer=name or f"{socket.gethostname()}-{os.getpid()}",
-            intra_threads=settings.translation_threads,
-            decoding=settings.translation_decoding,
-            device=settings.translation_device,
-            batch_wait=settings.translation_batch_wait_ms / 1000,
-            claim_idle=settings.translation_claim_seconds,
-        )
+        serve(settings.translation_queue_url, settings.packages_dir, consumer, settings.translation_worker_options,
+              lambda line: click.echo(line, err=True))  # fmt: skip
     except ImportError:
         fail("translation is not installed: pip install -e '.[translation]' and argostranslate (see README)")
-    pairs = ", ".join(f"{s}->{t}" for s, t in sorted(worker.translator.available_pairs())) or "none"
-    if pairs == "none":
-        click.echo(f"bridgeway: warning: no language packs in {settings.packages_dir}", err=True)
-    click.echo(f"translation worker {worker.consumer}: serving {pairs}", err=True)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    worker.run(stop)
 
 
 @main.command()

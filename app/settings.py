@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from rooms.moderation.hooks import DEFAULT_HOOKS
 from translation.argos_batch import Decoding
+from translation.worker import WorkerOptions
 
 
 class SettingsError(Exception):
@@ -168,6 +169,18 @@ class Settings(BaseSettings):
             beam_size=self.translation_beam_size,
             max_batch_size=self.translation_batch_size,
             max_length=self.translation_max_tokens,
+        )
+
+    @property
+    def translation_worker_options(self) -> WorkerOptions:
+        """How a `bridgeway translation-worker` translates, from the same settings as the server's threads."""
+        return WorkerOptions(
+            intra_threads=self.translation_threads,
+            decoding=self.translation_decoding,
+            device=self.translation_device,
+            batch_wait=self.translation_batch_wait_ms / 1000,
+            claim_idle=self.translation_claim_seconds,
+            nice=self.translation_nice,
         )
 
     @property

@@ -10,6 +10,7 @@ CPU-second" divides by the CPU the process actually got, which stays comparable 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import sys
@@ -67,6 +68,7 @@ def measure(packages: Path, config: Config, texts: list[str]) -> dict[str, float
     wait(futures)
     seconds = time.perf_counter() - started
     cores = meter.stop()
+    asyncio.run(batcher.aclose())
     assert all(f.result() for f in futures)
     per_s = len(texts) / seconds
     return {"per_s": round(per_s, 1), "ms_each": round(seconds * 1000 / len(texts), 1), "cores": round(cores, 2),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -128,7 +129,10 @@ class MicroBatcher:
             self._pending -= 1
 
     async def aclose(self) -> None:
-        """Stop the threads after their current batch; queued jobs are cancelled."""
+        """Stop the threads after their current batch (waiting up to 30 s for it); queued jobs are cancelled.
+
+        Waiting matters: a process that exits while a thread is inside CTranslate2 can crash on the way out.
+        """
         with self._ready:
             self._closed = True
             dropped = [job for queue in self._queues.values() for job in queue]
@@ -139,6 +143,9 @@ class MicroBatcher:
             self._ready.notify_all()
         for job in dropped:
             job.future.cancel()
+        deadline = time.monotonic() + 30
+        for thread in self._threads:
+            await asyncio.to_thread(thread.join, max(0.0, deadline - time.monotonic()))
 
     def _run(self) -> None:
         if self._nice > 0:

@@ -6,11 +6,13 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from translation.models import Translation
@@ -92,21 +94,26 @@ class TranslationCache:
 
     def persist(self, text: str, source: str, target: str, model_version: str, translated: str) -> None:
         """Store in the database only (no-op without an engine); blocks."""
-        if self._engine is None:
+        self.persist_many([(text, source, target, model_version, translated)])
+
+    def persist_many(self, entries: Sequence[tuple[str, str, str, str, str]]) -> None:
+        """Store (text, source, target, model_version, translated) entries in one transaction; blocks.
+
+        One commit for many translations: the chat's message writer shares the database (SQLite's one writer), so
+        a commit per translation would queue the chat's commits behind them. Keys already stored (another process
+        translated the same text) are skipped.
+        """
+        if self._engine is None or not entries:
             return
-        row = Translation(
-            text_hash=text_hash(text),
-            source=source,
-            target=target,
-            model_version=model_version,
-            translated_text=translated,
-        )
-        with Session(self._engine) as session:
-            session.add(row)
-            try:
-                session.commit()
-            except IntegrityError:  # another worker stored the same key first: same text, same model
-                session.rollback()
+        rows = [
+            {"text_hash": text_hash(text), "source": source, "target": target, "model_version": version,
+             "translated_text": translated, "created_at": datetime.now(UTC)}
+            for text, source, target, version, translated in entries
+        ]  # fmt: skip
+        # Bridgeway runs on SQLite or PostgreSQL; both skip an existing key with ON CONFLICT DO NOTHING.
+        insert = sqlite_insert if self._engine.dialect.name == "sqlite" else postgresql_insert
+        with self._engine.begin() as conn:
+            conn.execute(insert(Translation).on_conflict_do_nothing(), rows)
 
     def forget(self, hashes: Iterable[str]) -> None:
         """Drop the memory entries of these source-text hashes (erased or purged messages); the rows go separately."""

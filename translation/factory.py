@@ -11,7 +11,7 @@ from translation.base import Translator
 from translation.disabled import DisabledTranslator
 
 if TYPE_CHECKING:
-    from translation.worker import TranslationWorker
+    from translation.worker import TranslationWorker, WorkerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -48,28 +48,19 @@ def create_translator(
         return DisabledTranslator()
 
 
-def create_worker(
-    url: str,
-    packages_dir: Path,
-    *,
-    consumer: str,
-    intra_threads: int = 1,
-    decoding: Decoding | None = None,
-    device: str = "cpu",
-    batch_wait: float = 0.01,
-    claim_idle: float = 5.0,
-) -> TranslationWorker:
+def create_worker(url: str, packages_dir: Path, consumer: str, options: WorkerOptions) -> TranslationWorker:
     """A `bridgeway translation-worker` over the Argos packages in `packages_dir`, fed from Redis at `url`.
 
-    Raises ImportError when argostranslate is not installed: a worker without models would only fail jobs.
+    The models load here. Raises ImportError when argostranslate is not installed: a worker without models would
+    only fail jobs.
     """
     import redis
 
     from translation.argos import ArgosTranslator
     from translation.worker import TranslationWorker
 
-    decoding = decoding or Decoding()
-    translator = ArgosTranslator(packages_dir, intra_threads, decoding=decoding, device=device)
+    decoding = options.decoding
+    translator = ArgosTranslator(packages_dir, options.intra_threads, decoding=decoding, device=options.device)
     translator.load_models()
     client = redis.Redis.from_url(url, decode_responses=True)
     return TranslationWorker(
@@ -77,6 +68,6 @@ def create_worker(
         translator,
         consumer=consumer,
         batch_size=decoding.max_batch_size,
-        batch_wait=batch_wait,
-        claim_idle=claim_idle,
+        batch_wait=options.batch_wait,
+        claim_idle=options.claim_idle,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -92,7 +93,10 @@ class TranslationService:
         self.queue = queue
         self.max_queue = max_queue
         self._timeout = timeout
-        self._writes: ThreadPoolExecutor | None = None
+        self._writes: ThreadPoolExecutor | None = None  # one thread: database writes of the cache, batched
+        self._unsaved: list[tuple[str, str, str, str, str]] = []
+        self._unsaved_lock = threading.Lock()
+        self._flushing = False
         self._closed = False
 
     @property
@@ -178,15 +182,24 @@ class TranslationService:
             return
         translated = job.result()
         self.cache.remember(text, source, target, version, translated)
-        writes = self._writes
-        if self.cache.persistent and writes is not None:
-            try:
-                writes.submit(self._persist, text, source, target, version, translated)
-            except RuntimeError:  # closing: the memory copy is enough
-                pass
-
-    def _persist(self, text: str, source: str, target: str, version: str, translated: str) -> None:
+        if not self.cache.persistent:
+            return
+        with self._unsaved_lock:
+            self._unsaved.append((text, source, target, version, translated))
+            if self._flushing or self._writes is None:
+                return  # the flush under way takes this one too
+            self._flushing = True
         try:
-            self.cache.persist(text, source, target, version, translated)
+            self._writes.submit(self._flush)
+        except RuntimeError:  # closing: the memory copy is enough
+            pass
+
+    def _flush(self) -> None:
+        """Write every translation finished since the last flush in one transaction (see `persist_many`)."""
+        with self._unsaved_lock:
+            entries, self._unsaved = self._unsaved, []
+            self._flushing = False
+        try:
+            self.cache.persist_many(entries)
         except Exception:
             logger.warning("translation cache write failed", exc_info=True)

@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from translation.argos_batch import Decoding
 from translation.base import LanguagePair, PairUnavailable, Translator, translate_each
 from translation.streams import GROUP, JOBS, REPLY_MAXLEN, REPLY_TTL, WORKERS, Job, Reply, advert
 
 logger = logging.getLogger(__name__)
 
 _Entry = tuple[str, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a worker translates: model threads, decoding, device; its batching, claim period and CPU priority."""
+
+    intra_threads: int = 1
+    decoding: Decoding = field(default_factory=Decoding)
+    device: str = "cpu"
+    batch_wait: float = 0.01
+    claim_idle: float = 5.0
+    nice: int = 0
+
+
+def serve(url: str, packages_dir: Path, consumer: str, options: WorkerOptions, say: Callable[[str], None]) -> None:
+    """Run one worker process until SIGTERM or SIGINT (the batch in hand is answered first).
+
+    It lowers its own CPU priority first (`options.nice`, like the server's translation threads), so on a machine
+    shared with a chat server the chat goes first. Raises ImportError when argostranslate is not installed.
+    """
+    from translation.factory import create_worker
+
+    if options.nice > 0:
+        os.nice(options.nice)
+    worker = create_worker(url, packages_dir, consumer, options)
+    pairs = ", ".join(f"{s}->{t}" for s, t in sorted(worker.translator.available_pairs()))
+    say(f"translation worker {consumer}: serving {pairs or f'nothing: no language packs in {packages_dir}'}")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    worker.run(stop)
 
 
 class TranslationWorker:

@@ -105,3 +105,12 @@ def test_migrate_twice_is_idempotent(tmp_path: Path) -> None:
     assert first.returncode == 0
     assert second.returncode == 0
     assert first.stdout.split()[-1] == second.stdout.split()[-1]
+
+
+def test_translation_worker_without_a_queue_url_says_what_to_set(tmp_path: Path) -> None:
+    result = run(["translation-worker"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "bridgeway: error: set BRIDGEWAY_TRANSLATION_QUEUE_URL=redis://... (the same on the chat servers)"
+        " to run a worker"
+    )

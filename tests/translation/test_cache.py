@@ -10,13 +10,19 @@ import pytest
 import sqlalchemy
 from sqlmodel import Session, SQLModel, select
 
+from app.db import make_engine
 from translation.cache import TranslationCache, text_hash
 from translation.models import Translation
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
-    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'cache.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sqlalchemy.Engine]:
+    """The cache's table on each supported database (PostgreSQL: a fresh schema of the real server)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'cache.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
     SQLModel.metadata.create_all(engine, tables=[Translation.__table__])  # type: ignore[attr-defined]
     yield engine
     engine.dispose()
@@ -76,6 +82,19 @@ def test_cache_database_duplicate_put_is_ignored(engine: sqlalchemy.Engine) -> N
     TranslationCache(engine).put("Hello", "en", "es", "v1", "Hola")  # another worker, same key
     with Session(engine) as session:
         assert len(session.exec(select(Translation)).all()) == 1
+
+
+def test_cache_persists_many_in_one_go_skipping_stored_keys(engine: sqlalchemy.Engine) -> None:
+    cache = TranslationCache(engine)
+    cache.persist("Hello", "en", "es", "v1", "Hola")
+    cache.persist_many([("Hello", "en", "es", "v1", "Hola"), ("world", "en", "es", "v1", "mundo"),
+                        ("world", "en", "fr", "v1", "monde")])  # fmt: skip
+    fresh = TranslationCache(engine)
+    assert [fresh.get(t, "en", target, "v1") for t, target in (("Hello", "es"), ("world", "es"), ("world", "fr"))] == [
+        "Hola", "mundo", "monde"
+    ]  # fmt: skip
+    with Session(engine) as session:
+        assert len(session.exec(select(Translation)).all()) == 3
 
 
 def test_cache_is_thread_safe(engine: sqlalchemy.Engine) -> None:
