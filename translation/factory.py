@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from translation.argos_batch import Decoding
 from translation.base import Translator
 from translation.disabled import DisabledTranslator
-
-if TYPE_CHECKING:
-    from translation.worker import TranslationWorker, WorkerOptions
 
 logger = logging.getLogger(__name__)
 
@@ -46,28 +42,3 @@ def create_translator(
     except ImportError as exc:
         logger.warning("translation disabled: argostranslate is not importable (%s)", exc)
         return DisabledTranslator()
-
-
-def create_worker(url: str, packages_dir: Path, consumer: str, options: WorkerOptions) -> TranslationWorker:
-    """A `bridgeway translation-worker` over the Argos packages in `packages_dir`, fed from Redis at `url`.
-
-    The models load here. Raises ImportError when argostranslate is not installed: a worker without models would
-    only fail jobs.
-    """
-    import redis
-
-    from translation.argos import ArgosTranslator
-    from translation.worker import TranslationWorker
-
-    decoding = options.decoding
-    translator = ArgosTranslator(packages_dir, options.intra_threads, decoding=decoding, device=options.device)
-    translator.load_models()
-    client = redis.Redis.from_url(url, decode_responses=True)
-    return TranslationWorker(
-        client,
-        translator,
-        consumer=consumer,
-        batch_size=decoding.max_batch_size,
-        batch_wait=options.batch_wait,
-        claim_idle=options.claim_idle,
-    )

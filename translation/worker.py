@@ -40,8 +40,6 @@ def serve(url: str, packages_dir: Path, consumer: str, options: WorkerOptions, s
     It lowers its own CPU priority first (`options.nice`, like the server's translation threads), so on a machine
     shared with a chat server the chat goes first. Raises ImportError when argostranslate is not installed.
     """
-    from translation.factory import create_worker
-
     if options.nice > 0:
         os.nice(options.nice)
     worker = create_worker(url, packages_dir, consumer, options)
@@ -51,6 +49,30 @@ def serve(url: str, packages_dir: Path, consumer: str, options: WorkerOptions, s
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     worker.run(stop)
+
+
+def create_worker(url: str, packages_dir: Path, consumer: str, options: WorkerOptions) -> TranslationWorker:
+    """A worker over the Argos packages in `packages_dir`, fed from Redis at `url`.
+
+    The models load here. Raises ImportError when argostranslate is not installed: a worker without models would
+    only fail jobs.
+    """
+    import redis
+
+    from translation.argos import ArgosTranslator
+
+    decoding = options.decoding
+    translator = ArgosTranslator(packages_dir, options.intra_threads, decoding=decoding, device=options.device)
+    translator.load_models()
+    client = redis.Redis.from_url(url, decode_responses=True)
+    return TranslationWorker(
+        client,
+        translator,
+        consumer=consumer,
+        batch_size=decoding.max_batch_size,
+        batch_wait=options.batch_wait,
+        claim_idle=options.claim_idle,
+    )
 
 
 class TranslationWorker:
