@@ -27,6 +27,7 @@ from rooms.service import RoomsConfig, RoomService
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
 from translation.argos import ArgosTranslator
+from translation.batcher import MicroBatcher
 from translation.cache import TranslationCache
 from translation.factory import create_translator
 from translation.remote import RedisTranslationQueue
@@ -123,9 +124,7 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
     if settings.translation_queue_url:
         queue = RedisTranslationQueue(settings.translation_queue_url, max_queue=settings.translation_max_queue)
         await queue.start()
-        service = TranslationService(
-            queue, cache, max_queue=settings.translation_max_queue, timeout=settings.translation_timeout, queue=queue
-        )
+        service = TranslationService(queue, cache, timeout=settings.translation_timeout, queue=queue)
     else:
         translator = await anyio.to_thread.run_sync(
             lambda: create_translator(
@@ -137,18 +136,17 @@ async def _start_translation(settings: Settings, db: Database, hub: Hub, moderat
                 device=settings.translation_device,
             )
         )
-        service = TranslationService(
+        batcher = MicroBatcher(
             translator,
-            cache,
             workers=settings.translation_workers,
             max_queue=settings.translation_max_queue,
-            timeout=settings.translation_timeout,
             batch_size=settings.translation_batch_size,
             batch_wait=settings.translation_batch_wait_ms / 1000,
             max_wait=settings.translation_max_wait_ms / 1000,
             nice=settings.translation_nice,
             on_start=translator.load_models if isinstance(translator, ArgosTranslator) else None,
         )
+        service = TranslationService(translator, cache, timeout=settings.translation_timeout, queue=batcher)
     service.start()
     return RoomTranslator(service, hub, db, lambda _session_id: moderator)
 
