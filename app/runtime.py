@@ -32,6 +32,7 @@ from rooms.session_moderation import SessionModerators
 from rooms.translate import RoomTranslator
 from rooms.writer import BatchWriter
 from translation.argos import ArgosTranslator
+from translation.batcher import MicroBatcher
 from translation.cache import TranslationCache
 from translation.factory import create_translator
 from translation.remote import RedisTranslationQueue
@@ -132,9 +133,7 @@ async def _translation_service(settings: Settings, db: Database) -> TranslationS
     if settings.translation_queue_url:
         queue = RedisTranslationQueue(settings.translation_queue_url, max_queue=settings.translation_max_queue)
         await queue.start()
-        return TranslationService(
-            queue, cache, max_queue=settings.translation_max_queue, timeout=settings.translation_timeout, queue=queue
-        )
+        return TranslationService(queue, cache, timeout=settings.translation_timeout, queue=queue)
     translator = await anyio.to_thread.run_sync(
         lambda: create_translator(
             settings.translation_backend,
@@ -145,18 +144,17 @@ async def _translation_service(settings: Settings, db: Database) -> TranslationS
             device=settings.translation_device,
         )
     )
-    return TranslationService(
+    batcher = MicroBatcher(
         translator,
-        cache,
         workers=settings.translation_workers,
         max_queue=settings.translation_max_queue,
-        timeout=settings.translation_timeout,
         batch_size=settings.translation_batch_size,
         batch_wait=settings.translation_batch_wait_ms / 1000,
         max_wait=settings.translation_max_wait_ms / 1000,
         nice=settings.translation_nice,
         on_start=translator.load_models if isinstance(translator, ArgosTranslator) else None,
     )
+    return TranslationService(translator, cache, timeout=settings.translation_timeout, queue=batcher)
 
 
 async def _notify_safeguarding(db: Database, settings: Settings, report_id: int) -> None:

@@ -67,6 +67,11 @@ class TranslationQueue(Protocol):
         """Jobs submitted and not yet answered (queued or running)."""
         ...
 
+    @property
+    def max_queue(self) -> int:
+        """The most jobs pending at once; beyond it `submit` raises TranslationBusy."""
+        ...
+
     def submit(self, text: str, source: str, target: str, deadline: float) -> Future[str]:
         """Queue one translation; raises TranslationBusy when the queue is full. Cancelling a queued job drops it."""
         ...

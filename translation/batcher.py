@@ -77,6 +77,11 @@ class MicroBatcher:
         self.translated = 0
 
     @property
+    def max_queue(self) -> int:
+        """The most jobs queued or running at once."""
+        return self._max_queue
+
+    @property
     def pending(self) -> int:
         """Jobs queued or running."""
         with self._ready:

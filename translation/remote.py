@@ -72,6 +72,11 @@ class RedisTranslationQueue:
     # -- TranslationQueue ----------------------------------------------------------------------------------
 
     @property
+    def max_queue(self) -> int:
+        """The most jobs of this process unanswered at once."""
+        return self._max_queue
+
+    @property
     def pending(self) -> int:
         """Jobs sent (or about to be) and not yet answered."""
         return len(self._jobs)

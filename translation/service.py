@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -48,14 +48,12 @@ class TranslationService:
     """Translate chat messages without ever blocking or hanging the event loop.
 
     A job is one (message, target language) pair, so a message to a room is translated once per language, never
-    per recipient. Jobs go to `queue`: by default a `MicroBatcher` of `workers` threads in this process that
-    batches jobs from every room (`batch_size`, `batch_wait`); with `bridgeway translation-worker`s, a
-    `RedisTranslationQueue`, and `translator` is then whatever tells which pairs those workers serve. `nice`
-    lowers the threads' CPU priority below the event loop's and `on_start` runs in the first of them (see
-    `MicroBatcher`). When
-    `max_queue` jobs are already pending the request is answered "busy" rather than queued behind a backlog; a
-    job not finished after `timeout` seconds is "timeout" (a queued one is dropped, a running one still fills the
-    cache). Cache reads and writes that reach the database run in threads.
+    per recipient. Jobs go to `queue`: the server passes a `MicroBatcher` (threads of this process batching jobs
+    from every room) or a `RedisTranslationQueue` (`bridgeway translation-worker` processes; `translator` is then
+    the queue itself, which knows the pairs the workers serve); without one, a `MicroBatcher` of `workers` threads
+    over `translator` is built. A full queue answers "busy" rather than queueing behind a backlog; a job not
+    finished after `timeout` seconds is "timeout" (a queued one is dropped, a running one still fills the cache).
+    Cache reads and writes that reach the database run in threads.
     """
 
     def __init__(
@@ -67,10 +65,6 @@ class TranslationService:
         timeout: float = 10.0,
         *,
         batch_size: int = 32,
-        batch_wait: float = 0.01,
-        max_wait: float = 1.0,
-        nice: int = 0,
-        on_start: Callable[[], None] | None = None,
         queue: TranslationQueue | None = None,
     ) -> None:
         if workers < 1 or max_queue < 1 or timeout <= 0:
@@ -78,20 +72,10 @@ class TranslationService:
         if queue is None:
             if not isinstance(translator, Translator):
                 raise TypeError("without a queue, the translator must translate (translate_batch)")
-            queue = MicroBatcher(
-                translator,
-                workers=workers,
-                max_queue=max_queue,
-                batch_size=batch_size,
-                batch_wait=batch_wait,
-                max_wait=max_wait,
-                nice=nice,
-                on_start=on_start,
-            )
+            queue = MicroBatcher(translator, workers=workers, max_queue=max_queue, batch_size=batch_size)
         self.translator = translator
         self.cache = cache
         self.queue = queue
-        self.max_queue = max_queue
         self._timeout = timeout
         self._writes: ThreadPoolExecutor | None = None  # one thread: database writes of the cache, batched
         self._unsaved: list[tuple[str, str, str, str, str]] = []
@@ -127,7 +111,7 @@ class TranslationService:
         return {
             "mode": "in_process" if workers is None else "workers",
             "pending": self.pending,
-            "max_queue": self.max_queue,
+            "max_queue": self.queue.max_queue,
             "workers": workers,
         }
 
