@@ -103,10 +103,10 @@ class SitePool:
         """A site with these extra settings (started ahead if such were asked for before); the next ones start."""
         env = env or {}
         spares = self._spares.setdefault(tuple(sorted(env.items())), deque())
-        ready = spares.popleft() if spares else self._start(env)
-        while len(spares) < self.AHEAD:
+        site = (spares.popleft() if spares else self._start(env)).result()
+        while len(spares) < self.AHEAD:  # once this test's site is up, so they do not slow its start down
             spares.append(self._start(env))
-        return ready.result()
+        return site
 
     def close(self) -> None:
         self._starter.shutdown(wait=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.db import make_engine
 from rooms.feed import CATCH_UP_LIMIT
@@ -20,20 +20,31 @@ from tests.support.server import Server
 ROOM_SIZE = 2000
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    seed(tmp_path)
-    srv = Server(
-        tmp_path, env={"BRIDGEWAY_MESSAGE_RATE": "100000/second", "BRIDGEWAY_MODERATION_FLOOD_MESSAGES": "100000"}
-    ).start()
+ENV = {
+    "BRIDGEWAY_MESSAGE_RATE": "100000/second",
+    "BRIDGEWAY_MODERATION_FLOOD_MESSAGES": "100000",
+    # Each test seats a new pair in a new room of this module's server; earlier pairs' rooms stay as they were
+    # (nobody in them comes back within the grace) rather than closing while later tests run.
+    "BRIDGEWAY_RECONNECT_GRACE_SECONDS": "600",
+}
+_pairs = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module (a start was most of each test's time); the tests share nothing but it."""
+    data_dir = tmp_path_factory.mktemp("catch-up")
+    seed(data_dir)
+    srv = Server(data_dir, env=ENV).start()
     yield srv
     srv.kill()
 
 
 @pytest.fixture
 def pair(server: Server) -> Iterator[tuple[Reader, Reader]]:
-    alice = Reader(server.ws_url, str(server.join("RIVER9", "Alice")["token"]))
-    bruno = Reader(server.ws_url, str(server.join("CERVA3", "Bruno")["token"]))
+    n = next(_pairs)
+    alice = Reader(server.ws_url, str(server.join("RIVER9", f"Alice {n}")["token"]))
+    bruno = Reader(server.ws_url, str(server.join("CERVA3", f"Bruno {n}")["token"]))
     try:
         alice.connect()
         bruno.connect()
@@ -46,11 +57,12 @@ def pair(server: Server) -> Iterator[tuple[Reader, Reader]]:
 
 
 def _fill(server: Server, count: int) -> int:
-    """Store ``count`` messages from Alice straight into the database (faster than sending); return the room id."""
+    """Store ``count`` messages straight into the pair's room, the newest one (faster than sending); return its id."""
     engine = make_engine(make_settings(server.data_dir).database_url)
     try:
         with Session(engine) as db:
-            room = db.exec(select(Room)).one()
+            room = db.exec(select(Room).order_by(col(Room.id).desc())).first()
+            assert room is not None
             assert room.id is not None
             db.add_all(
                 Message(room_id=room.id, participant_id=None, client_msg_id=None, text=f"m{i}") for i in range(count)

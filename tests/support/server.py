@@ -16,10 +16,13 @@ from typing import IO
 import httpx
 
 
-def start_together(*servers: Server) -> tuple[Server, ...]:
-    """Start servers side by side (each start is mostly uvicorn importing the app); all are killed if one fails."""
+def start_together(*servers: Server, timeout: float = 20.0) -> tuple[Server, ...]:
+    """Start servers side by side (each start is mostly uvicorn importing the app); all are killed if one fails.
+
+    Each may take up to ``timeout`` per server started: they share the CPU (a busy CI machine took over 20 s).
+    """
     with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-        starts = [pool.submit(server.start) for server in servers]
+        starts = [pool.submit(server.start, timeout * len(servers)) for server in servers]
         errors = [start.exception() for start in starts]
     if any(errors):
         for server in servers:
