@@ -62,6 +62,15 @@ class Server:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
+    def command(self) -> list[str]:
+        """How the server process is started (uvicorn as the benchmarks run it; subclasses start it otherwise)."""
+        return [
+            sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools",
+            "--ws-max-size", "65536", "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+
     def start(self, timeout: float = 20.0) -> Server:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGEWAY_")}
         environment.update(
@@ -75,17 +84,7 @@ class Server:
         )
         self._close_log()
         self._log = open(self.data_dir / f"server-{self.port}.log", "ab")
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--ws", "websockets-sansio", "--loop", "uvloop", "--http", "httptools",
-                "--ws-max-size", "65536", "--no-access-log", "--timeout-graceful-shutdown", "5",
-            ],
-            env=environment,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.process = subprocess.Popen(self.command(), env=environment, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
