@@ -123,13 +123,14 @@ class Hub:
     async def publish(self, session_id: int, target: str, frame: dict[str, Any]) -> None:
         """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring). Never raises
         for a broker outage: this process's sockets get the frame at once, the others when the broker is back."""
-        payload, channel = f"{_header(target, frame)}\n{dumps(frame)}", f"s{session_id}"
+        header = _header(target, frame)
+        payload, channel = f"{header}\n{dumps(frame)}", f"s{session_id}"
         try:
             await self.broker.publish(channel, payload)
         except BrokerUnavailable:
             self._outage_log(session_id)
             self._on_broker_message(channel, payload)
-            if " m" in payload[: payload.index("\n")]:  # a room message: receivers keep it once (feed, first_sight)
+            if " m" in header:  # a room message: receivers keep it once (feed, first_sight)
                 self._republish_later(channel, payload)
 
     def _outage_log(self, session_id: int) -> None:

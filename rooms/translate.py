@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from rooms.broker import BrokerUnavailable
 from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
@@ -95,10 +93,7 @@ class RoomTranslator:
                 return
             await publish_original()
             for frame in frames:  # translations, then what the room is told once (no pack, overloaded)
-                try:
-                    await self.hub.to_room(session_id, room, frame)
-                except BrokerUnavailable:
-                    pass
+                await self.hub.to_room(session_id, room, frame)
         finally:
             mine.set_result(None)
             if self._tails.get(room) is mine:
@@ -160,15 +155,13 @@ class RoomTranslator:
         own copy, from the ack): `withdrawn` tells them; the rest of the room never received it."""
         await self.db.run(_hold, message.id, reason, session_id)
         if message.participant_id is not None:
-            with contextlib.suppress(BrokerUnavailable):  # delivered here already; the sender's resume has it
-                await self.hub.to_participant(
-                    session_id,
-                    message.participant_id,
-                    withdrawn_frame(message.id, message.room_id, reason or "translation"),
-                )
+            await self.hub.to_participant(
+                session_id,
+                message.participant_id,
+                withdrawn_frame(message.id, message.room_id, reason or "translation"),
+            )
         flagged = Message.model_validate(message.model_dump() | {"state": ModerationState.HELD, "reason": reason})
-        with contextlib.suppress(BrokerUnavailable):
-            await self.hub.to_watchers(session_id, flagged_frame(flagged, sender or {}))
+        await self.hub.to_watchers(session_id, flagged_frame(flagged, sender or {}))
 
 
 def _frames(message: Message, results: Iterable[TranslationResult]) -> list[dict[str, Any]]:
