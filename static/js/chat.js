@@ -29,6 +29,7 @@
   const members = new Map();
   const rendered = new Map();      // message id -> <li>
   const pending = new Map(loadOutbox()); // client_id -> {text, li}
+  const unsentReports = [];  // report frames made while the socket was down
 
   function loadOutbox() {
     try { return JSON.parse(localStorage.getItem(storeKey) || "[]").map(([k, v]) => [k, { text: v.text }]); }
@@ -151,6 +152,7 @@
   function send(frame) { if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(frame)); return true; } return false; }
 
   function flushOutbox() {
+    for (const frame of unsentReports.splice(0)) if (!send(frame)) unsentReports.push(frame);
     for (const [cid, item] of pending) {
       if (!item.li) item.li = renderOwnPending(cid, item.text);
       send({ type: "send", client_id: cid, text: item.text });
@@ -384,11 +386,13 @@
     if (typeof els.dialog.showModal === "function") els.dialog.showModal();
     els.reportReason.focus();
   }
-  els.dialog.addEventListener("close", () => {
-    if (els.dialog.returnValue === "report" && reportTarget) {
-      send({ type: "report", message_id: reportTarget, reason: els.reportReason.value });
+  // Read the choice from the submit event, not from `close`: `close` is queued, so a keyboard user who reopens the
+  // dialog at once can have the old dialog's `close` run after the new open and lose the report.
+  els.reportForm.addEventListener("submit", (ev) => {
+    if (ev.submitter && ev.submitter.value === "report" && reportTarget) {
+      const frame = { type: "report", message_id: reportTarget, reason: els.reportReason.value };
+      if (!send(frame)) unsentReports.push(frame);  // sent again once the socket is back (see flushOutbox)
     }
-    reportTarget = null;
   });
 
   els.composer.addEventListener("submit", (ev) => {
