@@ -51,7 +51,7 @@ async def running(settings: Settings, secret: str) -> AsyncIterator[Services]:
     """
     async with AsyncExitStack() as stack:
         db = open_database(settings.database_url)
-        stack.callback(db.dispose)
+        stack.push_async_callback(db.aclose)
         if settings.auto_migrate:
             await anyio.to_thread.run_sync(upgrade, db.engine)
         hub = Hub(create_broker(settings.broker_url))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -19,6 +20,8 @@ class Database:
     def __init__(self, engine: Engine, threads: int = 8) -> None:
         self.engine = engine
         self._limiter = anyio.CapacityLimiter(threads)
+        self._busy = 0  # calls submitted and not yet finished in their thread
+        self._idle = threading.Condition()
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -26,11 +29,35 @@ class Database:
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(session, *args)`` in a worker thread with a fresh session."""
 
-        def call() -> T:
-            with self.session() as session:
-                return fn(session, *args)
+        state = {"started": False, "dropped": False}
 
-        return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+        def call() -> T:
+            with self._idle:
+                if state["dropped"]:  # its caller gave up before the thread picked it up
+                    raise anyio.get_cancelled_exc_class()
+                state["started"] = True
+            try:
+                with self.session() as session:
+                    return fn(session, *args)
+            finally:
+                self._done()
+
+        with self._idle:
+            self._busy += 1
+        try:
+            return await anyio.to_thread.run_sync(call, limiter=self._limiter)
+        except BaseException:
+            with self._idle:
+                gave_up_first = not state["started"] and not state["dropped"]
+                state["dropped"] = True
+            if gave_up_first:
+                self._done()
+            raise
+
+    def _done(self) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
 
     def ping(self) -> None:
         with self.engine.connect() as conn:
@@ -38,3 +65,17 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    async def aclose(self, wait_seconds: float = 10.0) -> None:
+        """Dispose of the engine once calls still running in threads are done.
+
+        A task cancelled at shutdown leaves its thread running with a checked-out connection; disposing under it
+        would orphan that connection (returned to the discarded pool, never closed: a leaked server connection).
+        """
+
+        def wait_idle() -> None:
+            with self._idle:
+                self._idle.wait_for(lambda: self._busy == 0, wait_seconds)
+
+        await anyio.to_thread.run_sync(wait_idle)
+        self.dispose()
