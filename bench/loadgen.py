@@ -143,6 +143,9 @@ class LoadGen:
                 student.paired.set()
         elif kind == "error":
             self.errors[str(frame.get("code"))] += 1
+        elif kind == "ping" and student.ws is not None:
+            # As the chat page does: a silent student is not paired after 12 s (stale) and is closed after 15 s.
+            student.ws.send_json({"type": "pong"})
         else:
             self.other_frames[str(kind)] += 1
 

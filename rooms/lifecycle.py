@@ -23,6 +23,7 @@ from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby
 from rooms.membership import Change, Move
+from rooms.models import Participant
 from rooms.notices import Notices
 from rooms.store import load_seat, room_seat, students
 from rooms.tasks import Tasks
@@ -54,18 +55,25 @@ class Lifecycle:
 
     # -- the student's socket ---------------------------------------------------------------------------------
 
-    async def connect(self, conn: Connection) -> None:
-        """A socket was authenticated: away/left students wait again; a pending "left" timer is cancelled."""
+    async def connect(self, conn: Connection) -> Participant | None:
+        """A socket was authenticated: away/left students wait again; a pending "left" timer is cancelled.
+
+        Returns the student's row as stored now, for ``arrived``.
+        """
         assert conn.participant_id is not None
         await self.hub.attach(conn)  # first, so a closing older socket of theirs sees this one (``disconnected``)
         self._tasks.cancel(("away", conn.participant_id))
-        await self.db.run(membership.connected, conn.participant_id)
+        return await self.db.run(membership.connected, conn.participant_id)
 
-    async def arrived(self, conn: Connection, live: bool) -> None:
-        """After welcome and history: the room sees them back, or the lobby pairs them."""
+    async def arrived(self, conn: Connection, live: bool, stored: Participant | None) -> None:
+        """After welcome and history: the room sees them back, or the lobby pairs them.
+
+        ``stored`` is what ``connect`` returned: the console is shown it without reading the row again.
+        """
         assert conn.session_id is not None
         assert conn.participant_id is not None
-        await self.show(conn.session_id, conn.participant_id)
+        if stored is not None:
+            await self.notices.students(conn.session_id, [stored])
         if conn.room_id is not None:
             await self.notices.presence(conn.session_id, conn.room_id, conn.participant_id, "joined", conn.display_name)
         elif live:

@@ -182,15 +182,12 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         if len(members) < 2 or (one_country and not (waited and config.same_country_rooms)):
             held.extend(members)
             continue
-        room = Room(session_id=session_id)
-        db.add(room)
-        db.flush()
-        assert room.id is not None
-        if not membership.claim(db, room.id, members):
+        room_id = membership.open_new_room(db, session_id, members)
+        if room_id is None:
             db.rollback()  # another process took one of them: they stay waiting, the next pass sees the change
             continue
         db.commit()
-        result.formed.append(_formed(db, room.id, members))
+        result.formed.append(_formed(db, room_id, members))
     for student in held:
         since = student.waiting_since or student.joined_at
         left = (since + wait - now).total_seconds()

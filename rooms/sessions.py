@@ -65,12 +65,12 @@ class Sessions:
         if conn.room_id is not None:
             self.feed.hold(conn, conn.room_id)  # live messages wait until the catch-up is sent, never overtake it
         conn.hold_until()
-        await self.lifecycle.connect(conn)
+        stored = await self.lifecycle.connect(conn)
         conn.release(dumps(self._welcome(seat, conn)))
         if conn.room_id is not None:
             # In the background: the socket's writer starts only once hello is answered, and pages wait for it.
             self.feed.resume_soon(conn, conn.room_id, last_seq, last_id)
-        await self.lifecycle.arrived(conn, live=exchange_session.status == SessionStatus.LIVE)
+        await self.lifecycle.arrived(conn, exchange_session.status == SessionStatus.LIVE, stored)
         return True
 
     async def closed(self, conn: Connection) -> None:

@@ -13,11 +13,11 @@ import secrets
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rooms.database import Database
 from rooms.models import Participant
 from rooms.notices import Notices
 from rooms.protocol import device_rejoin_frame
@@ -71,24 +71,27 @@ class DeviceCookies:
         )
 
 
+_BANNED_HERE = select(Participant.id, Participant.display_name).where(
+    col(Participant.id).in_(bindparam("ids", expanding=True)),
+    Participant.session_id == bindparam("session_id"),
+    col(Participant.banned).is_(True),
+)
+
+
 def banned_on_device(db: Session, session_id: int, participant_ids: tuple[int, ...]) -> list[tuple[int, str]]:
     """(id, name) of this device's earlier participants who are banned from ``session_id``."""
     if not participant_ids:
         return []
-    rows = db.exec(
-        select(Participant.id, Participant.display_name).where(
-            col(Participant.id).in_(participant_ids),
-            Participant.session_id == session_id,
-            col(Participant.banned).is_(True),
-        )
-    ).all()
+    rows = db.exec(_BANNED_HERE, params={"ids": list(participant_ids), "session_id": session_id}).all()
     return [(pid, name) for pid, name in rows if pid is not None]
 
 
-async def alert_if_banned(db: Database, notices: Notices, device: Device, participant: Participant) -> bool:
-    """Tell the session's watchers (the console) when ``participant`` joined from a browser banned in the session."""
+async def alert_if_banned(notices: Notices, participant: Participant, banned: list[tuple[int, str]]) -> bool:
+    """Tell the session's watchers (the console) when ``participant`` joined from a browser banned in the session.
+
+    ``banned`` is ``banned_on_device`` for the browser's earlier participants, read in the join's transaction.
+    """
     assert participant.id is not None
-    banned = await db.run(banned_on_device, participant.session_id, device.participants)
     if not banned:
         return False
     log.info("participant %s joined session %s from a device banned there", participant.id, participant.session_id)

@@ -9,12 +9,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.models import ExchangeClass, School, SchoolClass
 from app.security import new_nonce
+from app.students.devices import banned_on_device
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Participant, SessionStatus
 from rooms.moderation.hooks.contact import contact_in_name
@@ -34,6 +36,7 @@ class JoinResult:
     session: ExchangeSession
     school: School
     school_class: SchoolClass
+    banned_on_device: list[tuple[int, str]]  # this browser's earlier participants banned from the session
 
 
 def clean_name(raw: str) -> str:
@@ -61,33 +64,43 @@ def _encodable(text: str) -> bool:
     return True
 
 
+# Built once (bound per join): a burst of a whole school joining runs these thousands of times a minute, and
+# building a statement costs about as much as running it on SQLite.
+_CLASS_BY_CODE = (
+    select(SchoolClass, School)
+    .join(School, col(School.id) == col(SchoolClass.school_id))
+    .where(SchoolClass.join_code == bindparam("code"))
+)
+_OPEN_SESSIONS = (
+    select(ExchangeSession)
+    .where(
+        col(ExchangeSession.exchange_id).in_(
+            select(ExchangeClass.exchange_id).where(
+                ExchangeClass.class_id == bindparam("class_id"), col(ExchangeClass.accepted).is_(True)
+            )
+        ),
+        col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
+        ExchangeSession.ends_at > bindparam("now"),
+    )
+    .order_by(col(ExchangeSession.starts_at))
+)
+
+
 def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
     code = code.strip().upper() if _encodable(code) else ""
-    school_class = db.exec(select(SchoolClass).where(SchoolClass.join_code == code)).first() if code else None
-    if school_class is None:
+    found = db.exec(_CLASS_BY_CODE, params={"code": code}).first() if code else None
+    if found is None:
         raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
+    school_class, school = found
     if school_class.join_code_expires_at < utcnow():
         raise JoinError("expired_code", "This class code has expired. Ask your teacher for a new one.", 410)
-    school = db.get(School, school_class.school_id)
-    assert school is not None
     return school_class, school
 
 
 def session_for_class(db: Session, class_id: int) -> ExchangeSession:
     """The class's session that is live now, else the next one today (the student waits in its lobby)."""
     now = utcnow()
-    exchange_ids = select(ExchangeClass.exchange_id).where(
-        ExchangeClass.class_id == class_id, col(ExchangeClass.accepted).is_(True)
-    )
-    candidates = db.exec(
-        select(ExchangeSession)
-        .where(
-            col(ExchangeSession.exchange_id).in_(exchange_ids),
-            col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
-            ExchangeSession.ends_at > now,
-        )
-        .order_by(col(ExchangeSession.starts_at))
-    ).all()
+    candidates = db.exec(_OPEN_SESSIONS, params={"class_id": class_id, "now": now}).all()
     for exchange_session in candidates:
         if exchange_session.status != SessionStatus.SCHEDULED:
             return exchange_session
@@ -112,7 +125,18 @@ def admit(db: Session, code: str) -> Admission:
     return Admission(school_class, school, session_for_class(db, school_class.id))
 
 
-def enrol(db: Session, admission: Admission, name: str, country: str | None, languages: list[str] | None) -> JoinResult:
+def enrol(
+    db: Session,
+    admission: Admission,
+    name: str,
+    country: str | None,
+    languages: list[str] | None,
+    earlier: tuple[int, ...] = (),
+) -> JoinResult:
+    """The new participant, and which of ``earlier`` (this browser's past participants) are banned from the session.
+
+    One trip to a database thread for both: a join burst is bound by those trips.
+    """
     school_class, school = admission.school_class, admission.school
     country = (country or school.country).upper()
     if country not in COUNTRIES:
@@ -134,8 +158,9 @@ def enrol(db: Session, admission: Admission, name: str, country: str | None, lan
     except IntegrityError:
         db.rollback()
         raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
-    db.refresh(participant)
-    return JoinResult(participant, admission.session, school, school_class)
+    # No refresh: every column has its value in Python (no server defaults) and the flush gave the id.
+    banned = banned_on_device(db, participant.session_id, earlier)
+    return JoinResult(participant, admission.session, school, school_class, banned)
 
 
 def preview(db: Session, code: str) -> tuple[SchoolClass, School]:

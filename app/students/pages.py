@@ -14,7 +14,7 @@ from app.countries import COUNTRIES, LANGUAGE_NAMES
 from app.security import TokenError, client_address
 from app.services import services
 from app.staff.auth import check_csrf
-from app.students.devices import alert_if_banned
+from app.students.devices import Device, alert_if_banned
 from app.students.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
 from app.templating import render
 
@@ -41,7 +41,9 @@ async def _look_up(request: Request, lookup: Callable[[Session, str], T], code: 
     return found
 
 
-async def _join(request: Request, code: str, name: str, country: str | None, languages: list[str] | None) -> JoinResult:
+async def _join(
+    request: Request, code: str, name: str, country: str | None, languages: list[str] | None, device: Device
+) -> JoinResult:
     """The final join step: code check, the per-code and per-session join limits, then the new participant."""
     svc = services(request)
     admission = await _look_up(request, admit, code)
@@ -53,17 +55,16 @@ async def _join(request: Request, code: str, name: str, country: str | None, lan
             429,
             wait,
         )
-    return await svc.db.run(enrol, admission, name, country, languages)
+    return await svc.db.run(enrol, admission, name, country, languages, device.participants)
 
 
-async def _joined(request: Request, result: JoinResult, response: Response) -> Response:
+async def _joined(request: Request, result: JoinResult, device: Device, response: Response) -> Response:
     """Remember the new participant on this browser's device cookie; alert the console if it was banned here.
 
     The response is the same either way: the student is not told that their browser was recognised.
     """
     svc = services(request)
-    device = svc.devices.read(request)
-    await alert_if_banned(svc.db, svc.rooms.notices, device, result.participant)
+    await alert_if_banned(svc.rooms.notices, result.participant, result.banned_on_device)
     await svc.rooms.notices.students(result.participant.session_id, [result.participant])  # a new console row
     assert result.participant.id is not None
     svc.devices.write(response, device.joined(result.participant.id))
@@ -100,7 +101,8 @@ async def join_submit(request: Request) -> Response:
             }
             return render(request, "students/join.html", context)
         languages = [str(x) for x in form.getlist("languages")]
-        result = await _join(request, values.get("code", ""), name, values.get("country"), languages)
+        device = services(request).devices.read(request)
+        result = await _join(request, values.get("code", ""), name, values.get("country"), languages, device)
     except JoinError as exc:
         page = render(request, "students/join.html", {"step": 1, "values": values, "error": exc.message}, exc.status)
         page.headers.update(_retry_headers(exc) or {})
@@ -110,7 +112,7 @@ async def join_submit(request: Request) -> Response:
     request.session["pt"] = services(request).tokens.issue(
         participant.id, participant.session_id, participant.token_nonce
     )
-    return await _joined(request, result, RedirectResponse("/chat", status_code=303))
+    return await _joined(request, result, device, RedirectResponse("/chat", status_code=303))
 
 
 async def join_api(request: Request) -> Response:
@@ -137,7 +139,8 @@ async def join_api(request: Request) -> Response:
             not isinstance(languages, list) or not all(isinstance(x, str) for x in languages)
         ):
             raise JoinError("bad_languages", "'languages' must be a list of language codes.")
-        result = await _join(request, code, clean_name(raw_name), country, languages)
+        device = svc.devices.read(request)
+        result = await _join(request, code, clean_name(raw_name), country, languages, device)
     except JoinError as exc:
         error = {"error": exc.code, "message": exc.message}
         return JSONResponse(error, status_code=exc.status, headers=_retry_headers(exc))
@@ -150,7 +153,7 @@ async def join_api(request: Request) -> Response:
         "session": {"id": result.session.id, "status": result.session.status.value, "title": result.session.title},
         "ws": "/ws",
     }
-    return await _joined(request, result, JSONResponse(answer, status_code=201))
+    return await _joined(request, result, device, JSONResponse(answer, status_code=201))
 
 
 async def chat_page(request: Request) -> Response:
