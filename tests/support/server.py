@@ -95,7 +95,9 @@ class Server:
             except httpx.HTTPError:
                 pass
             time.sleep(0.02)  # a refused connection costs next to nothing; every server start waits here
-        raise RuntimeError(f"server did not become healthy: {self.log_text()[-2000:]}")
+        log = self.log_text()[-2000:]
+        self.kill()  # a server that never became healthy must not outlive the test (it held ports and CPU)
+        raise RuntimeError(f"server did not become healthy in {timeout:.0f} s: {log}")
 
     def log_text(self) -> str:
         path = self.data_dir / f"server-{self.port}.log"
