@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 import anyio.to_thread
 from sqlalchemy import Table, insert
@@ -14,11 +15,12 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError, Statemen
 from sqlmodel import Session, select
 
 from rooms.database import Database
-from rooms.models import Message, number_messages
+from rooms.models import Message, MessageData, number_messages
 
 log = logging.getLogger(__name__)
 _TABLE: Table = Message.__table__  # type: ignore[attr-defined]
-_COLUMNS = [column.name for column in _TABLE.columns if column.name != "id"]
+_COLUMNS = tuple(column.name for column in _TABLE.columns if column.name != "id")
+_VALUES = attrgetter(*_COLUMNS)
 # One multi-row INSERT ... RETURNING per batch: several times cheaper than the ORM unit of work, and the
 # writer thread holds the GIL for less of the event loop's time.
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
@@ -30,12 +32,12 @@ class WriteFailed(Exception):
 
 @dataclass(slots=True)
 class Written:
-    message: Message
+    message: MessageData  # the row written, or the stored `Message` a retry found or the fallback wrote
     duplicate: bool  # the same (participant, client id) was stored earlier: a retry
 
 
 OnCommit = Callable[["Written"], None]
-_Item = tuple[Message, "asyncio.Future[Written]", "OnCommit | None"]
+_Item = tuple[MessageData, "asyncio.Future[Written]", "OnCommit | None"]
 
 
 class BatchWriter:
@@ -68,7 +70,7 @@ class BatchWriter:
                 await self._task
         self._task = None
 
-    async def write(self, message: Message, on_commit: OnCommit | None = None) -> Written:
+    async def write(self, message: MessageData, on_commit: OnCommit | None = None) -> Written:
         """Store ``message``; ``on_commit`` runs in the writer's task once it is stored (or found stored).
 
         The hook runs even when the caller was cancelled meanwhile (its socket dropped): what happens after a
@@ -119,11 +121,11 @@ class BatchWriter:
                     except Exception:
                         log.exception("after-commit hook failed for message %s", result.message.id)
 
-    def _commit(self, messages: list[Message]) -> list[Written | WriteFailed]:
+    def _commit(self, messages: list[MessageData]) -> list[Written | WriteFailed]:
         try:
             with self._db.engine.begin() as conn:
                 number_messages(conn, messages)
-                rows = [{name: getattr(m, name) for name in _COLUMNS} for m in messages]
+                rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
                 ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
@@ -135,7 +137,7 @@ class BatchWriter:
         # A retried client id collided inside the batch, or one row is bad: fall back to one row at a time,
         # so one bad message fails alone instead of failing everyone's.
         # The positions claimed were rolled back with the batch: each row claims its own again.
-        return [self._commit_one_safely(Message.model_validate(m.model_dump(exclude={"id", "seq"}))) for m in messages]
+        return [self._commit_one_safely(_orm(m)) for m in messages]
 
     def _commit_one_safely(self, message: Message) -> Written | WriteFailed:
         try:
@@ -158,6 +160,13 @@ class BatchWriter:
             if existing is None:
                 raise WriteFailed("integrity error")
             return Written(existing, True)
+
+
+def _orm(message: MessageData) -> Message:
+    """A new ORM `Message` for the one-row fallback, without the position the rolled-back batch gave it."""
+    fields = dict(zip(_COLUMNS, _VALUES(message), strict=True))
+    fields.pop("seq")
+    return Message.model_validate(fields)
 
 
 def _find_existing(session: Session, message: Message) -> Message | None:
