@@ -9,9 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Connection, Index, UniqueConstraint, event, update
+from sqlalchemy import JSON, Column, Connection, Index, Table, UniqueConstraint, bindparam, event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
 
 from rooms.clock import utcnow
 
@@ -231,14 +231,19 @@ class ModerationAction(SQLModel, table=True):
 SEQUENCED = (ModerationState.VISIBLE, ModerationState.MASKED)
 
 
+_ROOM: Table = Room.__table__  # type: ignore[attr-defined]
+# Built once, in Core: building the ORM statement per batch and room cost ~4x the database's own work.
+_CLAIM = (
+    update(_ROOM)
+    .where(_ROOM.c.id == bindparam("room_id"))
+    .values(last_seq=_ROOM.c.last_seq + bindparam("count"))
+    .returning(_ROOM.c.last_seq)
+)
+
+
 def claim_positions(conn: Connection, room_id: int, count: int) -> int:
     """Reserve ``count`` consecutive positions in ``room_id`` (until the transaction ends); return the first."""
-    last = conn.execute(
-        update(Room)
-        .where(col(Room.id) == room_id)
-        .values(last_seq=col(Room.last_seq) + count)
-        .returning(col(Room.last_seq))
-    ).scalar_one()
+    last = conn.execute(_CLAIM, {"room_id": room_id, "count": count}).scalar_one()
     return int(last) - count + 1
 
 
