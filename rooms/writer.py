@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
 
-from sqlalchemy import Table, insert
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlmodel import Session, select
 
 from rooms.database import Database
@@ -44,8 +44,8 @@ class BatchWriter:
     """Commit messages in batches so the event loop never waits on a commit per message.
 
     While one batch commits, the next one accumulates, so batches grow with the load. Batches commit one at a time
-    in the writer's own thread: a plain executor hop costs about 20 µs of CPU less than an anyio worker-thread
-    call, and at light load a batch is one or two messages.
+    in the writer's own thread, on a connection it keeps: at light load a batch is one or two messages, and a plain
+    executor hop and no pool check-out and check-in cost about 20 + 50 µs of CPU less a batch.
     """
 
     def __init__(self, db: Database, max_batch: int = 500) -> None:
@@ -54,6 +54,7 @@ class BatchWriter:
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._conn: Connection | None = None  # used in the writer's thread only
         self.batches = 0
         self.rows = 0
 
@@ -74,6 +75,7 @@ class BatchWriter:
                 await self._task
         self._task = None
         if self._thread is not None:
+            self._thread.submit(self._close_connection)
             self._thread.shutdown(wait=False)  # a commit still running finishes on its own
             self._thread = None
 
@@ -129,15 +131,43 @@ class BatchWriter:
                     except Exception:
                         log.exception("after-commit hook failed for message %s", result.message.id)
 
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._close_connection()
+            self._conn = self._db.engine.connect()
+        return self._conn
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
     def _commit(self, messages: list[MessageData]) -> list[Written | WriteFailed]:
+        positions = [m.seq for m in messages]
         try:
-            with self._db.engine.begin() as conn:
+            return self._commit_batch(messages)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # The kept connection was lost (the database restarted): once more on a new one, as the pool's pre-ping
+        # would have done, with the positions the rolled-back attempt gave back.
+        for message, seq in zip(messages, positions, strict=True):
+            message.seq = seq
+        return self._commit_batch(messages)
+
+    def _commit_batch(self, messages: list[MessageData]) -> list[Written | WriteFailed]:
+        try:
+            conn = self._connection()
+            with conn.begin():
                 number_messages(conn, messages)
                 rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
                 ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
                 raise  # the database is unreachable: the whole batch fails and nothing is acknowledged
+            if not isinstance(exc, IntegrityError | DataError):
+                self._close_connection()  # not the rows' fault: the next batch starts on a new connection
         else:
             for message, message_id in zip(messages, ids, strict=True):
                 message.id = message_id
