@@ -75,8 +75,12 @@ class BatchWriter:
                 await self._task
         self._task = None
         if self._thread is not None:
-            self._thread.submit(self._close_connection)
-            self._thread.shutdown(wait=False)  # a commit still running finishes on its own
+            # Closed in its thread before the engine is disposed; a commit stuck on an unreachable database is not
+            # waited for long.
+            closing = asyncio.get_running_loop().run_in_executor(self._thread, self._close_connection)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing, timeout=10)
+            self._thread.shutdown(wait=False)
             self._thread = None
 
     async def write(self, message: MessageData, on_commit: OnCommit | None = None) -> Written:
