@@ -266,7 +266,8 @@ class Hub:
 _SEEN_PER_ROOM = 256
 _UNPUBLISHED_MAX = 10_000  # past this the oldest are left to the receivers' gap reads and resume
 _REPUBLISH_FIRST_DELAY = 0.1
-_CONTROL_TYPES = frozenset({"event", "paired"})  # frames that change a student socket's state (rooms.control)
+# Frames that change a student socket's state (rooms.control) or its room's roster (rooms.roster).
+_CONTROL_TYPES = frozenset({"event", "paired", "presence"})
 
 
 def _header(target: str, frame: dict[str, Any]) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Connection, Index, UniqueConstraint, event, update
+from sqlalchemy import JSON, Column, Connection, Index, Table, UniqueConstraint, bindparam, event, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import Field, SQLModel
 
 from rooms.clock import utcnow
 
@@ -141,6 +142,61 @@ class Message(SQLModel, table=True):
     )
 
 
+class MessageData(Protocol):
+    """A message as the writer, delivery and frames read it: a stored `Message`, or a `MessageRow` on its way in."""
+
+    id: int | None
+    room_id: int
+    participant_id: int | None
+    client_msg_id: str | None
+    kind: MessageKind
+    text: str
+    original_text: str | None
+    language: str | None
+    state: ModerationState
+    reason: str | None
+    created_at: datetime
+    seq: int | None
+
+
+@dataclass(slots=True)
+class MessageRow:
+    """A student's message as plain data, built by the send path instead of a `Message`: the ORM object's
+    validation and instrumented attributes cost far more than the message's own work (``rooms.writer`` inserts
+    rows with Core and fills ``seq`` and ``id``; only its one-row fallback builds a `Message`)."""
+
+    room_id: int
+    participant_id: int | None
+    client_msg_id: str | None
+    text: str
+    created_at: datetime
+    original_text: str | None = None
+    language: str | None = None
+    state: ModerationState = ModerationState.VISIBLE
+    reason: str | None = None
+    kind: MessageKind = MessageKind.CHAT
+    seq: int | None = None
+    id: int | None = None
+
+
+def as_row(message: MessageData) -> MessageRow:
+    """A plain copy of ``message`` (to change without touching a stored object)."""
+    return MessageRow(
+        room_id=message.room_id,
+        participant_id=message.participant_id,
+        client_msg_id=message.client_msg_id,
+        text=message.text,
+        created_at=message.created_at,
+        original_text=message.original_text,
+        language=message.language,
+        state=message.state,
+        reason=message.reason,
+        kind=message.kind,
+        seq=message.seq,
+        id=message.id,
+    )
+
+
 class Report(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     message_id: int = Field(foreign_key="message.id", index=True)
@@ -175,20 +231,25 @@ class ModerationAction(SQLModel, table=True):
 SEQUENCED = (ModerationState.VISIBLE, ModerationState.MASKED)
 
 
+_ROOM: Table = Room.__table__  # type: ignore[attr-defined]
+# Built once, in Core: building the ORM statement per batch and room cost ~4x the database's own work.
+_CLAIM = (
+    update(_ROOM)
+    .where(_ROOM.c.id == bindparam("room_id"))
+    .values(last_seq=_ROOM.c.last_seq + bindparam("count"))
+    .returning(_ROOM.c.last_seq)
+)
+
+
 def claim_positions(conn: Connection, room_id: int, count: int) -> int:
     """Reserve ``count`` consecutive positions in ``room_id`` (until the transaction ends); return the first."""
-    last = conn.execute(
-        update(Room)
-        .where(col(Room.id) == room_id)
-        .values(last_seq=col(Room.last_seq) + count)
-        .returning(col(Room.last_seq))
-    ).scalar_one()
+    last = conn.execute(_CLAIM, {"room_id": room_id, "count": count}).scalar_one()
     return int(last) - count + 1
 
 
-def number_messages(conn: Connection, messages: Iterable[Message]) -> None:
+def number_messages(conn: Connection, messages: Iterable[MessageData]) -> None:
     """Give each visible message without a position the next one of its room (rooms locked in id order)."""
-    by_room: dict[int, list[Message]] = defaultdict(list)
+    by_room: dict[int, list[MessageData]] = defaultdict(list)
     for message in messages:
         if message.seq is None and message.state in SEQUENCED:
             by_room[message.room_id].append(message)

@@ -10,7 +10,7 @@ from rooms.clock import iso, utcnow
 from rooms.config import RoomsConfig
 from rooms.connection import Connection
 from rooms.database import Database
-from rooms.models import Message, MessageKind, ModerationState
+from rooms.models import MessageData, MessageKind, MessageRow, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.notices import Notices
 from rooms.parsing import FrameError, parse_send
@@ -89,7 +89,7 @@ class MessagePipeline:
             and state in (ModerationState.VISIBLE, ModerationState.MASKED)
         ):
             language = self.translator.detect(outcome.text, conn.languages, language)
-        message = Message(
+        message = MessageRow(
             room_id=conn.room_id,
             participant_id=conn.participant_id,
             client_msg_id=cid,
@@ -98,7 +98,7 @@ class MessagePipeline:
             language=language,
             state=state,
             reason=outcome.reason,
-            created_at=now_dt,  # given, so pydantic skips inspecting the default factory (80 -> 46 µs a message)
+            created_at=now_dt,
         )
         session_id = conn.session_id
         sender = {"id": conn.participant_id, "name": conn.display_name, "country": conn.country}
@@ -148,7 +148,12 @@ class MessagePipeline:
             await self.alerts(session_id, stored.room_id, stored.id, sender["id"], alert)
 
     async def deliver(
-        self, session_id: int, stored: Message, sender: dict[str, Any] | None, sent_at: float, translate: bool = True
+        self,
+        session_id: int,
+        stored: MessageData,
+        sender: dict[str, Any] | None,
+        sent_at: float,
+        translate: bool = True,
     ) -> None:
         """Publish a stored, visible message to its room with its translations (also when a facilitator releases).
 

@@ -7,7 +7,7 @@ from typing import Any, Final
 import orjson
 
 from rooms.clock import iso
-from rooms.models import Message, ModerationState, Participant
+from rooms.models import MessageData, ModerationState, Participant
 from rooms.parsing import valid_client_id
 
 PROTOCOL_VERSION: Final = 1
@@ -109,7 +109,7 @@ def student_frame(p: Participant) -> dict[str, Any]:
     return {"type": "student", "student": student_view(p)}
 
 
-def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = False) -> dict[str, Any]:
+def message_frame(message: MessageData, sender: dict[str, Any] | None, own: bool = False) -> dict[str, Any]:
     """A stored message as the room sees it; `own`: for its sender's socket, which alone gets the client_id back
     (a client_id is the sender's, and relaying it would let a student pass text to the partner unmoderated)."""
     frame: dict[str, Any] = {
@@ -130,7 +130,7 @@ def message_frame(message: Message, sender: dict[str, Any] | None, own: bool = F
     return frame
 
 
-def ack_frame(message: Message, notice: str | None) -> dict[str, Any]:
+def ack_frame(message: MessageData, notice: str | None) -> dict[str, Any]:
     ack: dict[str, Any] = {"type": "ack", "client_id": message.client_msg_id, "id": message.id, "seq": message.seq}
     ack["ts"] = iso(message.created_at)
     ack["state"] = message.state.value
@@ -187,7 +187,7 @@ def report_frame(report_id: int | None, message_id: int | None, reason: str, roo
     return {"type": "report", "report": {"id": report_id, "message_id": message_id, "reason": reason, "room": room_id}}
 
 
-def flagged_frame(message: Message, sender: dict[str, Any]) -> dict[str, Any]:
+def flagged_frame(message: MessageData, sender: dict[str, Any]) -> dict[str, Any]:
     item = {
         "id": message.id,
         "room": message.room_id,

@@ -73,6 +73,7 @@ class RoomService:
         self.feed = RoomFeed(db, translator, self.tasks)
         self.sessions = Sessions(db, self.lifecycle, moderators, translator, self.feed, self.tasks)
         self.reports = Reports(db, self.notices, self.tasks, report_listeners)
+        rosters = RoomRosters(db)
         self.pipeline = MessagePipeline(
             db,
             writer,
@@ -81,7 +82,7 @@ class RoomService:
             translator,
             config,
             self.tasks,
-            RoomRosters(db),
+            rosters,
             self.reports.alert,
         )
         self.frame_limits = FrameLimits()
@@ -95,6 +96,7 @@ class RoomService:
             sweep_after=config.heartbeat_timeout + config.reconnect_grace + stale_after,
         )
         hub.on_control(lambda conn, frame: apply_control(hub, conn, frame))
+        hub.on_control(rosters.on_control)
         hub.on_room_message(self.feed.offer)
 
     def start(self) -> None:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, func, select
 from rooms.models import (
     ExchangeSession,
     Message,
+    MessageData,
     ModerationAction,
     ModerationState,
     Participant,
@@ -94,7 +95,7 @@ def position_of(db: Session, room_id: int, last_id: int) -> int:
     return int(found or 0)
 
 
-def sequence_released(db: Session, message: Message) -> Message:
+def sequence_released(db: Session, message: MessageData) -> MessageData:
     """A held message made visible now takes the room's next position, so clients past its old place get it."""
     stored = db.get(Message, message.id, populate_existing=True)
     if stored is None or stored.seq is not None or stored.state not in DELIVERABLE:

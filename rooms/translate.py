@@ -6,12 +6,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from rooms.connection import Connection
 from rooms.database import Database
 from rooms.hub import Hub
-from rooms.models import Message, ModerationAction, ModerationState
+from rooms.models import Message, MessageData, ModerationAction, ModerationState, as_row
 from rooms.moderation import Action, MessageContext, Moderator
 from rooms.protocol import dumps, flagged_frame, withdrawn_frame
 from rooms.store import room_members
@@ -65,7 +66,7 @@ class RoomTranslator:
     async def deliver(
         self,
         session_id: int,
-        message: Message,
+        message: MessageData,
         sender: dict[str, Any] | None,
         sent_at: float,
         publish_original: Callable[[], Awaitable[None]],
@@ -100,7 +101,7 @@ class RoomTranslator:
                 del self._tails[room]
 
     async def _checked_translations(
-        self, session_id: int, message: Message, sent_at: float
+        self, session_id: int, message: MessageData, sent_at: float
     ) -> tuple[list[dict[str, Any]], str | None]:
         """(translation frames and room notices, None), or ([], reason) when a translation reveals what moderation
         stops."""
@@ -149,7 +150,7 @@ class RoomTranslator:
             conn.send(dumps(frame))
 
     async def _withdraw(
-        self, session_id: int, message: Message, reason: str | None, sender: dict[str, Any] | None
+        self, session_id: int, message: MessageData, reason: str | None, sender: dict[str, Any] | None
     ) -> None:
         """A translation revealed what the original hid: hold the message for review. Only its sender has it (their
         own copy, from the ack): `withdrawn` tells them; the rest of the room never received it."""
@@ -160,11 +161,11 @@ class RoomTranslator:
                 message.participant_id,
                 withdrawn_frame(message.id, message.room_id, reason or "translation"),
             )
-        flagged = Message.model_validate(message.model_dump() | {"state": ModerationState.HELD, "reason": reason})
+        flagged = replace(as_row(message), state=ModerationState.HELD, reason=reason)
         await self.hub.to_watchers(session_id, flagged_frame(flagged, sender or {}))
 
 
-def _frames(message: Message, results: Iterable[TranslationResult]) -> list[dict[str, Any]]:
+def _frames(message: MessageData, results: Iterable[TranslationResult]) -> list[dict[str, Any]]:
     """One `translation` frame per language translated, or failed on its own; a missing pack and a full queue are
     said once to the room instead (`TranslationStates`)."""
     frames = []

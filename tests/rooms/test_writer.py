@@ -1,0 +1,88 @@
+"""The batch writer: each message stored once, in one transaction per batch, on a connection it keeps."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from app.db import make_engine
+from app.demo import DemoData
+from app.models import SchoolClass
+from app.settings import Settings
+from rooms.clock import utcnow
+from rooms.database import Database
+from rooms.models import Message, MessageRow, Participant, Room
+from rooms.writer import BatchWriter
+from tests.support.db import db
+
+
+@pytest.fixture
+async def writer(settings: Settings, demo: DemoData) -> AsyncIterator[BatchWriter]:
+    database = Database(make_engine(settings.database_url))
+    writer = BatchWriter(database)
+    writer.start()
+    yield writer
+    await writer.stop()
+    database.dispose()
+
+
+def _room_and_student(settings: Settings, session_id: int) -> tuple[int, int]:
+    with db(settings) as session:
+        school_class = session.exec(select(SchoolClass)).first()
+        assert school_class is not None
+        assert school_class.id is not None
+        room = Room(session_id=session_id)
+        session.add(room)
+        session.flush()
+        student = Participant(
+            session_id=session_id,
+            class_id=school_class.id,
+            display_name="Alice",
+            country="GB",
+            token_nonce="n",
+            room_id=room.id,
+        )
+        session.add(student)
+        session.commit()
+        assert room.id is not None
+        assert student.id is not None
+        return room.id, student.id
+
+
+def _row(room_id: int, participant_id: int, client_id: str, text: str) -> MessageRow:
+    return MessageRow(
+        room_id=room_id, participant_id=participant_id, client_msg_id=client_id, text=text, created_at=utcnow()
+    )
+
+
+async def test_writer_stores_a_client_id_sent_twice_in_one_batch_once(
+    settings: Settings, demo: DemoData, writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    first, retry, other = await asyncio.gather(
+        writer.write(_row(room_id, pid, "c1", "hello")),
+        writer.write(_row(room_id, pid, "c1", "hello")),  # the client's retry, queued in the same batch
+        writer.write(_row(room_id, pid, "c2", "and you?")),
+    )
+    assert (first.duplicate, retry.duplicate, other.duplicate) == (False, True, False)
+    assert first.message.id == retry.message.id
+    assert first.message.seq is not None
+    assert other.message.seq is not None
+    with db(settings) as session:
+        stored = session.exec(select(Message).where(Message.room_id == room_id).order_by(Message.seq)).all()
+    assert [(m.client_msg_id, m.seq) for m in stored] == [("c1", 1), ("c2", 2)]
+
+
+async def test_writer_takes_a_new_connection_when_its_own_was_lost(
+    settings: Settings, demo: DemoData, writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    before = await writer.write(_row(room_id, pid, "c1", "before"))
+    assert writer._conn is not None
+    writer._conn.invalidate()  # as a database restart leaves it
+    after = await writer.write(_row(room_id, pid, "c2", "after"))
+    assert (before.message.seq, after.message.seq) == (1, 2)
+    assert after.message.id is not None
