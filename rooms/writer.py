@@ -55,6 +55,7 @@ class BatchWriter:
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
         self._conn: Connection | None = None  # used in the writer's thread only
+        self._inserted = False  # the current batch's INSERT was sent (the writer's thread only)
         self.batches = 0
         self.rows = 0
 
@@ -149,10 +150,14 @@ class BatchWriter:
 
     def _commit(self, messages: list[MessageData]) -> list[Written | WriteFailed]:
         positions = [m.seq for m in messages]
+        self._inserted = False
         try:
             return self._commit_batch(messages)
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            if not exc.connection_invalidated or self._inserted:
+                # Lost during the INSERT or the COMMIT, the rows may be stored: the batch fails (nothing acked),
+                # and senders retry with their client ids, which find what was stored. A blind retry could store
+                # a message without a client id twice.
                 raise
         # The kept connection was lost (the database restarted): once more on a new one, as the pool's pre-ping
         # would have done, with the positions the rolled-back attempt gave back.
@@ -166,6 +171,7 @@ class BatchWriter:
             with conn.begin():
                 number_messages(conn, messages)
                 rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
+                self._inserted = True  # from here on, the database may have the rows
                 ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
