@@ -111,8 +111,8 @@ class CpuBudget:
             raise DeadlineExceeded
         return result
 
-    def call_shared(self, seconds: float, function: Callable[..., T], /, *args: object) -> T:
-        """`function(*args)`, interrupted once this stretch of shared calls used `seconds` of CPU time in all.
+    def call_shared(self, seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
+        """Like `call`, but interrupted once this stretch of shared calls used `seconds` of CPU time in all.
 
         Each call is still refused on its own once its wall time is over `seconds`.
         """
@@ -125,7 +125,7 @@ class CpuBudget:
             if fresh:
                 self._used = True
                 _set_timer(seconds)
-            result = function(*args)
+            result = function(**kwargs)
         finally:
             _armed = False
         if time.perf_counter() - started > seconds:

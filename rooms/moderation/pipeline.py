@@ -124,10 +124,12 @@ class Moderator:
 
     def _run_builtin(self, hook: _Hook, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
         """A built-in hook: synchronous, inline, under the timer the pass's built-in hooks share."""
-        # Positional: pluggy lists a hook's arguments in the order of its signature.
-        args = (ctx, self.config) if hook.argnames == _MESSAGE_AND_CONFIG else self._kwargs(hook, ctx).values()
+        timeout = self.config.hook_timeout
         try:
-            result = budget.call_shared(self.config.hook_timeout, hook.function, *args)
+            if hook.argnames == _MESSAGE_AND_CONFIG:  # every built-in hook: no dict of arguments to build
+                result = budget.call_shared(timeout, hook.function, message=ctx, config=self.config)
+            else:
+                result = budget.call_shared(timeout, hook.function, **self._kwargs(hook, ctx))
         except DeadlineExceeded:
             return self._timed_out(hook.name, ctx)
         except Exception:
