@@ -18,7 +18,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_armed = False
+_armed = False  # a call is running under the timer: the timer going off interrupts it
+_expired = False  # the timer went off since it was last set: nothing is timing the next call until it is set again
 
 
 class DeadlineExceeded(Exception):
@@ -26,8 +27,16 @@ class DeadlineExceeded(Exception):
 
 
 def _on_timer(signum: int, frame: FrameType | None) -> None:
+    global _expired
+    _expired = True
     if _armed:
         raise DeadlineExceeded
+
+
+def _set_timer(seconds: float) -> None:
+    global _expired
+    _expired = False
+    signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
 
 
 _installed = False
@@ -57,7 +66,7 @@ def call_with_deadline(seconds: float, function: Callable[..., T], /, **kwargs: 
         result = function(**kwargs)
     else:
         _armed = True
-        signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+        _set_timer(seconds)
         try:
             result = function(**kwargs)
         finally:
@@ -69,24 +78,30 @@ def call_with_deadline(seconds: float, function: Callable[..., T], /, **kwargs: 
 
 
 class CpuBudget:
-    """Several calls in a row, each with its own CPU-time budget, for the price of one timer set-up.
+    """The CPU-time timers of one moderation pass, for the price of one or two timer set-ups.
 
-    `call_with_deadline` checks the thread and arms and disarms the timer around every call; a moderation pass
-    makes eight calls a message, where that was a fifth of the cost. Here each call only re-arms the timer, and
-    `close` disarms it once. Between calls the timer may still run, but `_on_timer` ignores it (`_armed` is off).
+    Setting the timer is a system call, and a pass makes eight calls a message. `call` gives a call a timer of its
+    own. `call_shared` lets consecutive calls share one timer, set by the first of them, so together they get
+    `seconds` (the built-in hooks: ours, linear, microseconds each); anything in between (`call`, `end_sharing`)
+    ends the stretch, and so does the timer going off: the next shared call sets it afresh. `close` disarms it
+    once. Between calls the timer may still run, but `_on_timer` ignores it (`_armed` is off).
     """
 
     def __init__(self) -> None:
         self._interruptible = _can_interrupt()
+        self._sharing = False  # the running timer was set by this pass's current stretch of shared calls
+        self._used = False
 
     def call(self, seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
         """Like `call_with_deadline`: interrupted after `seconds` of CPU time, refused after `seconds` of wall."""
         global _armed
+        self._sharing = False
         started = time.perf_counter()
         if self._interruptible:
-            _armed = True
-            signal.setitimer(signal.ITIMER_VIRTUAL, seconds)
+            self._used = True
             try:
+                _armed = True
+                _set_timer(seconds)
                 result = function(**kwargs)
             finally:
                 _armed = False
@@ -96,7 +111,33 @@ class CpuBudget:
             raise DeadlineExceeded
         return result
 
+    def call_shared(self, seconds: float, function: Callable[..., T], /, **kwargs: object) -> T:
+        """Like `call`, but interrupted once this stretch of shared calls used `seconds` of CPU time in all.
+
+        Each call is still refused on its own once its wall time is over `seconds`.
+        """
+        global _armed
+        fresh = self._interruptible and (_expired or not self._sharing)
+        self._sharing = True
+        started = time.perf_counter()
+        try:
+            _armed = self._interruptible
+            if fresh:
+                self._used = True
+                _set_timer(seconds)
+            result = function(**kwargs)
+        finally:
+            _armed = False
+        if time.perf_counter() - started > seconds:
+            raise DeadlineExceeded
+        return result
+
+    def end_sharing(self) -> None:
+        """The next shared call sets a timer of its own (call before anything else runs: an await, a thread)."""
+        self._sharing = False
+
     def close(self) -> None:
-        """Disarm the timer (call once after the last `call`)."""
-        if self._interruptible:
+        """Disarm the timer (call once after the last call)."""
+        self._sharing = False
+        if self._used:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)

@@ -40,7 +40,9 @@ _INVITE = re.compile(rf"(?<![\w.-])(?:{_INVITE_HOSTS}){_SLASH}[^\s]+")
 
 
 _AT_HINT = re.compile(rf"(?<!\w){AT_WORDS}(?!\w)")
-_DOMAIN_HINT = re.compile(rf"{_PROVIDERS}|(?<!\w){DOT_WORDS}(?!\w)|[(\[{{<]\s*+\.|\.")
+# Without an "@" a spoken address ends in a provider or in a spoken or bracketed dot before its TLD (`_DOT_WORD`):
+# a plain "." alone is not enough, so "at school." is not searched.
+_DOMAIN_HINT = re.compile(rf"{_PROVIDERS}|(?<!\w){DOT_WORDS}(?!\w)|[(\[{{<]\s*+\.")
 _SLASH_HINT = re.compile(r"\b(?:slash|barra|barre|schragstrich)\b")
 
 

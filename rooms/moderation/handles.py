@@ -76,7 +76,8 @@ _PATTERNS_HANDLE_LIKE = [
 ]
 # "username alice07", "usuario: maria_10": no app named, so only a handle-like token counts
 _PATTERNS_ID_WORD = [re.compile(rf"\b{_ID_WORDS}\s*+(?::|=)?\s*+{_TOKEN}")]
-_APP_MENTION = re.compile(rf"(?<!\w){ALL_APPS}(?!\w)|(?<!\w){ALL_APPS}['\u2019]s")
+# An app name as a word. ("insta's" needs no branch of its own: "'" is not a word character, so "insta" is a word.)
+_APP_MENTION = re.compile(rf"(?<!\w){ALL_APPS}(?!\w)")
 _WINDOW = 80  # characters either side of an app name that a pattern around it can reach
 # "alice_07 on insta", "maria.lopez10 en insta", "lukas.mllr auf insta", "yasmine.ali على الانستا"
 _HANDLE_THEN_APP = re.compile(rf"(?<![\w.#@-]){_TOKEN}\s++{_ON}\s++(?:the\s+|la\s+|el\s+|le\s+)?{ALL_APPS}(?!\w)")
@@ -128,15 +129,14 @@ _STEMS = tuple(
         }
     )
 )
-_STEM_STARTS = frozenset(stem[:2] for stem in _STEMS)
-_WORD = re.compile(r"[^\W_]+")
+# A word (a run of letters and digits) beginning with a stem. Stems are letters only, so a stem found where no
+# letter or digit comes before it begins such a word.
+_STEM_AT_WORD_START = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, _STEMS)) + ")")
 
 
 def _mentions_an_app(folded: str) -> bool:
     """A cheap over-approximation of "an app is named": word beginnings, not the big alternation at every place."""
-    return any(
-        word[:2] in _STEM_STARTS and word.startswith(_STEMS) for word in _WORD.findall(folded.translate(_UNLEET))
-    )
+    return _STEM_AT_WORD_START.search(folded.translate(_UNLEET)) is not None
 
 
 def _app_windows(folded: str) -> list[tuple[int, int]]:

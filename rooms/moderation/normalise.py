@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -105,6 +106,16 @@ def normalise(text: str) -> NormalisedText:
         folded.append(out)
         offsets.extend([index] * len(out))
     return NormalisedText(text, "".join(folded), tuple(offsets))
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=512)
+def letter_words(folded: str) -> tuple[str, ...]:
+    """The runs of letters of folded text, in order; cached because the disclosure phrases and the spelled numbers
+    of the contact view are both read from the same words of the same text."""
+    return tuple(_LETTER_RUN.findall(folded))
 
 
 def texts_to_check(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from rooms.moderation.normalise import fold
+from rooms.moderation.normalise import fold, letter_words
 
 _UNITS_BY_VALUE: Final = (
     "zero cero null nought صفر",
@@ -193,18 +193,18 @@ class _Reader:
         return str(hundreds), nxt
 
 
-_WORDS = re.compile(r"[^\W\d_]+")
 _VOCABULARY = frozenset(
     {*UNITS, *TEENS, *TENS, *_VEINTI, *_HUNDREDS, *_HUNDRED_WORDS, *_REPEATS, *_OH}
     | {"\u0648" + word for word in (*UNITS, *TEENS, *TENS) if not word.isascii()}
 )
-_COMPOUND_ENDINGS = ("zig", "ssig")  # German "vierunddreißig": the only number words not in the vocabulary
+# German "vierunddreißig": the only number words not in the vocabulary, found as a word ending in "zig"/"ssig".
+_COMPOUND_ENDING = re.compile(r"(?:zig|ssig)(?![^\W\d_])")
 
 
 def spelled_numbers(folded: str) -> Iterator[tuple[int, int, str]]:
     """Yield (start, end, digits) for each spelled number in folded text, in order, never overlapping."""
-    words = set(_WORDS.findall(folded))
-    if _VOCABULARY.isdisjoint(words) and not any(w.endswith(_COMPOUND_ENDINGS) for w in words):
+    compound = ("zig" in folded or "ssig" in folded) and _COMPOUND_ENDING.search(folded) is not None
+    if not compound and _VOCABULARY.isdisjoint(letter_words(folded)):
         return  # one set intersection for ordinary chat; a long run of one repeated word costs one look-up
     reader = _Reader(folded)
     tokens = reader.tokens

@@ -6,13 +6,15 @@ import asyncio
 import dataclasses
 import inspect
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pluggy
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.deadline import CpuBudget, DeadlineExceeded
-from rooms.moderation.plugins import default_plugin_manager
+from rooms.moderation.plugins import default_plugin_manager, is_builtin
 from rooms.moderation.verdicts import Action, MessageContext, ModerationOutcome, Verdict
 
 logger = logging.getLogger(__name__)
@@ -21,8 +23,22 @@ logger = logging.getLogger(__name__)
 HARD_LENGTH_LIMIT = 20_000
 
 
+_MESSAGE_AND_CONFIG = ("message", "config")
+
+
 def _fail(reason: str) -> Verdict:
     return Verdict(Action.HOLD, reason)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hook:
+    """How one registered hook is called, worked out once: per message and hook it cost more than most hooks."""
+
+    name: str
+    function: Callable[..., object]
+    argnames: tuple[str, ...]
+    inline: bool  # run on the event loop under a CPU-time timer, not in a worker thread
+    builtin: bool  # one of ours, inline and synchronous: shares the pass's timer with the other built-in hooks
 
 
 class Moderator:
@@ -31,19 +47,25 @@ class Moderator:
     def __init__(self, config: ModerationConfig, plugin_manager: pluggy.PluginManager | None = None) -> None:
         self.config = config
         self.plugin_manager = plugin_manager if plugin_manager is not None else default_plugin_manager()
-        self._impls: dict[str, Any] = {}
+        self._hooks: dict[str, _Hook] = {}
         self._refresh()
-        missing = [name for name in config.hooks if name not in self._impls]
+        missing = [name for name in config.hooks if name not in self._hooks]
         if missing:
             # Fail closed rather than refuse to start: every message will HOLD until the plug-in is installed.
             logger.error("moderation hooks not registered, messages will be held: %s", ", ".join(missing))
 
     def _refresh(self) -> None:
-        self._impls = {impl.plugin_name: impl for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()}
-        # How each hook is called, worked out once: per message and hook it cost more than most hooks themselves.
-        self._inline = {
-            name: bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False)) or inspect.iscoroutinefunction(impl.function)
-            for name, impl in self._impls.items()
+        self._hooks = {
+            impl.plugin_name: _Hook(
+                impl.plugin_name,
+                impl.function,
+                tuple(impl.argnames),
+                bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False)) or inspect.iscoroutinefunction(impl.function),
+                is_builtin(impl.plugin_name, impl.plugin)
+                and bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False))
+                and not inspect.iscoroutinefunction(impl.function),
+            )
+            for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()
         }
 
     async def moderate(self, ctx: MessageContext) -> ModerationOutcome:
@@ -65,10 +87,20 @@ class Moderator:
         budget = CpuBudget()
         try:
             for name in self.config.hooks:
-                verdict = await self._run(name, current, budget)
-                if verdict is not None and alert is None:
+                hook = self._hooks.get(name) or self._lookup(name)
+                if hook is None:
+                    logger.error("moderation hook %r is enabled but not registered; holding message", name)
+                    verdict: Verdict | None = _fail("hook_error")
+                elif hook.builtin:
+                    verdict = self._run_builtin(hook, current, budget)
+                else:
+                    budget.end_sharing()  # a plug-in has its own timer; an await lets other passes set theirs
+                    verdict = await self._run(hook, current, budget)
+                if verdict is None:
+                    continue
+                if alert is None:
                     alert = verdict.alert
-                if verdict is None or verdict.action is Action.ALLOW:
+                if verdict.action is Action.ALLOW:
                     continue
                 if verdict.action is Action.MASK and verdict.text is not None:
                     current = dataclasses.replace(current, text=verdict.text)
@@ -82,35 +114,53 @@ class Moderator:
             return ModerationOutcome(Action.ALLOW, None, current.text, None, alert)
         return ModerationOutcome(decided[0].action, decided[0].reason, current.text, decided[1], alert)
 
-    async def _run(self, name: str, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
-        impl = self._impls.get(name)
-        if impl is None:
-            self._refresh()
-            impl = self._impls.get(name)
-        if impl is None:
-            logger.error("moderation hook %r is enabled but not registered; holding message", name)
-            return _fail("hook_error")
+    def _lookup(self, name: str) -> _Hook | None:
+        self._refresh()  # registered after this Moderator was made
+        return self._hooks.get(name)
+
+    def _kwargs(self, hook: _Hook, ctx: MessageContext) -> dict[str, Any]:
         available = {"message": ctx, "config": self.config}
-        kwargs = {arg: available[arg] for arg in impl.argnames}
+        return {arg: available[arg] for arg in hook.argnames}
+
+    def _run_builtin(self, hook: _Hook, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
+        """A built-in hook: synchronous, inline, under the timer the pass's built-in hooks share."""
         timeout = self.config.hook_timeout
-        function = impl.function
         try:
-            if self._inline.get(name, False):
+            if hook.argnames == _MESSAGE_AND_CONFIG:  # every built-in hook: no dict of arguments to build
+                result = budget.call_shared(timeout, hook.function, message=ctx, config=self.config)
+            else:
+                result = budget.call_shared(timeout, hook.function, **self._kwargs(hook, ctx))
+        except DeadlineExceeded:
+            return self._timed_out(hook.name, ctx)
+        except Exception:
+            logger.exception("moderation hook %r raised; holding message in room %s", hook.name, ctx.room_id)
+            return _fail("hook_error")
+        return self._checked(hook.name, result)
+
+    async def _run(self, hook: _Hook, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
+        timeout = self.config.hook_timeout
+        kwargs = self._kwargs(hook, ctx)
+        try:
+            if hook.inline:
                 # An inline hook that overruns is interrupted, not just judged once it finally returns.
-                result = budget.call(timeout, function, **kwargs)
+                result = budget.call(timeout, hook.function, **kwargs)
                 if result is not None and not isinstance(result, Verdict) and inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
             else:
-                result = await asyncio.wait_for(asyncio.to_thread(function, **kwargs), timeout)
+                result = await asyncio.wait_for(asyncio.to_thread(hook.function, **kwargs), timeout)
                 if inspect.isawaitable(result):
                     result = await asyncio.wait_for(result, timeout)
         except (TimeoutError, DeadlineExceeded):
-            logger.warning("moderation hook %r exceeded %.3fs; holding message in room %s", name, timeout, ctx.room_id)
-            return _fail("hook_timeout")
+            return self._timed_out(hook.name, ctx)
         except Exception:
-            logger.exception("moderation hook %r raised; holding message in room %s", name, ctx.room_id)
+            logger.exception("moderation hook %r raised; holding message in room %s", hook.name, ctx.room_id)
             return _fail("hook_error")
-        return self._checked(name, result)
+        return self._checked(hook.name, result)
+
+    def _timed_out(self, name: str, ctx: MessageContext) -> Verdict:
+        timeout = self.config.hook_timeout
+        logger.warning("moderation hook %r exceeded %.3fs; holding message in room %s", name, timeout, ctx.room_id)
+        return _fail("hook_timeout")
 
     @staticmethod
     def _checked(name: str, result: object) -> Verdict | None:

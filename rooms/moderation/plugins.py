@@ -29,6 +29,15 @@ def create_plugin_manager(load_entrypoints: bool = True) -> pluggy.PluginManager
     return manager
 
 
+def is_builtin(name: str, plugin: object) -> bool:
+    """Whether `plugin`, registered as `name`, is the built-in hook of that name (a module or its `create_plugin`'s
+    object), not a third-party plug-in: built-in hooks share one CPU-time timer per message (see CpuBudget)."""
+    module_name = DEFAULT_PLUGINS.get(name)
+    if module_name is None:
+        return False
+    return getattr(plugin, "__name__", None) == module_name or type(plugin).__module__ == module_name
+
+
 @cache
 def default_plugin_manager() -> pluggy.PluginManager:
     """The process-wide manager used when a Moderator is given none (shared so flood state is shared too)."""

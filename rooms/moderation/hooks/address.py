@@ -80,9 +80,11 @@ _FIRST_PERSON = re.compile(
 
 
 _ANY_DIGIT = re.compile(r"\d")
-# One scan for any street or postcode word before the five address patterns run (most numbers are not addresses).
-_STREET_HINT = re.compile(
-    rf"(?<!\w){_EN_STREET}(?!\w)|(?<!\w){_FR_STREET}(?!\w)|(?<!\w){_ES_STREET}|{_DE_STREET}|{_AR_STREET}"
+# A street word, looked for before the five address patterns run (most numbers are not addresses). One search per
+# language: joined in one pattern they cost twice as much (the regex engine optimises none of the branches then).
+_STREET_HINTS = tuple(
+    re.compile(hint)
+    for hint in (_AR_STREET, _DE_STREET, rf"(?<!\w){_ES_STREET}", rf"(?<!\w)(?:{_EN_STREET}|{_FR_STREET})(?!\w)")
 )
 _POSTCODE_HINT = re.compile(_POSTCODE_WORDS)
 
@@ -91,7 +93,7 @@ def find_addresses(folded: str, countries: tuple[str, ...] = ()) -> Iterator[tup
     """Spans of street addresses and postcodes in contact-view text."""
     if not _ANY_DIGIT.search(folded):
         return  # every address and postcode pattern needs a digit; most chat has none
-    if _STREET_HINT.search(folded):
+    if any(hint.search(folded) for hint in _STREET_HINTS):
         personal = _FIRST_PERSON.search(folded) is not None
         for pattern in _ADDRESSES:
             for match in pattern.finditer(folded):

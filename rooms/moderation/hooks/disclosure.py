@@ -17,7 +17,7 @@ from importlib import resources
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.hookspecs import hookimpl
-from rooms.moderation.normalise import fold, texts_to_check
+from rooms.moderation.normalise import fold, letter_words, texts_to_check
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 
 BRIDGEWAY_INLINE = True
@@ -87,10 +87,16 @@ def find_disclosures(folded: str) -> list[str]:
     Linear: each word is looked up with each of the next MAX_GAP + 1 words as a pair, and only the phrases under
     that pair are checked against the words after it.
     """
+    words = letter_words(folded)
+    if _first_words().isdisjoint(words) and not any(prefix in folded for prefix in _prefixes()):
+        return []  # no word can begin a phrase (most messages): one set and a few substring look-ups decide it
+    return _scan(words)
+
+
+def _scan(words: tuple[str, ...]) -> list[str]:
     index = phrase_index()
-    words = _WORD.findall(folded)
-    kinds: list[str] = []
     firsts = _first_words()
+    kinds: list[str] = []
     for start, word in enumerate(words):
         if word not in firsts and not (index.prefixes and word.startswith(_prefixes())):
             continue
@@ -117,7 +123,7 @@ def _prefixes() -> tuple[str, ...]:
     return tuple(prefix for prefix, _kind in phrase_index().prefixes)
 
 
-def _phrase_at(phrase: Phrase, words: list[str], position: int, matched: int) -> bool:
+def _phrase_at(phrase: Phrase, words: tuple[str, ...], position: int, matched: int) -> bool:
     """Whether the rest of the phrase (after `matched` words, the last at `position`) follows within the gaps."""
     for pattern in phrase.words[matched:]:
         for step in range(1, MAX_GAP + 2):

@@ -51,15 +51,17 @@ def _allowed(host: str, allowlist: tuple[str, ...]) -> bool:
 def find_links(folded: str) -> Iterator[tuple[int, int, str]]:
     """Yield (start, end, host) for each link in folded text (host may be '' when it can't be parsed)."""
     taken: list[tuple[int, int]] = []
-    for match in _SCHEME_URL.finditer(folded):
-        taken.append(match.span())
-        yield match.start(), match.end(), _host(match.group())
-    for match in _BARE_DOMAIN.finditer(folded):
-        if any(start <= match.start() < end for start, end in taken):
-            continue
-        tld, path = match.group(2), match.group(3)
-        if tld in COMMON_TLDS or path:
-            yield match.start(), match.end(), match.group(1)
+    if "://" in folded or "www" in folded:  # what every scheme URL and www address has: most chat has neither
+        for match in _SCHEME_URL.finditer(folded):
+            taken.append(match.span())
+            yield match.start(), match.end(), _host(match.group())
+    if "." in folded:  # a bare domain has a dot
+        for match in _BARE_DOMAIN.finditer(folded):
+            if any(start <= match.start() < end for start, end in taken):
+                continue
+            tld, path = match.group(2), match.group(3)
+            if tld in COMMON_TLDS or path:
+                yield match.start(), match.end(), match.group(1)
     if not any(word in folded for word in _SPOKEN_DOTS):
         return  # the spoken pattern backtracks at every word start: skip it when no spoken dot is there at all
     for match in _SPOKEN_DOMAIN.finditer(folded):
