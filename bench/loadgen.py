@@ -132,7 +132,9 @@ class LoadGen:
                 self.latencies.append((time.monotonic_ns() - sent_at_ns(frame["text"])) / 1e6)
                 self.deliveries[cid] += 1
         elif kind == "ack":
-            self.acked[frame["client_id"]] = frame.get("state", "visible")
+            cid = frame["client_id"]
+            if cid.startswith(f"{self.step}."):  # an earlier step's late ack was counted there (unacked)
+                self.acked[cid] = frame.get("state", "visible")
         elif kind in ("welcome", "paired"):
             if kind == "welcome":
                 student.pid = frame["participant"]["id"]
