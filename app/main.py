@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from app import errors, pages, ws
 from app.facilitation import sessions as facilitators
+from app.gc_tuning import tune_once
 from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from app.runtime import running
 from app.schools import registration as schools
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with running(settings, secret) as svc:
             app.state.services = svc
             ws.install_process_hooks(svc)
+            if settings.gc_tuning:
+                tune_once()
             yield
 
     routes = [

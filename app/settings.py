@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     join_code_days: int = Field(default=30, ge=1)
     retention_days: int = Field(default=365, ge=1)
     write_batch_max: int = Field(default=500, ge=1)
+    gc_tuning: bool = True  # freeze the start-up heap and collect less often (app/gc_tuning.py)
     moderation_hooks: list[str] = Field(default_factory=lambda: list(DEFAULT_HOOKS))
     moderation_extra_words: list[str] = Field(default_factory=list)
     moderation_contact_action: Literal["block", "mask"] = "block"

@@ -129,6 +129,9 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
         "scheduler_interval": 0.2,
         "join_failure_rate": "1000/minute",
         "login_rate": "1000/minute",
+        # Apps in the test process itself: a frozen heap would keep every later test's cyclic garbage of that
+        # moment alive and hide leak warnings. Servers started as processes keep the default (on).
+        "gc_tuning": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
