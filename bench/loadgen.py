@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.procstat import CpuMeter, load_average, rss_bytes
+from bench.procstat import CpuMeter, load_average, rss_bytes, service_pids
 from bench.wsclient import WsClient, connect, post_json
 
 HOST = "127.0.0.1"
@@ -92,6 +92,7 @@ class StepResult:
     max_ms: float
     server_cpu: float
     client_cpu: float
+    services_cpu: float  # PostgreSQL and Redis on this machine, in cores (idle ones count too: compare to a 0 step)
     rss_per_conn_kb: float
     errors: dict[str, int]
     ack_states: dict[str, int]
@@ -196,9 +197,10 @@ class LoadGen:
         for collected in (self.sent, self.acked, self.deliveries, self.latencies, self.errors):
             collected.clear()
         senders = [s for s in self.students if s.paired.is_set() and s.ws is not None and s.partners > 0]
-        meter, mine = CpuMeter(self.server_pids), CpuMeter([os.getpid()])
+        meter, mine, services = CpuMeter(self.server_pids), CpuMeter([os.getpid()]), CpuMeter(service_pids())
         meter.start()
         mine.start()
+        services.start()
         started = time.monotonic()
         count, cursor = 0, 0
         while (elapsed := time.monotonic() - started) < duration:
@@ -218,7 +220,7 @@ class LoadGen:
             count += max(due, 0)
             await asyncio.sleep(0.002)
         send_time = time.monotonic() - started
-        cpu, client_cpu = meter.stop(), mine.stop()
+        cpu, client_cpu, services_cpu = meter.stop(), mine.stop(), max(0.0, services.stop())
         rss_loaded = rss_bytes(self.server_pids)
         for _ in range(int(drain / 0.05)):  # receive callbacks update plain counters: poll them
             if self._settled():
@@ -242,6 +244,7 @@ class LoadGen:
             max_ms=round(max(self.latencies, default=0.0), 2),
             server_cpu=round(cpu, 2),
             client_cpu=round(client_cpu, 2),
+            services_cpu=round(services_cpu, 2),
             rss_per_conn_kb=round((rss_loaded - self.rss_before) / max(1, len(self.students)) / 1024, 1),
             errors=dict(self.errors),
             ack_states=dict(Counter(self.acked.values())),
@@ -268,7 +271,7 @@ async def knee_search(gen: LoadGen, start: float, duration: float, growth: float
         steps.append(result)
         _log(
             f"  step {rate:>8.0f}/s -> {result.delivered_per_s:>8.0f}/s p99 {result.p99_ms} ms "
-            f"cpu server {result.server_cpu} client {result.client_cpu}"
+            f"cpu server {result.server_cpu} client {result.client_cpu} pg+redis {result.services_cpu}"
         )
         if not result.ok and good is None and rate > 100 and len(steps) < 6:
             bad_rate, rate = rate, rate / 2  # the start was already past the knee: look lower first

@@ -26,6 +26,25 @@ def _stat_seconds(path: str) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
+SERVICE_NAMES = ("postgres", "redis-server")
+
+
+def service_pids(names: Sequence[str] = SERVICE_NAMES) -> list[int]:
+    """Processes of the database and broker on this machine (PostgreSQL backends come and go: read per step)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as fh:
+                name = fh.read().strip()
+        except OSError:
+            continue
+        if name in names:
+            found.append(int(entry))
+    return found
+
+
 def rss_bytes(pids: Sequence[int]) -> int:
     """Resident set size of ``pids`` together, in bytes."""
     total = 0

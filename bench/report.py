@@ -54,6 +54,13 @@ def cost(step: dict[str, Any] | None) -> float | None:
     return float(step["server_cpu"]) / float(step["delivered_per_s"]) * 1e6
 
 
+def services_cost(step: dict[str, Any] | None) -> float | None:
+    """PostgreSQL + Redis CPU µs per delivered message in a step (None when the step did not measure them)."""
+    if not step or not step.get("delivered_per_s") or "services_cpu" not in step:
+        return None
+    return float(step["services_cpu"]) / float(step["delivered_per_s"]) * 1e6
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The issues' targets (performance rounds 1 and 2) against what was measured in this run."""
     s = results.get("scenarios", {})
@@ -123,6 +130,10 @@ def print_report(results: dict[str, Any]) -> None:
     print("msgs/s = delivered messages/s at the knee (p99 <= 100 ms); * = a fixed-rate step, not a knee search;")
     print("cpu = server cores busy at that step; µs/msg = server CPU time per delivered message at that step;")
     print("light = the same at a light 300 msgs/s; ratio = knee / the bare relay's knee (one frame per message)")
+    for name, result in s.items():
+        figure = services_cost(_knee_step(result))
+        if name.startswith("postgres") and figure is not None:
+            print(f"{name}: PostgreSQL + Redis CPU per delivered message at the knee: {figure:.0f} µs")
     print("\ntargets:")
     for check in results.get("targets", []):
         measured = "-" if check["measured"] is None else f"{check['measured']} {check.get('unit', '')}"

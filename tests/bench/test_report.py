@@ -29,3 +29,11 @@ def test_latency_of_a_delivering_step_is_judged_against_its_target() -> None:
 
 def test_latency_without_the_scenario_is_not_measured() -> None:
     assert _status({"scenarios": {}}, "p50 at 3,000/s, 2,000 students") == "not measured"
+
+
+def test_database_and_broker_cpu_per_message_comes_from_the_knee_step() -> None:
+    from bench.report import services_cost
+
+    assert services_cost({"delivered_per_s": 1000.0, "services_cpu": 0.19, "server_cpu": 0.8}) == 190.0
+    assert services_cost({"delivered_per_s": 1000.0, "server_cpu": 0.8}) is None  # older results: not measured
+    assert services_cost({"delivered_per_s": 0.0, "services_cpu": 0.1}) is None
