@@ -2,109 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 import re
-from dataclasses import dataclass
-from functools import cache, lru_cache
-from importlib import resources
-from pathlib import Path
+from functools import lru_cache
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.hookspecs import hookimpl
-from rooms.moderation.normalise import fold, texts_to_check
+from rooms.moderation.normalise import texts_to_check
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
+from rooms.moderation.wordlist import TOKEN, blocked_words
 
 BRIDGEWAY_INLINE = True
-LANGUAGES = ("en", "es", "fr", "ar")
 MASK = "****"
 MAX_PHRASE_WORDS = 5
 
-logger = logging.getLogger(__name__)
-
-_TOKEN = re.compile(r"[\w@$!]+")
 _LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t"})
 _LEET_L = str.maketrans({"1": "l"})
 _LEET_CHARS = frozenset("4@31!0$57")
 _STRETCHED = re.compile(r"(.)\1{2,}")
 _ARABIC_PREFIXES = ("\u0648", "\u0627\u0644")  # "wa-" and "al-" glued to the word
 _ARABIC_PREFIX_STARTS = frozenset(prefix[0] for prefix in _ARABIC_PREFIXES)
-
-
-@dataclass(frozen=True, slots=True)
-class WordList:
-    """One language's entries after folding: `words` for any text, `only` for this language, `allow` exempt."""
-
-    words: frozenset[str]
-    only: frozenset[str]
-    allow: frozenset[str]
-    drop: frozenset[str]
-
-
-_ENTRY_CHARS = re.compile(r"[\w\s@$!.'-]+")
-
-
-def _canonical(entry: str) -> str:
-    if not _ENTRY_CHARS.fullmatch(entry):
-        return ""  # upstream regex-like entries ("shi+", "masterbat*") would fold into innocent words
-    return " ".join(token.strip("!") for token in _TOKEN.findall(fold(entry)))
-
-
-def parse_wordlist(text: str) -> WordList:
-    """Parse the wordlists/<lang>.txt format (see en.txt's header)."""
-    buckets: dict[str, set[str]] = {"": set(), "=": set(), "+": set(), "-": set()}
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        marker = line[0] if line[0] in "=+-" else ""
-        entry = _canonical(line[len(marker) :])
-        if entry:
-            buckets[marker].add(entry)
-    return WordList(*(frozenset(buckets[m]) for m in ("", "=", "+", "-")))
-
-
-def _upstream_english() -> list[str]:
-    spec = importlib.util.find_spec("better_profanity")  # locate without importing (it builds 5 MB at import)
-    if spec is None or not spec.submodule_search_locations:
-        logger.warning("better-profanity is not installed; English uses Bridgeway's additions only")
-        return []
-    path = Path(next(iter(spec.submodule_search_locations))) / "profanity_wordlist.txt"
-    return path.read_text(encoding="utf-8").splitlines()
-
-
-@cache
-def load_wordlists() -> dict[str, WordList]:
-    """Every language's list, read once on first use; English is better-profanity's list adjusted by en.txt."""
-    lists: dict[str, WordList] = {}
-    for language in LANGUAGES:
-        parsed = parse_wordlist(
-            (resources.files("rooms.moderation") / "wordlists" / f"{language}.txt").read_text("utf-8")
-        )
-        if language == "en":
-            upstream = {entry for entry in map(_canonical, _upstream_english()) if entry} - parsed.drop
-            parsed = WordList(parsed.words | upstream, parsed.only, parsed.allow, parsed.drop)
-        lists[language] = parsed
-    return lists
-
-
-def _language_key(language: str | None) -> str | None:
-    if not language:
-        return None
-    key = language.replace("_", "-").split("-")[0].lower()
-    return key if key in LANGUAGES else None
-
-
-@lru_cache(maxsize=64)
-def blocked_words(language: str | None, extra_words: tuple[str, ...] = ()) -> frozenset[str]:
-    """Entries flagged in text of `language` (None: unknown, so every language's exemptions apply)."""
-    lists = load_wordlists()
-    words = set().union(*(wl.words for wl in lists.values()))
-    words |= {entry for entry in map(_canonical, extra_words) if entry}
-    key = _language_key(language)
-    if key is None:
-        return frozenset(words - set().union(*(wl.allow for wl in lists.values())))
-    return frozenset((words | lists[key].only) - lists[key].allow)
 
 
 def _once(match: re.Match[str]) -> str:
@@ -181,7 +97,7 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
     counts as there when its first word is and all its other words are somewhere in the message, and
     `_SPELLED_HINT` finds every spelled-out run: so this never says True where `find_profanity` finds anything.
     """
-    tokens = set(_TOKEN.findall(folded))
+    tokens = set(TOKEN.findall(folded))
     if not words.isdisjoint(tokens):
         return False
     rests = _phrase_rests(words)
@@ -211,7 +127,7 @@ def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
 
 def _scan(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
     tokens: list[tuple[int, int, str]] = []
-    for match in _TOKEN.finditer(folded):
+    for match in TOKEN.finditer(folded):
         word = _word_of(match.group())
         if word is not None:
             start = match.start() + len(match.group()) - len(match.group().lstrip("!"))

@@ -20,6 +20,7 @@ from rooms.moderation import handles, numbers
 from rooms.moderation.emails import AT_WORDS, DOT_WORDS
 from rooms.moderation.hooks import address, contact, disclosure, profanity
 from rooms.moderation.normalise import letter_words, normalise
+from rooms.moderation.wordlist import blocked_words
 from tests.rooms.moderation.test_linear_time import INPUTS, MAX_CHARS
 
 # Pieces the matchers care about, joined at random: listed words and their disguises, phrase words, number words,
@@ -36,7 +37,7 @@ _SEPARATORS = [" ", " ", " ", "", ".", "-", "\n", "!", ", ", "  ", "'", "/"]
 TEXTS = st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_SEPARATORS)), max_size=14).map(
     lambda parts: "".join(piece + separator for piece, separator in parts)
 )
-_LISTED = sorted(profanity.blocked_words(None))
+_LISTED = sorted(blocked_words(None))
 _LEET = str.maketrans({"a": "4", "e": "3", "i": "1", "o": "0", "s": "$"})
 
 
@@ -65,7 +66,7 @@ PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[Heal
 @given(TEXTS, st.sampled_from([None, "en", "es", "fr", "ar"]))
 def test_profanity_precheck_never_skips_a_match(text: str, language: str | None) -> None:
     folded = normalise(text).folded
-    for words in (profanity.blocked_words(language), profanity.blocked_words(language, ("f o o", "spoiler"))):
+    for words in (blocked_words(language), blocked_words(language, ("f o o", "spoiler"))):
         if profanity._nothing_listed(folded, words):
             assert profanity._scan(folded, words) == []
 
@@ -104,7 +105,7 @@ def test_rewritten_checks_match_the_patterns_they_replace(text: str) -> None:
 
 
 def test_profanity_precheck_lets_listed_words_through_to_the_scan() -> None:
-    words = profanity.blocked_words(None)
+    words = blocked_words(None)
     for text in ("this is shit", "f u c k", "sh1t!", "fuuuck", "son of a bitch", "me cago en", "ok shiiit ok"):
         folded = normalise(text).folded
         assert not profanity._nothing_listed(folded, words), text
@@ -128,7 +129,7 @@ def _ms(check: Callable[[str], object], text: str) -> float:
     return best
 
 
-_WORDS = profanity.blocked_words(None)
+_WORDS = blocked_words(None)
 NEW_MATCHERS: dict[str, Callable[[str], object]] = {
     "profanity._nothing_listed": lambda text: profanity._nothing_listed(text, _WORDS),
     "profanity._SPELLED_HINT": profanity._SPELLED_HINT.search,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rooms.moderation import Action, MessageContext, ModerationConfig, Verdict
-from rooms.moderation.hooks.profanity import LANGUAGES, load_wordlists, moderate_message, parse_wordlist
+from rooms.moderation.hooks.profanity import moderate_message
+from rooms.moderation.wordlist import LANGUAGES, load_wordlists, parse_wordlist
 
 CONFIG = ModerationConfig()
 
