@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -181,20 +181,10 @@ class MessageRow:
 
 def as_row(message: MessageData) -> MessageRow:
     """A plain copy of ``message`` (to change without touching a stored object)."""
-    return MessageRow(
-        room_id=message.room_id,
-        participant_id=message.participant_id,
-        client_msg_id=message.client_msg_id,
-        text=message.text,
-        created_at=message.created_at,
-        original_text=message.original_text,
-        language=message.language,
-        state=message.state,
-        reason=message.reason,
-        kind=message.kind,
-        seq=message.seq,
-        id=message.id,
-    )
+    return MessageRow(**{name: getattr(message, name) for name in _ROW_FIELDS})
+
+
+_ROW_FIELDS = tuple(field.name for field in fields(MessageRow))
 
 
 class Report(SQLModel, table=True):

@@ -41,6 +41,14 @@ class _Hook:
     builtin: bool  # one of ours, inline and synchronous: shares the pass's timer with the other built-in hooks
 
 
+def _plan(impl: pluggy.HookImpl) -> _Hook:
+    """How ``impl`` is called: a synchronous hook that declares itself inline runs on the event loop."""
+    declared_inline = bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False))
+    coroutine = inspect.iscoroutinefunction(impl.function)
+    builtin = is_builtin(impl.plugin_name, impl.plugin) and declared_inline and not coroutine
+    return _Hook(impl.plugin_name, impl.function, tuple(impl.argnames), declared_inline or coroutine, builtin)
+
+
 class Moderator:
     """Runs the enabled hooks over each message in configured order and combines their verdicts."""
 
@@ -56,16 +64,7 @@ class Moderator:
 
     def _refresh(self) -> None:
         self._hooks = {
-            impl.plugin_name: _Hook(
-                impl.plugin_name,
-                impl.function,
-                tuple(impl.argnames),
-                bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False)) or inspect.iscoroutinefunction(impl.function),
-                is_builtin(impl.plugin_name, impl.plugin)
-                and bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False))
-                and not inspect.iscoroutinefunction(impl.function),
-            )
-            for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()
+            impl.plugin_name: _plan(impl) for impl in self.plugin_manager.hook.moderate_message.get_hookimpls()
         }
 
     async def moderate(self, ctx: MessageContext) -> ModerationOutcome:
