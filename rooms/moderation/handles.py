@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from rooms.moderation._alternation import trie
 from rooms.moderation.normalise import fold
 
 # Leetspeak a student uses on an app's name to get past a filter: "sn4p", "1nst4", "d1sc0rd", "t1kt0k".
@@ -76,6 +77,15 @@ _PATTERNS_HANDLE_LIKE = [
 ]
 # "username alice07", "usuario: maria_10": no app named, so only a handle-like token counts
 _PATTERNS_ID_WORD = [re.compile(rf"\b{_ID_WORDS}\s*+(?::|=)?\s*+{_TOKEN}")]
+# An id word at the start of a word, as a trie that starts with a literal (see `_alternation`): what every match of
+# `_PATTERNS_ID_WORD` begins with, searched in C instead of trying each id word at every character.
+_ID_WORD_START = re.compile(
+    trie(
+        "id user name handle tag gamertag usuario nombre nick pseudo compte cuenta account benutzername nutzername "
+        "konto \u062d\u0633\u0627\u0628\u064a \u064a\u0648\u0632\u0631".split(),
+        not_after=r"\w",
+    )
+)
 # An app name as a word. ("insta's" needs no branch of its own: "'" is not a word character, so "insta" is a word.)
 _APP_MENTION = re.compile(rf"(?<!\w){ALL_APPS}(?!\w)")
 _WINDOW = 80  # characters either side of an app name that a pattern around it can reach
@@ -117,6 +127,7 @@ def handle_like(token: str) -> bool:
 
 # Leetspeak undone for the quick look below ("sn4p" -> "snap", "1nst4" -> "insta", "d1sc0rd" -> "discord").
 _UNLEET = str.maketrans("4@3105$7+98!|", "aaeiosstgbii" + "i")
+_LEET_CHAR = re.compile(r"[4@3105$7+98!|]")
 # Word beginnings of every app name (after undoing leetspeak): "snap" covers "snapchat" and "snap chat".
 _STEMS = tuple(
     sorted(
@@ -130,13 +141,14 @@ _STEMS = tuple(
     )
 )
 # A word (a run of letters and digits) beginning with a stem. Stems are letters only, so a stem found where no
-# letter or digit comes before it begins such a word.
-_STEM_AT_WORD_START = re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, _STEMS)) + ")")
+# letter or digit comes before it begins such a word. As a trie: the alternation of 60 stems was ~10 µs a message.
+_STEM_AT_WORD_START = re.compile(trie(_STEMS, not_after=r"[^\W_]"))
 
 
 def _mentions_an_app(folded: str) -> bool:
     """A cheap over-approximation of "an app is named": word beginnings, not the big alternation at every place."""
-    return _STEM_AT_WORD_START.search(folded.translate(_UNLEET)) is not None
+    unleeted = folded.translate(_UNLEET) if _LEET_CHAR.search(folded) else folded  # most chat has nothing to undo
+    return _STEM_AT_WORD_START.search(unleeted) is not None
 
 
 def _app_windows(folded: str) -> list[tuple[int, int]]:
@@ -162,7 +174,7 @@ def find_handles(folded: str, member_names: frozenset[str] = frozenset()) -> Ite
     if "#" in folded:
         for match in _DISCORD_TAG.finditer(folded):
             yield match.span()
-    for pattern in _PATTERNS_ID_WORD:
+    for pattern in _PATTERNS_ID_WORD if _ID_WORD_START.search(folded) else ():
         for match in pattern.finditer(folded):
             if handle_like(match.group(1)) and match.group(1).lstrip("@") not in member_names:
                 yield match.start(1), match.end(1)

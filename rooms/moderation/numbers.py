@@ -211,6 +211,9 @@ def spelled_numbers(folded: str) -> Iterator[tuple[int, int, str]]:
     i = 0
     while i < len(tokens):
         word = tokens[i][2]
+        if word not in _VOCABULARY and not word.startswith("\u0648") and not word.endswith(("zig", "ssig")):
+            i += 1  # no reading of it is a number word ("chat", "12"): `number` would say None, and costs 2 µs
+            continue
         if word in _OH:
             neighbours = (i - 1, i + 1)
             if any(0 <= n < len(tokens) and (tokens[n][2].isdigit() or reader.kind(n)) for n in neighbours):

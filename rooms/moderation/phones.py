@@ -57,6 +57,10 @@ def _looks_innocent(digits: str, groups: list[str], folded_span: str) -> bool:
 
 _COMPARED = 48
 _DIGIT = re.compile(r"\d")
+# At least MIN_DIGITS - 3 (MIN_DIGITS) digits, without building the list of them: the search jumps between digits in
+# C, and one that fails has fewer than that many digits left, so at most a few starts are tried.
+_FOUR_DIGITS = re.compile(rf"\d(?:\D*+\d){{{MIN_DIGITS - 4}}}")
+_SEVEN_DIGITS = re.compile(rf"\d(?:\D*+\d){{{MIN_DIGITS - 1}}}")
 # Stretches made only of digits, the letters that stand in for them and separators, not starting inside a word:
 # the only places a number can be, so the token scan below never walks ordinary text ("a1a1a1..." costs nothing).
 _CANDIDATE = re.compile(r"(?<![^\W\d_])[+(]?[\doilb][\doilb .\-()\u2010-\u2015\u00b7/;|_~*:,+]*+")
@@ -68,7 +72,7 @@ def find_phone_numbers(folded: str) -> Iterator[tuple[int, int]]:
     Spelled numbers are already digits in the contact view (`contact_view`); separators between digit
     groups may be any of space . - ( ) / ; | _ ~ * : , + and letters o/i/l/b next to digits read as 0/1/1/8.
     """
-    if len(_DIGIT.findall(folded)) < MIN_DIGITS - 3:
+    if _FOUR_DIGITS.search(folded) is None:
         return
     for candidate in _CANDIDATE.finditer(folded):
         if len(_DIGIT.findall(candidate.group())) >= MIN_DIGITS - 3:
@@ -113,7 +117,7 @@ def find_library_numbers(
     of digits, so each short digit window (at most a few a message) is parsed and validated instead (70 µs).
     Windows overlapping a `skip` span (numbers already found) are not parsed again.
     """
-    if len(_DIGIT.findall(folded)) < MIN_DIGITS:
+    if _SEVEN_DIGITS.search(folded) is None:
         return
     known = [r.upper() for r in regions if r.upper() in _SUPPORTED] or list(DEFAULT_REGIONS)
     found = list(skip)

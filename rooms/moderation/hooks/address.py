@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from rooms.moderation._alternation import trie
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.contact_view import contact_views
 from rooms.moderation.hookspecs import hookimpl
@@ -82,9 +83,17 @@ _FIRST_PERSON = re.compile(
 _ANY_DIGIT = re.compile(r"\d")
 # A street word, looked for before the five address patterns run (most numbers are not addresses). One search per
 # language: joined in one pattern they cost twice as much (the regex engine optimises none of the branches then).
+# The word lists as tries that start with a literal (see `_alternation`): each search was a scan trying every street
+# word at every character. Only whether a hint is there counts, so "str" stands for "str." and "strasse" too.
+_WORDS_OF = re.compile(r"[^(?:|)\\.?]+")
 _STREET_HINTS = tuple(
     re.compile(hint)
-    for hint in (_AR_STREET, _DE_STREET, rf"(?<!\w){_ES_STREET}", rf"(?<!\w)(?:{_EN_STREET}|{_FR_STREET})(?!\w)")
+    for hint in (
+        _AR_STREET,
+        trie(_WORDS_OF.findall(_DE_STREET)),
+        trie(_WORDS_OF.findall(_ES_STREET), not_after=r"\w"),
+        trie({*_WORDS_OF.findall(_EN_STREET), *_WORDS_OF.findall(_FR_STREET)}, not_after=r"\w") + r"(?!\w)",
+    )
 )
 _POSTCODE_HINT = re.compile(_POSTCODE_WORDS)
 

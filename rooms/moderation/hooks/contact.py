@@ -13,10 +13,11 @@ from collections.abc import Iterable, Iterator
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.contact_view import contact_view, contact_views
-from rooms.moderation.emails import AT_WORDS, DOT_WORDS, find_emails, find_invites
+from rooms.moderation.emails import AT_WORD_LIST, AT_WORDS, DOT_WORD_LIST, DOT_WORDS, find_emails, find_invites
 from rooms.moderation.handles import find_handles, member_keys
 from rooms.moderation.hooks.links import find_links
 from rooms.moderation.hookspecs import hookimpl
+from rooms.moderation.normalise import letter_words
 from rooms.moderation.phones import find_library_numbers, find_phone_numbers
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 
@@ -33,6 +34,7 @@ _FRAGMENT_CHARS = 120  # only a message's tail can be the start of a detail comp
 _DIGIT = re.compile(r"\d")
 _JOINED = re.compile(r"[._](?<=\w[._])(?=\w)")  # "\w[._]\w", found from the "." or "_"
 _SPOKEN = re.compile(rf"(?<!\w)(?:{AT_WORDS}|{DOT_WORDS})(?!\w)")
+_SPOKEN_WORDS = frozenset((*AT_WORD_LIST, *DOT_WORD_LIST))  # letters only: a spoken word is one of `letter_words`
 
 
 def _holds_a_piece(folded: str) -> bool:
@@ -40,7 +42,7 @@ def _holds_a_piece(folded: str) -> bool:
         "@" in folded
         or _DIGIT.search(folded) is not None
         or _JOINED.search(folded) is not None
-        or _SPOKEN.search(folded) is not None
+        or (not _SPOKEN_WORDS.isdisjoint(letter_words(folded)) and _SPOKEN.search(folded) is not None)
     )
 
 

@@ -74,6 +74,9 @@ def _word_of(token: str) -> str | None:
 # gaps are read loosely (a lone "2" or "_" that is not a word may stand in one), so this finds a superset.
 _LONE = r"(?<![\w@$])[\w@$](?![\w@$])"
 _SPELLED_HINT = re.compile(rf"{_LONE}[^\n]{{1,3}}?{_LONE}[^\n]{{1,3}}?{_LONE}")
+# The last two of those three lone characters, each after the character before it: searched from a character that is
+# not a word's, where the engine starts in C, it rules out most messages before `_SPELLED_HINT` looks at every one.
+_LONE_PAIR = re.compile(r"[^\w@$][\w@$](?![\w@$])[^\n]{0,2}?[^\w@$\n][\w@$](?![\w@$])")
 _LETTER_STRETCH = re.compile(r"([a-zA-Z])\1\1")  # "fuuuck": a word of ASCII letters that reads as more than itself
 
 
@@ -106,8 +109,10 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
     firsts = rests.keys() & tokens
     stretched = _LETTER_STRETCH.search(folded) is not None
     letters = "".join(tokens)
+    # A letter three times in a row is inside one token: only those tokens read as more than themselves.
+    long_reads = {token for token in tokens if _LETTER_STRETCH.search(token)} if stretched else ()
     for token in () if letters.isascii() and letters.isalpha() and not stretched else tokens:
-        if token.isascii() and token.isalpha() and not stretched:
+        if token.isascii() and token.isalpha() and token not in long_reads:
             continue  # ASCII letters, none three times in a row, read only as themselves: checked above
         word = _word_of(token)
         if word is not None:
@@ -117,7 +122,7 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
                 firsts.add(word)
     if any(present.issuperset(rest) for first in firsts for rest in rests[first]):
         return False
-    return _SPELLED_HINT.search(folded) is None
+    return _LONE_PAIR.search(folded) is None or _SPELLED_HINT.search(folded) is None
 
 
 def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
