@@ -33,8 +33,11 @@ def _twice(match: re.Match[str]) -> str:
 
 @lru_cache(maxsize=4096)
 def _candidates(token: str) -> frozenset[str]:
-    if token.isalpha() and token.isascii() and not _STRETCHED.search(token):
-        return frozenset((token,))  # the common case: a plain word is only itself
+    if token.isalpha() and token.isascii():
+        if not _STRETCHED.search(token):
+            return frozenset((token,))  # the common case: a plain word is only itself
+        # ASCII letters: no "_", leetspeak or Arabic prefix to undo, so only the stretched readings ("fuuuck")
+        return frozenset((token, _STRETCHED.sub(_once, token), _STRETCHED.sub(_twice, token)))
     found = {token, token.replace("_", "")}
     if not _LEET_CHARS.isdisjoint(token):
         found |= {token.translate(_LEET), token.translate(_LEET_L).translate(_LEET)}
