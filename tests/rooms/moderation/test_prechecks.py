@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rooms.moderation import handles, numbers
+from rooms.moderation import contact_view as contact_view_module
+from rooms.moderation import handles, numbers, phones
 from rooms.moderation.emails import AT_WORDS, DOT_WORDS
-from rooms.moderation.hooks import address, contact, disclosure, profanity
+from rooms.moderation.hooks import address, contact, disclosure, links, profanity
 from rooms.moderation.normalise import letter_words, normalise
 from rooms.moderation.wordlist import blocked_words
 from tests.rooms.moderation.test_linear_time import INPUTS, MAX_CHARS
@@ -140,6 +141,12 @@ NEW_MATCHERS: dict[str, Callable[[str], object]] = {
     "handles._APP_MENTION": lambda text: list(handles._APP_MENTION.finditer(text)),
     "numbers._COMPOUND_ENDING": lambda text: list(numbers._COMPOUND_ENDING.finditer(text)),
     "letter_words": letter_words.__wrapped__,
+    "handles._ID_WORD_START": lambda text: list(handles._ID_WORD_START.finditer(text)),
+    "contact_view._SPELLED_HINT": lambda text: list(contact_view_module._SPELLED_HINT.finditer(text)),
+    "links._LABEL_DOT_TLD": lambda text: list(links._LABEL_DOT_TLD.finditer(text)),
+    "phones._FOUR_DIGITS": phones._FOUR_DIGITS.search,
+    "phones._SEVEN_DIGITS": phones._SEVEN_DIGITS.search,
+    "profanity._LONE_PAIR": lambda text: list(profanity._LONE_PAIR.finditer(text)),
 }
 
 
