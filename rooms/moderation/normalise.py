@@ -109,13 +109,14 @@ def normalise(text: str) -> NormalisedText:
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
+_ASCII_LETTER_RUN = re.compile(r"[A-Za-z]+")  # the same on ASCII text, tested from a bitmap instead of Unicode data
 
 
 @lru_cache(maxsize=512)
 def letter_words(folded: str) -> tuple[str, ...]:
     """The runs of letters of folded text, in order; cached because the disclosure phrases and the spelled numbers
     of the contact view are both read from the same words of the same text."""
-    return tuple(_LETTER_RUN.findall(folded))
+    return tuple((_ASCII_LETTER_RUN if folded.isascii() else _LETTER_RUN).findall(folded))
 
 
 def texts_to_check(

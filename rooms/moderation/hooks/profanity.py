@@ -11,6 +11,8 @@ from rooms.moderation.normalise import texts_to_check
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 from rooms.moderation.wordlist import TOKEN, blocked_words
 
+_ASCII_TOKEN = re.compile(r"[A-Za-z0-9_@$!]+")  # TOKEN on ASCII text, tested from a bitmap instead of Unicode data
+
 BRIDGEWAY_INLINE = True
 MASK = "****"
 MAX_PHRASE_WORDS = 5
@@ -77,9 +79,13 @@ def _word_of(token: str) -> str | None:
 # gaps are read loosely (a lone "2" or "_" that is not a word may stand in one), so this finds a superset.
 _LONE = r"(?<![\w@$])[\w@$](?![\w@$])"
 _SPELLED_HINT = re.compile(rf"{_LONE}[^\n]{{1,3}}?{_LONE}[^\n]{{1,3}}?{_LONE}")
-# The last two of those three lone characters, each after the character before it: searched from a character that is
-# not a word's, where the engine starts in C, it rules out most messages before `_SPELLED_HINT` looks at every one.
-_LONE_PAIR = re.compile(r"[^\w@$][\w@$](?![\w@$])[^\n]{0,2}?[^\w@$\n][\w@$](?![\w@$])")
+# `_SPELLED_HINT` with each lone character's look-behind read as the character before it, found in " " + text: the
+# pattern starts with a character that is not a word's, which the engine jumps between in C, instead of a look-behind
+# tried at every character. (A gap's last character is the one before the next lone character.)
+_LONE_AFTER_GAP = r"[\w@$](?![\w@$])"
+_SPELLED_AFTER_GAP = re.compile(
+    rf"[^\w@$]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}"
+)
 _LETTER_STRETCH = re.compile(r"([a-zA-Z])\1\1")  # "fuuuck": a word of ASCII letters that reads as more than itself
 
 
@@ -103,7 +109,7 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
     counts as there when its first word is and all its other words are somewhere in the message, and
     `_SPELLED_HINT` finds every spelled-out run: so this never says True where `find_profanity` finds anything.
     """
-    tokens = set(TOKEN.findall(folded))
+    tokens = set((_ASCII_TOKEN if folded.isascii() else TOKEN).findall(folded))
     if not words.isdisjoint(tokens):
         return False
     rests = _phrase_rests(words)
@@ -112,10 +118,9 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
     firsts = rests.keys() & tokens
     stretched = _LETTER_STRETCH.search(folded) is not None
     letters = "".join(tokens)
-    # A letter three times in a row is inside one token: only those tokens read as more than themselves.
-    long_reads = {token for token in tokens if _LETTER_STRETCH.search(token)} if stretched else ()
     for token in () if letters.isascii() and letters.isalpha() and not stretched else tokens:
-        if token.isascii() and token.isalpha() and token not in long_reads:
+        # A letter three times in a row is inside one token: only such a token reads as more than itself.
+        if token.isascii() and token.isalpha() and not (stretched and _LETTER_STRETCH.search(token)):
             continue  # ASCII letters, none three times in a row, read only as themselves: checked above
         word = _word_of(token)
         if word is not None:
@@ -125,7 +130,7 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
                 firsts.add(word)
     if any(present.issuperset(rest) for first in firsts for rest in rests[first]):
         return False
-    return _LONE_PAIR.search(folded) is None or _SPELLED_HINT.search(folded) is None
+    return _SPELLED_AFTER_GAP.search(" " + folded) is None
 
 
 def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:

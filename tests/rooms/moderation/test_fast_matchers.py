@@ -60,6 +60,8 @@ def test_rewritten_patterns_answer_as_the_old_ones(text: str) -> None:
         assert handles._mentions_an_app(folded) == bool(_OLD_STEM_AT_WORD_START.search(unleeted))
         assert (phones._FOUR_DIGITS.search(folded) is not None) == (len(re.findall(r"\d", folded)) >= 4)
         assert (phones._SEVEN_DIGITS.search(folded) is not None) == (len(re.findall(r"\d", folded)) >= 7)
+        spelled = profanity._SPELLED_HINT.search(folded) is not None
+        assert (profanity._SPELLED_AFTER_GAP.search(" " + folded) is not None) == spelled
 
 
 @PROPERTY
@@ -79,8 +81,6 @@ def test_prechecks_find_something_wherever_the_matcher_does(text: str) -> None:
             assert "slash" in folded or "barr" in folded or "schragstrich" in folded
         if contact._SPOKEN.search(folded):
             assert not contact._SPOKEN_WORDS.isdisjoint(words)
-        if profanity._SPELLED_HINT.search(folded):
-            assert profanity._LONE_PAIR.search(folded)
 
 
 @PROPERTY

@@ -146,7 +146,7 @@ NEW_MATCHERS: dict[str, Callable[[str], object]] = {
     "links._LABEL_DOT_TLD": lambda text: list(links._LABEL_DOT_TLD.finditer(text)),
     "phones._FOUR_DIGITS": phones._FOUR_DIGITS.search,
     "phones._SEVEN_DIGITS": phones._SEVEN_DIGITS.search,
-    "profanity._LONE_PAIR": lambda text: list(profanity._LONE_PAIR.finditer(text)),
+    "profanity._SPELLED_AFTER_GAP": lambda text: list(profanity._SPELLED_AFTER_GAP.finditer(" " + text)),
 }
 
 
