@@ -128,6 +128,12 @@ def handle_like(token: str) -> bool:
 # Leetspeak undone for the quick look below ("sn4p" -> "snap", "1nst4" -> "insta", "d1sc0rd" -> "discord").
 _UNLEET = str.maketrans("4@3105$7+98!|", "aaeiosstgbii" + "i")
 _LEET_CHAR = re.compile(r"[4@3105$7+98!|]")
+
+
+def _unleet_char(match: re.Match[str]) -> str:
+    return chr(_UNLEET[ord(match.group())])
+
+
 # Word beginnings of every app name (after undoing leetspeak): "snap" covers "snapchat" and "snap chat".
 _STEMS = tuple(
     sorted(
@@ -147,7 +153,12 @@ _STEM_AT_WORD_START = re.compile(trie(_STEMS, not_after=r"[^\W_]"))
 
 def _mentions_an_app(folded: str) -> bool:
     """A cheap over-approximation of "an app is named": word beginnings, not the big alternation at every place."""
-    unleeted = folded.translate(_UNLEET) if _LEET_CHAR.search(folded) else folded  # most chat has nothing to undo
+    if _LEET_CHAR.search(folded) is None:
+        unleeted = folded  # most chat has nothing to undo
+    elif folded.isascii():
+        unleeted = folded.translate(_UNLEET)
+    else:  # str.translate looks up every character of non-ASCII text in the table: replace only the leet ones
+        unleeted = _LEET_CHAR.sub(_unleet_char, folded)
     return _STEM_AT_WORD_START.search(unleeted) is not None
 
 

@@ -99,13 +99,14 @@ def normalise(text: str) -> NormalisedText:
     """Normalise a message once; cached because every hook in a pass looks at the same text."""
     if _is_plain_ascii(text):
         return NormalisedText(text, text.lower(), None)
-    folded: list[str] = []
+    outs = list(map(fold_char, text))
+    folded = "".join(outs)
+    if len(folded) == len(text) and "" not in outs:
+        return NormalisedText(text, folded, tuple(range(len(text))))  # every character folded to exactly one
     offsets: list[int] = []
-    for index, ch in enumerate(text):
-        out = fold_char(ch)
-        folded.append(out)
+    for index, out in enumerate(outs):
         offsets.extend([index] * len(out))
-    return NormalisedText(text, "".join(folded), tuple(offsets))
+    return NormalisedText(text, folded, tuple(offsets))
 
 
 _LETTER_RUN = re.compile(r"[^\W\d_]+")
@@ -123,6 +124,8 @@ def texts_to_check(
     text: str, translations: Iterable[str], view: Callable[[str], NormalisedText] = normalise
 ) -> list[NormalisedText]:
     """The original first, then each distinct translation: a detail revealed only by translation still counts."""
+    if not translations:  # the first pass of every message: no set to build
+        return [view(text)]
     seen = {text}
     views = [view(text)]
     for translated in translations:

@@ -75,7 +75,11 @@ def find_phone_numbers(folded: str) -> Iterator[tuple[int, int]]:
     if _FOUR_DIGITS.search(folded) is None:
         return
     for candidate in _CANDIDATE.finditer(folded):
-        if len(_DIGIT.findall(candidate.group())) >= MIN_DIGITS - 3:
+        # Most candidates are a word's first letters ("li" of "live"): too short to hold the digits, not counted.
+        if (
+            candidate.end() - candidate.start() >= MIN_DIGITS - 3
+            and len(_DIGIT.findall(candidate.group())) >= MIN_DIGITS - 3
+        ):
             yield from _scan(folded, candidate.start(), candidate.end())
 
 

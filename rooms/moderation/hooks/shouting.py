@@ -53,6 +53,8 @@ def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdi
     if text == text.lower():
         return None  # no capitals at all: the common case, decided in C
     upper = sum(map(str.isupper, text))  # map over a C method: three times faster than a generator
+    if upper < config.shouting_ratio * config.shouting_min_letters:
+        return None  # too few capitals for any count of lower-case letters: the second pass is not needed
     lower = sum(map(str.islower, text))
     cased = upper + lower
     if cased < config.shouting_min_letters or upper < config.shouting_ratio * cased:

@@ -13,12 +13,12 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rooms.moderation import MessageContext, ModerationConfig, emails, handles, numbers, phones
 from rooms.moderation import contact_view as contact_view_module
-from rooms.moderation import emails, handles, numbers, phones
 from rooms.moderation._alternation import trie
 from rooms.moderation.contact_view import contact_view
-from rooms.moderation.hooks import address, contact, links, profanity
-from rooms.moderation.normalise import letter_words, normalise
+from rooms.moderation.hooks import address, contact, links, profanity, shouting
+from rooms.moderation.normalise import fold_char, letter_words, normalise
 from rooms.moderation.numbers import spelled_numbers
 from tests.rooms.moderation.test_prechecks import PROPERTY
 from tests.rooms.moderation.test_prechecks import TEXTS as PRECHECK_TEXTS
@@ -73,6 +73,8 @@ def test_prechecks_find_something_wherever_the_matcher_does(text: str) -> None:
             assert handles._ID_WORD_START.search(folded)
         if contact_view_module._SPELLED.search(folded):
             assert contact_view_module._SPELLED_HINT.search(folded)
+        if address._UK_POSTCODE.search(folded):
+            assert address._UK_POSTCODE_END.search(folded)
         if links._BARE_DOMAIN.search(folded):
             assert links._LABEL_DOT_TLD.search(folded)
         if emails._AT_HINT.search(folded):
@@ -181,3 +183,37 @@ def test_trie_matches_where_the_alternation_does(words: list[str], text: str, no
     compiled = re.compile(trie(words, not_after))
     assert [m.start() for m in compiled.finditer(text)] == [m.start() for m in alternation.finditer(text)]
     assert [m.span() for m in compiled.finditer(text)] == [m.span() for m in alternation.finditer(text)]
+
+
+def _old_normalise(text: str) -> tuple[str, tuple[int, ...] | None]:
+    """`normalise` before it folded a whole text at once (one offset list extended per character)."""
+    if text.isascii() and text.isprintable():
+        return text.lower(), None
+    folded: list[str] = []
+    offsets: list[int] = []
+    for index, ch in enumerate(text):
+        out = fold_char(ch)
+        folded.append(out)
+        offsets.extend([index] * len(out))
+    return "".join(folded), tuple(offsets)
+
+
+@PROPERTY
+@given(TEXTS | st.text(max_size=30))
+def test_normalise_as_before(text: str) -> None:
+    view = normalise.__wrapped__(text)
+    assert (view.folded, view.offsets) == _old_normalise(text)
+
+
+@PROPERTY
+@given(
+    st.text(alphabet="aAbB \u00e9\u00c9\u0627!", max_size=40),
+    st.integers(1, 20),
+    st.floats(0.01, 1.0),
+)
+def test_shouting_skips_only_what_it_would_not_mask(text: str, min_letters: int, ratio: float) -> None:
+    config = ModerationConfig(shouting_min_letters=min_letters, shouting_ratio=ratio)
+    upper, lower = sum(map(str.isupper, text)), sum(map(str.islower, text))
+    old = text != text.lower() and upper + lower >= min_letters and upper >= ratio * (upper + lower)
+    message = MessageContext(text, "en", 1, 1, 1, 0.0)
+    assert (shouting.moderate_message(message, config) is not None) == old
