@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from rooms.moderation._alternation import trie
 from rooms.moderation.normalise import fold
@@ -207,6 +208,11 @@ def find_handles(folded: str, member_names: frozenset[str] = frozenset()) -> Ite
 
 def member_keys(names: Iterable[str]) -> frozenset[str]:
     """Room members' names as an "@name" would spell them: folded, words joined by nothing, "_", "." or "-"."""
+    return _member_keys(tuple(names))  # cached: every message of a room names the same members
+
+
+@lru_cache(maxsize=1024)
+def _member_keys(names: tuple[str, ...]) -> frozenset[str]:
     keys: set[str] = set()
     for name in names:
         words = fold(name).split()

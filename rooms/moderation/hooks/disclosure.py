@@ -88,8 +88,10 @@ def find_disclosures(folded: str) -> list[str]:
     that pair are checked against the words after it.
     """
     words = letter_words(folded)
-    if _first_words().isdisjoint(words) and not any(prefix in folded for prefix in _prefixes()):
-        return []  # no word can begin a phrase (most messages): one set and a few substring look-ups decide it
+    if _first_words().isdisjoint(words):
+        prefixes = _prefix_hint()
+        if prefixes is None or prefixes.search(folded) is None:
+            return []  # no word can begin a phrase (most messages): one set and one substring search decide it
     return _scan(words)
 
 
@@ -116,6 +118,12 @@ def _scan(words: tuple[str, ...]) -> list[str]:
 def _first_words() -> frozenset[str]:
     index = phrase_index()
     return frozenset(index.words) | frozenset(first for first, _second in index.pairs)
+
+
+@cache
+def _prefix_hint() -> re.Pattern[str] | None:
+    """Any of the "word*" prefixes anywhere in the text (None when there are none)."""
+    return re.compile("|".join(map(re.escape, _prefixes()))) if _prefixes() else None
 
 
 @cache

@@ -128,7 +128,7 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
                 return False
             if word in rests:
                 firsts.add(word)
-    if any(present.issuperset(rest) for first in firsts for rest in rests[first]):
+    if firsts and any(present.issuperset(rest) for first in firsts for rest in rests[first]):
         return False
     return _SPELLED_AFTER_GAP.search(" " + folded) is None
 
