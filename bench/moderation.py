@@ -32,8 +32,11 @@ CORPUS = [
 
 
 def _unique(i: int) -> str:
-    # A distinct tag per message defeats the per-text normalisation cache, as real traffic would.
-    tag = "".join("qx"[int(bit)] for bit in bin(i)[2:])
+    # A distinct tag per message defeats the per-text normalisation cache, as real traffic would. Its letters
+    # alternate between two consonant sets, so it never holds a letter twice in a row: a run of three ("qxxxq")
+    # sent every message down profanity's stretched-word path, which ordinary chat rarely takes.
+    digits = f"{i:d}"
+    tag = "".join(("bcdfghjklm", "npqrstvwxz")[n % 2][int(d)] for n, d in enumerate(digits))
     return f"{CORPUS[i % len(CORPUS)]} {tag}"
 
 
