@@ -17,10 +17,10 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from rooms import interventions, membership
+from rooms.batched import BatchedCalls
 from rooms.clock import utcnow
 from rooms.connection import Connection
 from rooms.database import Database
-from rooms.group_commit import GroupCommit
 from rooms.hub import Hub
 from rooms.lobby import Lobby
 from rooms.membership import Change, Move
@@ -53,7 +53,7 @@ class Lifecycle:
         self.db, self.hub, self.lobby, self.notices, self.config = db, hub, lobby, notices, config
         self._tasks = tasks
         self._forget = forget  # drop per-student caches (rate limits, flood windows) of someone who is gone
-        self._seated = GroupCommit(db, tasks, membership.connected_many)  # a burst of hellos shares commits
+        self._seated = BatchedCalls(db, tasks, membership.connected_many)  # a burst of hellos shares commits
 
     # -- the student's socket ---------------------------------------------------------------------------------
 

@@ -111,7 +111,7 @@ def connected(db: Session, pid: int) -> Participant | None:
 
 
 def connected_many(db: Session, pids: list[int]) -> list[Participant | None]:
-    """``connected`` for sockets seated together, in one transaction (``GroupCommit``); one row per pid, in order."""
+    """``connected`` for sockets seated together, in one transaction (``BatchedCalls``); one row per pid, in order."""
     rows = {p.id: p for p in db.exec(select(Participant).where(col(Participant.id).in_(set(pids))))}
     now = utcnow()
     for participant in rows.values():

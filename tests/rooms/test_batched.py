@@ -1,4 +1,4 @@
-"""Group commit on a real SQLite database: shared transactions, each caller resumed only after its own commit."""
+"""Batched calls on a real SQLite database: shared transactions, each caller resumed only after its own commit."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
+from rooms.batched import BatchedCalls
 from rooms.database import Database
-from rooms.group_commit import GroupCommit
 from rooms.tasks import Tasks
 
 
@@ -44,9 +44,9 @@ def _stored(db: Database, key: int) -> bool:
         return conn.execute(text("SELECT count(*) FROM seen WHERE k = :k"), {"k": key}).scalar_one() == 1
 
 
-async def test_group_commit_shares_transactions_and_resumes_each_caller_after_its_commit(database: Database) -> None:
+async def test_batched_shares_transactions_and_resumes_each_caller_after_its_commit(database: Database) -> None:
     recorder, tasks = Recorder(), Tasks()
-    group: GroupCommit[int, int] = GroupCommit(database, tasks, recorder.write)
+    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, recorder.write)
 
     async def one(key: int) -> tuple[int, bool]:
         await asyncio.sleep(key / 2000)  # a stream of arrivals over 0.1 s
@@ -61,9 +61,9 @@ async def test_group_commit_shares_transactions_and_resumes_each_caller_after_it
     await tasks.aclose()
 
 
-async def test_group_commit_fails_its_batch_alone_and_leaves_out_callers_who_gave_up(database: Database) -> None:
+async def test_batched_fails_its_batch_alone_and_leaves_out_callers_who_gave_up(database: Database) -> None:
     recorder, tasks = Recorder(), Tasks()
-    group: GroupCommit[int, int] = GroupCommit(database, tasks, recorder.write)
+    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, recorder.write)
     first = asyncio.ensure_future(group.submit(1))
     await asyncio.sleep(0)  # the first batch ([1]) is on its way; these three wait for the next one
     bad = asyncio.ensure_future(group.submit(-1))

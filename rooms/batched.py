@@ -1,4 +1,4 @@
-"""Group commit: concurrent callers' small writes share one transaction, each caller awaits its own result."""
+"""Batched database calls (group commit): concurrent callers share one trip and transaction, each its own result."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ K = TypeVar("K")
 R = TypeVar("R")
 
 
-class GroupCommit(Generic[K, R]):
-    """Run ``fn(session, keys)`` for the keys submitted while the previous batch committed, in submission order.
+class BatchedCalls(Generic[K, R]):
+    """Run ``fn(session, keys)`` for the keys submitted while the previous batch ran, in submission order.
 
-    No timer: a lone call is committed at once, and while one batch commits the next collects, so batches grow with
-    the load (a burst of 2,000 hellos takes tens of commits instead of 2,000). ``fn`` commits and returns one result
-    per key; a caller's ``submit`` returns only after the commit that includes its key, and a caller that gave up
-    before its batch started is left out, as ``Database.run`` leaves out a call whose caller gave up.
+    No timer: a lone call runs at once, and while one batch runs the next collects, so batches grow with the load
+    (a burst of 2,000 hellos takes tens of trips to a database thread instead of 2,000). ``fn`` returns one result
+    per key and commits what it writes; a caller's ``submit`` returns only after the batch with its key is done
+    (committed), and a caller that gave up before its batch started is left out, as ``Database.run`` leaves out a
+    call whose caller gave up.
     """
 
     def __init__(self, db: Database, tasks: Tasks, fn: Callable[[Session, list[K]], Sequence[R]]) -> None:
