@@ -20,12 +20,12 @@ class BatchedCalls(Generic[K, R]):
 
     No timer: a lone call runs at once, and while one batch runs the next collects, so batches grow with the load
     (a burst of 2,000 hellos takes tens of trips to a database thread instead of 2,000). ``fn`` returns one result
-    per key and commits what it writes; a caller's ``submit`` returns only after the batch with its key is done
-    (committed), and a caller that gave up before its batch started is left out, as ``Database.run`` leaves out a
-    call whose caller gave up.
+    per key (an exception is raised to that key's caller alone) and commits what it writes; a caller's ``submit``
+    returns only after the batch with its key is done (committed), and a caller that gave up before its batch
+    started is left out, as ``Database.run`` leaves out a call whose caller gave up.
     """
 
-    def __init__(self, db: Database, tasks: Tasks, fn: Callable[[Session, list[K]], Sequence[R]]) -> None:
+    def __init__(self, db: Database, tasks: Tasks, fn: Callable[[Session, list[K]], Sequence[R | Exception]]) -> None:
         self._db, self._tasks, self._fn = db, tasks, fn
         self._queue: list[tuple[K, asyncio.Future[R]]] = []
         self._draining = False
@@ -53,18 +53,19 @@ class BatchedCalls(Generic[K, R]):
                 future.cancel()
             self._queue = []
 
-    async def _run(self, batch: list[tuple[K, asyncio.Future[R]]]) -> Sequence[R] | Exception:
+    async def _run(self, batch: list[tuple[K, asyncio.Future[R]]]) -> Sequence[R | Exception] | Exception:
         try:
             return await self._db.run(self._fn, [key for key, _ in batch])
         except Exception as exc:
             return exc
 
     @staticmethod
-    def _settle(batch: list[tuple[K, asyncio.Future[R]]], results: Sequence[R] | Exception) -> None:
+    def _settle(batch: list[tuple[K, asyncio.Future[R]]], results: Sequence[R | Exception] | Exception) -> None:
         for index, (_, future) in enumerate(batch):
+            result = results if isinstance(results, Exception) else results[index]
             if future.done():
                 continue
-            if isinstance(results, Exception):
-                future.set_exception(results)
+            if isinstance(result, Exception):
+                future.set_exception(result)
             else:
-                future.set_result(results[index])
+                future.set_result(result)

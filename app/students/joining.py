@@ -125,6 +125,24 @@ def admit(db: Session, code: str) -> Admission:
     return Admission(school_class, school, session_for_class(db, school_class.id))
 
 
+def admit_many(db: Session, codes: list[str]) -> list[Admission | JoinError]:
+    """``admit`` for the joins of a burst at once (``BatchedCalls``): one trip, each distinct code looked up once."""
+    found: dict[str, Admission | JoinError] = {}
+    for code in dict.fromkeys(codes):
+        try:
+            found[code] = admit(db, code)
+        except JoinError as exc:
+            found[code] = exc
+    # A caller's exception is raised in its own task: each gets its own instance (tracebacks are per raise).
+    return [_fresh(found[code]) for code in codes]
+
+
+def _fresh(result: Admission | JoinError) -> Admission | JoinError:
+    if isinstance(result, JoinError):
+        return JoinError(result.code, result.message, result.status, result.retry_after)
+    return result
+
+
 def enrol(
     db: Session,
     admission: Admission,

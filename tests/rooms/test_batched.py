@@ -78,3 +78,15 @@ async def test_batched_fails_its_batch_alone_and_leaves_out_callers_who_gave_up(
     assert recorder.batches[-1] == [3]
     assert not _stored(database, 2)
     await tasks.aclose()
+
+
+async def test_batched_calls_raise_a_per_key_exception_to_that_caller_alone(database: Database) -> None:
+    def look_up(session: Session, keys: list[int]) -> list[int | Exception]:
+        return [LookupError(f"no {key}") if key % 2 else key for key in keys]
+
+    tasks = Tasks()
+    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, look_up)
+    answers = await asyncio.gather(*(group.submit(key) for key in range(4)), return_exceptions=True)
+    assert answers[0::2] == [0, 2]
+    assert [str(a) for a in answers[1::2]] == ["no 1", "no 3"]
+    await tasks.aclose()
