@@ -12,7 +12,7 @@ from app.settings import Settings
 from app.sockets import OpenSockets
 from app.staff.login_backoff import LoginBackoff
 from app.students.devices import DeviceCookies
-from app.students.joining import Admission
+from app.students.joining import Admission, Enrolment, JoinResult
 from rooms.batched import BatchedCalls
 from rooms.database import Database
 from rooms.hub import Hub
@@ -37,6 +37,7 @@ class Services:
     translator: RoomTranslator | None
     sockets: OpenSockets
     admissions: BatchedCalls[str, Admission]  # class-code look-ups of concurrent joins, one trip per batch
+    enrolments: BatchedCalls[Enrolment, JoinResult]  # their new participants, one trip and commit per batch
 
 
 def services(conn: HTTPConnection) -> Services:

@@ -15,7 +15,7 @@ from app.security import TokenError, client_address
 from app.services import services
 from app.staff.auth import check_csrf
 from app.students.devices import Device, alert_if_banned
-from app.students.joining import JoinError, JoinResult, clean_name, enrol, preview
+from app.students.joining import Enrolment, JoinError, JoinResult, clean_name, preview
 from app.templating import render
 
 T = TypeVar("T")
@@ -55,7 +55,7 @@ async def _join(
             429,
             wait,
         )
-    return await svc.db.run(enrol, admission, name, country, languages, device.participants)
+    return await svc.enrolments.submit(Enrolment(admission, name, country, languages, device.participants))
 
 
 async def _joined(request: Request, result: JoinResult, device: Device, response: Response) -> Response:
