@@ -23,6 +23,8 @@ from app.settings import Settings
 from app.sockets import OpenSockets
 from app.staff.login_backoff import LoginBackoff
 from app.students.devices import DeviceCookies
+from app.students.joining import admit_many, enrol_many
+from rooms.batched import BatchedCalls
 from rooms.broker import create_broker
 from rooms.database import Database
 from rooms.hub import Hub
@@ -93,6 +95,8 @@ async def running(settings: Settings, secret: str) -> AsyncIterator[Services]:
             login_backoff=LoginBackoff.from_settings(settings),
             translator=translator,
             sockets=sockets,
+            admissions=BatchedCalls(db, rooms.tasks, admit_many),
+            enrolments=BatchedCalls(db, rooms.tasks, enrol_many),
         )
         scheduler = Scheduler(svc)
         scheduler.start()

@@ -12,6 +12,8 @@ from app.settings import Settings
 from app.sockets import OpenSockets
 from app.staff.login_backoff import LoginBackoff
 from app.students.devices import DeviceCookies
+from app.students.joining import Admission, Enrolment, JoinResult
+from rooms.batched import BatchedCalls
 from rooms.database import Database
 from rooms.hub import Hub
 from rooms.lobby import Lobby
@@ -34,6 +36,8 @@ class Services:
     login_backoff: LoginBackoff
     translator: RoomTranslator | None
     sockets: OpenSockets
+    admissions: BatchedCalls[str, Admission]  # class-code look-ups of concurrent joins, one trip per batch
+    enrolments: BatchedCalls[Enrolment, JoinResult]  # their new participants, one trip and commit per batch
 
 
 def services(conn: HTTPConnection) -> Services:

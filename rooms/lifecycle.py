@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from rooms import interventions, membership
+from rooms.batched import BatchedCalls
 from rooms.clock import utcnow
 from rooms.connection import Connection
 from rooms.database import Database
@@ -52,6 +53,7 @@ class Lifecycle:
         self.db, self.hub, self.lobby, self.notices, self.config = db, hub, lobby, notices, config
         self._tasks = tasks
         self._forget = forget  # drop per-student caches (rate limits, flood windows) of someone who is gone
+        self._seated = BatchedCalls(db, tasks, membership.connected_many)  # a burst of hellos shares commits
 
     # -- the student's socket ---------------------------------------------------------------------------------
 
@@ -63,7 +65,7 @@ class Lifecycle:
         assert conn.participant_id is not None
         await self.hub.attach(conn)  # first, so a closing older socket of theirs sees this one (``disconnected``)
         self._tasks.cancel(("away", conn.participant_id))
-        return await self.db.run(membership.connected, conn.participant_id)
+        return await self._seated.submit(conn.participant_id)
 
     async def arrived(self, conn: Connection, live: bool, stored: Participant | None) -> None:
         """After welcome and history: the room sees them back, or the lobby pairs them.

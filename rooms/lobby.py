@@ -2,7 +2,8 @@
 
 Promises (docs/protocol.md, "Pairing"): only students whose socket is seated are in the pool (``waiting``); a
 room of one country is formed only when everyone in it has waited ``cross_country_wait`` seconds without a
-partner from another country arriving; a student removed from a room is never paired with its members again.
+partner from another country arriving; a student removed from a room is never paired with its members again; a
+student kept out of a pass so that it forms no room of one more waits at most ``odd_hold`` seconds for it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rooms.hub import Hub
 from rooms.models import ExchangeSession, Participant, ParticipantStatus, Room, RoomMember, RoomStatus, SessionStatus
 from rooms.notices import Notices
 from rooms.pairing import Candidate, PairingRules, pair_participants
+from rooms.pairing_rules import odd_one_out
 from rooms.store import removed_pairs, room_members
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class LobbyConfig:
     cross_country_wait: float = 10.0  # hold a one-country room this long for a partner from another country
     same_country_rooms: bool = True  # after the wait: allow a room of one country (else keep waiting)
     stale_after: float = 12.0  # a socket of this process not heard from for this long is not paired
+    odd_hold: float = 1.0  # a pool's odd student may be kept this long for a partner instead of a room of one more
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,10 @@ class PassResult:
     formed: list[FormedRoom] = field(default_factory=list)
     retry_in: float | None = None  # seconds until a held student's wait is over
     told: list[int] = field(default_factory=list)  # held past the wait: tell them why they still wait
+    kept: dict[int, float] = field(default_factory=dict)  # kept out of a pass (``odd_one_out``): until when, epoch s
+
+    def again_in(self, seconds: float) -> None:
+        self.retry_in = seconds if self.retry_in is None else min(self.retry_in, seconds)
 
 
 class Lobby:
@@ -60,6 +67,7 @@ class Lobby:
         self._again: set[int] = set()  # sessions that got requests while their pass was running
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._retry: dict[int, asyncio.TimerHandle] = {}
+        self._kept: dict[int, dict[int, float]] = {}  # per session: who was kept out of a pass, until when
 
     def request(self, session_id: int, delay: float = 0.2) -> None:
         """Pair soon: arrivals within ``delay`` are paired together, which gives better mixes."""
@@ -93,7 +101,10 @@ class Lobby:
 
     async def pair_now(self, session_id: int) -> list[FormedRoom]:
         async with self._locks[session_id]:
-            result = await self._db.run(_pair_session, session_id, self._config, self._stale())
+            kept = self._kept.pop(session_id, {})
+            result = await self._db.run(_pair_session, session_id, self._config, self._stale(), kept)
+            if result.kept:
+                self._kept[session_id] = result.kept
         for room in result.formed:
             await self._notices.seated(session_id, room.room_id, room.members)
         for pid in result.told:
@@ -136,7 +147,9 @@ def _past_partners(db: Session, participant_ids: list[int]) -> dict[int, set[int
     return partners
 
 
-def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: frozenset[int]) -> PassResult:
+def _pair_session(
+    db: Session, session_id: int, config: LobbyConfig, stale: frozenset[int], kept: dict[int, float] | None = None
+) -> PassResult:
     result = PassResult()
     exchange_session = db.get(ExchangeSession, session_id)
     if exchange_session is None or exchange_session.status != SessionStatus.LIVE:
@@ -173,8 +186,18 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         if p.id is not None
     ]
     rules = PairingRules(room_size=exchange_session.room_size, max_per_class=exchange_session.max_per_class)
+    # Who an earlier pass kept out, until when (epoch seconds); once that is over they are never kept out again.
+    result.kept = {pid: until for pid, until in (kept or {}).items() if pid in by_id}
+    now_s = now.timestamp()
+    odd = odd_one_out(candidates, rules)
+    if odd is not None and result.kept.setdefault(odd.participant_id, now_s + config.odd_hold) <= now_s:
+        odd = None
+    if odd is not None:
+        candidates.remove(odd)
     groups = pair_participants(candidates, rules) if len(candidates) > 1 else []
     held: list[Participant] = [] if groups else waiting  # the engine places everyone once two are waiting
+    if odd is not None:
+        held.append(by_id[odd.participant_id])
     for group in groups:
         members = _apart(group, apart, by_id, held)
         one_country = len({m.country for m in members}) == 1
@@ -189,17 +212,20 @@ def _pair_session(db: Session, session_id: int, config: LobbyConfig, stale: froz
         db.commit()
         result.formed.append(_formed(db, room_id, members))
     for student in held:
-        since = student.waiting_since or student.joined_at
-        left = (since + wait - now).total_seconds()
-        if left > 0:
-            result.retry_in = left if result.retry_in is None else min(result.retry_in, left)
-            continue
         pid = student.id or 0
+        left = ((student.waiting_since or student.joined_at) + wait - now).total_seconds()
+        kept_for = result.kept.get(pid, now_s) - now_s
+        if kept_for > 0 or (left > 0 and pid not in result.kept):
+            result.again_in(kept_for if kept_for > 0 else left)
+            continue
+        # Their wait is over, or their hold is (kept out, they would have had a room of one more): a seat now.
         formed = _seat_third(
             db, exchange_session, student, (apart.get(pid, set()), partners.get(pid, set())), seen_since
         )
         if formed is not None:
             result.formed.append(formed)
+        elif left > 0:
+            result.again_in(left)
         elif student.id is not None:
             result.told.append(student.id)
     return result

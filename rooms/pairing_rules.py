@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -44,3 +46,33 @@ def room_sizes(pool_size: int, room_size: int) -> list[int]:
     if rest == 1:
         return [room_size] * (full - 1) + [room_size + 1]
     return [room_size] * full + ([rest] if rest else [])
+
+
+def mixed_rooms(pool: Sequence[Candidate], room_size: int) -> int:
+    """How many of the pool's rooms can mix countries: min(m, n - c), as `pair_participants` forms them."""
+    if len(pool) < 2:
+        return 0
+    largest = max(Counter(c.country for c in pool).values())
+    return min(len(room_sizes(len(pool), room_size)), len(pool) - largest)
+
+
+def odd_one_out(pool: Sequence[Candidate], rules: PairingRules) -> Candidate | None:
+    """The student to keep out of this pass, so that it forms no room of ``room_size + 1``; None to form it.
+
+    A room of one more than the room size holds two of one country, so in a stream of arrivals each one tips the
+    balance of who is left, and a stream that ends tipped leaves its last students to the cross-country wait.
+    Kept out only when the pool would form such a room and all its rooms mix countries with and without them: the
+    newest member of the most-represented country, so that the rest stays balanced.
+    """
+    size = rules.room_size
+    if len(pool) <= size or len(pool) % size != 1:
+        return None
+    counts = Counter(c.country for c in pool)
+    largest = max(counts.values())
+    newest = max((c for c in pool if counts[c.country] == largest), key=lambda c: (c.waiting_since, c.participant_id))
+    rest = [c for c in pool if c is not newest]
+    if mixed_rooms(pool, size) < len(room_sizes(len(pool), size)):
+        return None
+    if mixed_rooms(rest, size) < len(room_sizes(len(rest), size)):
+        return None
+    return newest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rooms.batched import BatchedCalls
 from rooms.clock import iso, utcnow
 from rooms.connection import Connection
 from rooms.database import Database
@@ -21,7 +22,7 @@ from rooms.protocol import (
     room_view,
 )
 from rooms.session_moderation import SessionModerators
-from rooms.store import Seat, load_seat
+from rooms.store import Seat, load_seats
 from rooms.tasks import Tasks
 from rooms.translate import RoomTranslator
 
@@ -38,12 +39,13 @@ class Sessions:
     ) -> None:
         self.db, self.lifecycle, self.moderators, self.translator = db, lifecycle, moderators, translator
         self.feed, self._tasks = feed, tasks
+        self._seats = BatchedCalls(db, tasks, load_seats)  # a burst of hellos shares trips to the database
 
     async def open(
         self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
     ) -> bool:
         """Seat an authenticated student's socket and send welcome (+ missed messages). False = refused."""
-        seat = await self.db.run(load_seat, participant_id)
+        seat = await self._seats.submit(participant_id)
         if seat is None or seat.participant.token_nonce != nonce:  # a new nonce revokes old tokens (leave, erase)
             return _refuse(conn, "token_invalid", CLOSE_AUTH_FAILED)
         participant, exchange_session = seat.participant, seat.session

@@ -34,15 +34,27 @@ class Seat:
 
 
 def load_seat(db: Session, participant_id: int) -> Seat | None:
-    participant = db.get(Participant, participant_id)
-    if participant is None:
-        return None
-    exchange_session = db.get(ExchangeSession, participant.session_id)
-    if exchange_session is None:
-        return None
-    room = db.get(Room, participant.room_id) if participant.room_id is not None else None
-    members = room_members(db, room.id) if room is not None and room.id is not None else []
-    return Seat(participant, exchange_session, room, members)
+    return load_seats(db, [participant_id])[0]
+
+
+def load_seats(db: Session, participant_ids: list[int]) -> list[Seat | None]:
+    """``load_seat`` for many sockets at once (``BatchedCalls``): one query for the students, one per session and
+    room among them."""
+    people = {p.id: p for p in db.exec(select(Participant).where(col(Participant.id).in_(set(participant_ids))))}
+    rooms: dict[int, list[Participant]] = {}
+    seats: list[Seat | None] = []
+    for pid in participant_ids:
+        participant = people.get(pid)
+        exchange_session = db.get(ExchangeSession, participant.session_id) if participant is not None else None
+        if participant is None or exchange_session is None:
+            seats.append(None)
+            continue
+        room = db.get(Room, participant.room_id) if participant.room_id is not None else None
+        if room is not None and room.id is not None and room.id not in rooms:
+            rooms[room.id] = room_members(db, room.id)
+        members = list(rooms[room.id]) if room is not None and room.id is not None else []
+        seats.append(Seat(participant, exchange_session, room, members))
+    return seats
 
 
 def students(db: Session, participant_ids: list[int]) -> list[Participant]:

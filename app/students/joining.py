@@ -125,6 +125,24 @@ def admit(db: Session, code: str) -> Admission:
     return Admission(school_class, school, session_for_class(db, school_class.id))
 
 
+def admit_many(db: Session, codes: list[str]) -> list[Admission | JoinError]:
+    """``admit`` for the joins of a burst at once (``BatchedCalls``): one trip, each distinct code looked up once."""
+    found: dict[str, Admission | JoinError] = {}
+    for code in dict.fromkeys(codes):
+        try:
+            found[code] = admit(db, code)
+        except JoinError as exc:
+            found[code] = exc
+    # A caller's exception is raised in its own task: each gets its own instance (tracebacks are per raise).
+    return [_fresh(found[code]) for code in codes]
+
+
+def _fresh(result: Admission | JoinError) -> Admission | JoinError:
+    if isinstance(result, JoinError):
+        return JoinError(result.code, result.message, result.status, result.retry_after)
+    return result
+
+
 def enrol(
     db: Session,
     admission: Admission,
@@ -137,6 +155,58 @@ def enrol(
 
     One trip to a database thread for both: a join burst is bound by those trips.
     """
+    participant = _new_participant(admission, name, country, languages)
+    db.add(participant)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
+    return _enrolled(db, admission, participant, earlier)
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    """One join's ``enrol`` arguments, for ``enrol_many``."""
+
+    admission: Admission
+    name: str
+    country: str | None
+    languages: list[str] | None
+    earlier: tuple[int, ...] = ()
+
+
+def enrol_many(db: Session, joins: list[Enrolment]) -> list[JoinResult | JoinError]:
+    """``enrol`` for the joins of a burst (``BatchedCalls``): one trip and one commit for all of them.
+
+    A name already taken fails the whole commit; the batch is then enrolled one by one, so only that join fails.
+    """
+    fresh: list[tuple[Enrolment, Participant]] = []
+    results: list[JoinResult | JoinError | None] = []
+    for join in joins:
+        try:
+            fresh.append((join, _new_participant(join.admission, join.name, join.country, join.languages)))
+            results.append(None)
+        except JoinError as exc:
+            results.append(exc)
+    db.add_all([participant for _, participant in fresh])
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        return [_enrol_alone(db, join) for join in joins]
+    enrolled = iter(_enrolled(db, join.admission, participant, join.earlier) for join, participant in fresh)
+    return [result if result is not None else next(enrolled) for result in results]
+
+
+def _enrol_alone(db: Session, join: Enrolment) -> JoinResult | JoinError:
+    try:
+        return enrol(db, join.admission, join.name, join.country, join.languages, join.earlier)
+    except JoinError as exc:
+        return exc
+
+
+def _new_participant(admission: Admission, name: str, country: str | None, languages: list[str] | None) -> Participant:
     school_class, school = admission.school_class, admission.school
     country = (country or school.country).upper()
     if country not in COUNTRIES:
@@ -144,7 +214,7 @@ def enrol(
     langs = [lang for lang in (languages or school_class.languages or school.languages) if lang in LANGUAGE_NAMES]
     if not langs:
         raise JoinError("bad_languages", "Pick at least one language you speak.")
-    participant = Participant(
+    return Participant(
         session_id=admission.session.id or 0,
         class_id=school_class.id or 0,
         display_name=name,
@@ -152,15 +222,14 @@ def enrol(
         languages=langs[:5],
         token_nonce=new_nonce(),
     )
-    db.add(participant)
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
-    # No refresh: every column has its value in Python (no server defaults) and the flush gave the id.
+
+
+def _enrolled(db: Session, admission: Admission, participant: Participant, earlier: tuple[int, ...]) -> JoinResult:
+    # No refresh: every column has its value in Python (no server defaults) and the flush gave the id. Detached,
+    # so that a later rollback in this session (another join of ``enrol_many``) does not expire the committed row.
     banned = banned_on_device(db, participant.session_id, earlier)
-    return JoinResult(participant, admission.session, school, school_class, banned)
+    db.expunge(participant)
+    return JoinResult(participant, admission.session, admission.school, admission.school_class, banned)
 
 
 def preview(db: Session, code: str) -> tuple[SchoolClass, School]:

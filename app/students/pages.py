@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
-from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -15,20 +15,20 @@ from app.security import TokenError, client_address
 from app.services import services
 from app.staff.auth import check_csrf
 from app.students.devices import Device, alert_if_banned
-from app.students.joining import JoinError, JoinResult, admit, clean_name, enrol, preview
+from app.students.joining import Enrolment, JoinError, JoinResult, clean_name, preview
 from app.templating import render
 
 T = TypeVar("T")
 
 
-async def _look_up(request: Request, lookup: Callable[[Session, str], T], code: str) -> T:
+async def _look_up(request: Request, lookup: Callable[[str], Awaitable[T]], code: str) -> T:
     """Run a class-code lookup under the address's budget of wrong codes (see app/ratelimit.py).
 
     Once the address is over budget every answer is 429, whatever the code, so guessing learns nothing more.
     """
     limits, client = services(request).limits, client_address(request)
     try:
-        found = await services(request).db.run(lookup, code)
+        found = await lookup(code)
     except JoinError as exc:
         wrong = exc.code in ("unknown_code", "expired_code")
         wait = await (limits.record_wrong_code(client, code) if wrong else limits.check_code_guesses(client))
@@ -46,7 +46,7 @@ async def _join(
 ) -> JoinResult:
     """The final join step: code check, the per-code and per-session join limits, then the new participant."""
     svc = services(request)
-    admission = await _look_up(request, admit, code)
+    admission = await _look_up(request, svc.admissions.submit, code)
     wait = await svc.limits.admit_join(admission.school_class.join_code, admission.session.id or 0)
     if wait is not None:
         raise JoinError(
@@ -55,7 +55,7 @@ async def _join(
             429,
             wait,
         )
-    return await svc.db.run(enrol, admission, name, country, languages, device.participants)
+    return await svc.enrolments.submit(Enrolment(admission, name, country, languages, device.participants))
 
 
 async def _joined(request: Request, result: JoinResult, device: Device, response: Response) -> Response:
@@ -88,7 +88,9 @@ async def join_submit(request: Request) -> Response:
         name = clean_name(values.get("name", ""))
         values["name"] = name
         if values.get("step") != "2":
-            school_class, school = await _look_up(request, preview, values.get("code", ""))
+            school_class, school = await _look_up(
+                request, partial(services(request).db.run, preview), values.get("code", "")
+            )
             values.setdefault("country", school.country)
             context = {
                 "step": 2,

@@ -56,9 +56,16 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
     ):
         for ws, token in zip((s1, s2, s3), tokens, strict=True):
             hello(ws, token)
-        rooms = [until(ws, "paired")["room"] for ws in (s1, s2, s3)]
-        assert len({r["id"] for r in rooms}) == 1
-        assert len(rooms[0]["members"]) == 3
+        # A2 is kept out of the first pass for up to a second, for a partner who might still come; nobody comes,
+        # so A2 joins A1 and B1 (docs/protocol.md, "Pairing"): each socket's last `paired` shows the room of three.
+        pair = until(s1, "paired")["room"]
+        assert {m["name"] for m in pair["members"]} == {"A1", "B1"}
+        assert until(s2, "paired")["room"] == pair
+        trio = until(s3, "paired")["room"]
+        assert trio["id"] == pair["id"]
+        assert {m["name"] for m in trio["members"]} == {"A1", "B1", "A2"}
+        assert until(s1, "paired")["room"] == trio
+        assert until(s2, "paired")["room"] == trio
         send(s3, "x", "hi all")
         assert until(s1, "message")["text"] == "hi all"
         assert until(s2, "message")["text"] == "hi all"
