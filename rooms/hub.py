@@ -6,10 +6,9 @@ only) or ``a`` (everyone in the session), then for a room message `` m<id>:<seq>
 control frame `` c``, so receivers route without parsing the JSON. Frames are serialised once by the publisher and
 relayed as text.
 
-The hub owns the broker-failure policy: a publish the broker refuses never raises to the caller (this process's
-sockets had it at once: a broker delivers locally before sending); a room message is also published again until the
-broker takes it, and sockets of other processes read anything else they missed when the broker is back
-(``rooms.replay``).
+The hub owns the broker-failure policy: a publish the broker refuses is delivered to this process's sockets at once
+and never raises to the caller; a room message is also published again until the broker takes it, and sockets of
+other processes read anything else they missed when the broker is back (``rooms.replay``).
 """
 
 from __future__ import annotations
@@ -127,9 +126,10 @@ class Hub:
         header = _header(target, frame)
         payload, channel = f"{header}\n{dumps(frame)}", f"s{session_id}"
         try:
-            await self.broker.publish(channel, payload)  # this process's sockets have it once this starts
+            await self.broker.publish(channel, payload)
         except BrokerUnavailable:
             self._outage_log(session_id)
+            self._on_broker_message(channel, payload)
             if " m" in header:  # a room message: receivers keep it once (feed, first_sight)
                 self._republish_later(channel, payload)
 

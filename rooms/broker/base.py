@@ -24,9 +24,6 @@ class Broker(Protocol):
     async def publish(self, channel: str, payload: str) -> None:
         """Send ``payload`` to every process subscribed to ``channel`` (this one included).
 
-        This process's subscription is handed the payload at once, before it is sent to the others (also when that
-        then fails), so local delivery never waits for the broker; the others get it through the broker.
-
         Payloads from one process arrive on each channel in the order they were published. When busy this waits
         (back-pressure) rather than failing; a connection error is retried, and BrokerUnavailable is raised only
         when the retries are spent. A retried publish may arrive twice: receivers de-duplicate.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -32,10 +31,7 @@ def channel_prefix(url: str) -> str:
 
 CONFIRM_TIMEOUT = 2.0
 """How long subscribe/unsubscribe wait for Redis to confirm before giving up (the reader then re-subscribes)."""
-ORIGIN_MARK = "\x01"
-"""A payload published by a RedisBroker starts with this mark and its process's origin (``ORIGIN_LEN`` in all), so
-the publisher drops its own copy coming back before decoding it: it delivered that one locally already."""
-ORIGIN_LEN = 10
+
 PUBLISH_RETRIES = 3
 """A failed pipeline is re-sent this many times (after about 50, 100, 100 ms, reconnecting) before BrokerUnavailable."""
 
@@ -61,16 +57,15 @@ class RedisBroker:
     ``RedisSubscriber`` rather than redis-py's PubSub (a third of the event loop's time under load). Pings use a
     small blocking pool of their own, so no burst of publishes or health checks can exhaust a pool.
 
-    A publish reaches this process's own subscription at once, before it is sent; its copy coming back from Redis is
-    recognised by the origin at the start of the payload and dropped unread.
+    A process hears its own publishes back from Redis like every other process: delivering them locally at once
+    instead let a socket newly seated in a room see the room's second message before its first (its own before the
+    partner's, still on its way from another process), and the feed starts such a socket at its first live frame.
     """
 
     def __init__(self, url: str, retry_delay: float = 0.5, max_pending: int = 4096) -> None:
         self._url = url
         self._prefix = channel_prefix(url)
         self._prefix_len = len(self._prefix.encode())
-        self._origin = ORIGIN_MARK + secrets.token_hex((ORIGIN_LEN - 2) // 2) + " "
-        self._origin_bytes = self._origin.encode()
         self._retry_delay = retry_delay
         self._max_pending = max_pending
         self._client: aioredis.Redis | None = None
@@ -121,13 +116,10 @@ class RedisBroker:
             await self._client.aclose()
 
     async def publish(self, channel: str, payload: str) -> None:
-        """Delivers to this process at once, then waits while ``max_pending`` publishes are queued;
-        BrokerUnavailable once the retries are spent (this process had it already)."""
+        """Waits while ``max_pending`` publishes are queued; BrokerUnavailable once the retries are spent."""
         if self._publisher is None:
             raise BrokerUnavailable("broker not started")
-        if channel in self._channels and self._on_message is not None:
-            self._on_message(channel, payload)
-        await self._publisher.publish(self._prefix + channel, self._origin + payload)
+        await self._publisher.publish(self._prefix + channel, payload)
 
     async def subscribe(self, channel: str) -> None:
         """Returns once Redis confirms the subscription (so a publish made after it is heard here), or at once
@@ -199,10 +191,6 @@ class RedisBroker:
             return
         kind, name, data = reply[0], reply[1], reply[2]
         if kind == b"message" and isinstance(data, bytes) and isinstance(name, bytes):
-            if data[:1] == b"\x01":
-                if data.startswith(self._origin_bytes):
-                    return  # our own publish: delivered locally already
-                data = data[ORIGIN_LEN:]
             if self._on_message is not None:
                 try:
                     self._on_message(name[self._prefix_len :].decode(), data.decode())
