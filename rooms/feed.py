@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from rooms.connection import Connection
 from rooms.database import Database
@@ -54,6 +54,19 @@ class RoomFeed:
     def hold(self, conn: Connection, room_id: int) -> None:
         """Before a socket is attached to its room: withhold live messages until its catch-up has run."""
         self._cursors[conn] = _Cursor(room_id, 0, catching_up=True, sent=False)
+
+    def on_control(self, conn: Connection, frame: dict[str, Any]) -> None:
+        """A hub control handler: a socket seated in a new room starts at the position ``paired`` gives (0), not at
+        its first live frame, which may be the room's second message (its first still on its way from another
+        process, or published before this process moved the socket into the room and so not routed to it)."""
+        room = frame.get("room") if frame.get("type") == "paired" else None
+        if not isinstance(room, dict) or not isinstance(room.get("seq"), int) or not isinstance(room.get("id"), int):
+            return
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.room_id != room["id"]:
+            if cursor is not None:
+                _drop_early(cursor)
+            self._cursors[conn] = _Cursor(room["id"], room["seq"])
 
     def forget(self, conn: Connection) -> None:
         cursor = self._cursors.pop(conn, None)

@@ -95,7 +95,7 @@ class Lobby:
         async with self._locks[session_id]:
             result = await self._db.run(_pair_session, session_id, self._config, self._stale())
         for room in result.formed:
-            await self._notices.seated(session_id, room.room_id, room.members)
+            await self._notices.seated(session_id, room.room_id, room.members, seq=0)  # a new room: nothing in it
         for pid in result.told:
             await self._notices.event(session_id, pid, "waiting", reason="other_country")
         if result.retry_in is not None:

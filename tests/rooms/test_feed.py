@@ -52,3 +52,22 @@ async def test_a_gap_that_stays_open_is_read_from_the_database(settings: Setting
     feed.offer(conn, 3, 8, "eight")
     assert _sent(conn) == ["five", "eight"]
     await tasks.aclose()
+
+
+async def test_a_socket_seated_in_a_new_room_starts_at_its_first_position_not_its_first_live_frame(
+    settings: Settings,
+) -> None:
+    """Two members on two processes write at once in a room just formed: this process can get the room's second
+    message (its own member's) before the first. Started at the first live frame the socket would never get the
+    first; started where ``paired`` says (0), the second waits for it."""
+    tasks = Tasks()
+    feed = RoomFeed(Database(make_engine(settings.database_url)), None, tasks)
+    conn = Connection(_noop, session_id=1, participant_id=7)
+    feed.on_control(conn, {"type": "paired", "room": {"id": 3, "members": [], "slow_mode": 0, "seq": 0}})
+    feed.offer(conn, 3, 2, "second")
+    feed.offer(conn, 3, 1, "first")
+    assert _sent(conn) == ["first", "second"]
+    feed.on_control(conn, {"type": "paired", "room": {"id": 3, "members": [], "slow_mode": 0}})  # someone added
+    feed.offer(conn, 3, 3, "third")
+    assert _sent(conn) == ["third"]
+    await tasks.aclose()
