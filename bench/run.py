@@ -102,8 +102,14 @@ def scenarios(opts: argparse.Namespace) -> list[tuple[str, Callable[[Path], dict
         ("sqlite_1000", lambda w: bridgeway(w, ["--students", "1000", *knee_args(opts, opts.bridgeway_start)])),
         ("sqlite_2000_at_3000", lambda w: bridgeway(w, students_target)),
     ]
-    if quick:
-        return listed
+    if quick:  # the longer scenarios run in quick mode only when named with --only (short steps then)
+        named = {x for x in opts.only.split(",") if x}
+        return listed + [(name, run) for name, run in _full_scenarios(opts) if name in named]
+    return listed + _full_scenarios(opts)
+
+
+def _full_scenarios(opts: argparse.Namespace) -> list[tuple[str, Callable[[Path], dict[str, Any]]]]:
+    listed: list[tuple[str, Callable[[Path], dict[str, Any]]]] = []
     deflate_1000 = ["--students", "1000", *knee_args(opts, opts.bridgeway_start)]
     listed += [
         ("baseline_2000", lambda w: baseline(opts, w, students=2000)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from rooms.connection import Connection
 from rooms.database import Database
@@ -18,6 +18,8 @@ from rooms.translate import RoomTranslator
 CATCH_UP_PAGE: Final = 100  # messages a page at most (a quarter of the send queue when that is smaller)
 CATCH_UP_LIMIT: Final = 5000  # a catch-up starts at most this many positions before the room's newest
 TRANSLATE_BACK: Final = 50  # only the newest messages of a catch-up are translated for the reader
+GAP_WAIT: Final = 0.05  # seconds a live frame past a gap waits for the missing ones before the database is read
+EARLY_MAX: Final = 32  # live frames past a gap kept meanwhile (more: read the database at once)
 
 
 @dataclass(eq=False)
@@ -28,6 +30,8 @@ class _Cursor:
     sent: bool = True  # False until the first catch-up: ``seq`` is then no promise of frames already sent
     wanted: int = 0  # the newest position announced live while the socket was catching up
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    early: dict[int, str] = field(default_factory=dict)  # live frames past a gap, by position
+    gap_timer: asyncio.TimerHandle | None = None
 
 
 class RoomFeed:
@@ -36,8 +40,11 @@ class RoomFeed:
     Live message frames pass through ``offer``: one at the next position is sent at once; an older one is dropped
     (the socket has it: a retried publish, a replay, a catch-up that read it first); a newer one means a position
     in between was published later (by another process) or not at all, so the socket reads the gap from the
-    database, where every position below a published one is already committed (see ``rooms.models``). While a
-    socket catches up, live frames are not queued; they only raise the position the catch-up must reach.
+    database, where every position below a published one is already committed (see ``rooms.models``). The gap
+    is usually a message of another process still on its way (two senders of a room on two processes, each
+    delivering its own at once), so a frame past a gap first waits ``GAP_WAIT`` for the missing ones; only if they
+    do not come is the database read. While a socket catches up, live frames are not queued; they only raise the
+    position the catch-up must reach.
     """
 
     def __init__(self, db: Database, translator: RoomTranslator | None, tasks: Tasks) -> None:
@@ -48,8 +55,23 @@ class RoomFeed:
         """Before a socket is attached to its room: withhold live messages until its catch-up has run."""
         self._cursors[conn] = _Cursor(room_id, 0, catching_up=True, sent=False)
 
+    def on_control(self, conn: Connection, frame: dict[str, Any]) -> None:
+        """A hub control handler: a socket seated in a new room starts at the position ``paired`` gives (0), not at
+        its first live frame, which may be the room's second message (its first still on its way from another
+        process, or published before this process moved the socket into the room and so not routed to it)."""
+        room = frame.get("room") if frame.get("type") == "paired" else None
+        if not isinstance(room, dict) or not isinstance(room.get("seq"), int) or not isinstance(room.get("id"), int):
+            return
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.room_id != room["id"]:
+            if cursor is not None:
+                _drop_early(cursor)
+            self._cursors[conn] = _Cursor(room["id"], room["seq"])
+
     def forget(self, conn: Connection) -> None:
-        self._cursors.pop(conn, None)
+        cursor = self._cursors.pop(conn, None)
+        if cursor is not None:
+            _drop_early(cursor)
 
     def offer(self, conn: Connection, room_id: int, seq: int, text: str) -> None:
         """A live message frame at position ``seq`` of ``room_id`` for ``conn`` (called by the hub)."""
@@ -61,17 +83,38 @@ class RoomFeed:
         elif seq == cursor.seq + 1:
             cursor.seq = seq
             conn.send(text)
+            early = cursor.early
+            while early and (text := early.pop(cursor.seq + 1, "")):  # the gap is closed: what waited follows
+                cursor.seq += 1
+                conn.send(text)
+            if not early:
+                _drop_early(cursor)
         elif seq > cursor.seq + 1:
             cursor.wanted = max(cursor.wanted, seq)
-            cursor.catching_up = True
-            self._tasks.spawn(self._fill(conn, cursor))
+            if len(cursor.early) < EARLY_MAX:
+                cursor.early[seq] = text
+                if cursor.gap_timer is None:
+                    loop = asyncio.get_running_loop()
+                    cursor.gap_timer = loop.call_later(GAP_WAIT, self._gap_still_open, conn, cursor)
+                return
+            self._start_fill(conn, cursor)
+
+    def _gap_still_open(self, conn: Connection, cursor: _Cursor) -> None:
+        cursor.gap_timer = None
+        if cursor.early and not cursor.catching_up and self._cursors.get(conn) is cursor:
+            self._start_fill(conn, cursor)
+
+    def _start_fill(self, conn: Connection, cursor: _Cursor) -> None:
+        """Read the gap from the database (the frames that waited are read again there, in order)."""
+        _drop_early(cursor)
+        cursor.catching_up = True
+        self._tasks.spawn(self._fill(conn, cursor))
 
     def refresh(self, conn: Connection) -> None:
         """Read whatever is newer than the socket's position (after a broker outage: live frames were lost)."""
         cursor = self._cursors.get(conn)
         if cursor is not None and not cursor.catching_up:
-            cursor.catching_up = True
-            self._tasks.spawn(self._fill(conn, cursor))
+            self._start_fill(conn, cursor)
 
     def resume_soon(self, conn: Connection, room_id: int, last_seq: int | None, last_id: int = 0) -> None:
         """``resume`` in a background task (the catch-up after hello)."""
@@ -87,6 +130,7 @@ class RoomFeed:
         cursor = self._cursors.get(conn)
         if cursor is None or cursor.room_id != room_id:
             cursor = self._cursors[conn] = _Cursor(room_id, after, sent=False)
+        _drop_early(cursor)
         cursor.catching_up = True
         async with cursor.lock:
             cursor.catching_up = True
@@ -137,3 +181,10 @@ class RoomFeed:
         for message in messages:
             if message.kind == MessageKind.CHAT and message.participant_id != conn.participant_id:
                 self._tasks.spawn(self.translator.translate_for(conn, message))
+
+
+def _drop_early(cursor: _Cursor) -> None:
+    cursor.early.clear()
+    if cursor.gap_timer is not None:
+        cursor.gap_timer.cancel()
+        cursor.gap_timer = None

@@ -106,7 +106,7 @@ class Lobby:
             if result.kept:
                 self._kept[session_id] = result.kept
         for room in result.formed:
-            await self._notices.seated(session_id, room.room_id, room.members)
+            await self._notices.seated(session_id, room.room_id, room.members, seq=0)  # a new room: nothing in it
         for pid in result.told:
             await self._notices.event(session_id, pid, "waiting", reason="other_country")
         if result.retry_in is not None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, Column, Connection, Index, Table, UniqueConstraint, bindparam, event, update
+from sqlalchemy import JSON, Column, Connection, Index, Table, UniqueConstraint, bindparam, event, text, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
@@ -237,14 +237,33 @@ def claim_positions(conn: Connection, room_id: int, count: int) -> int:
     return int(last) - count + 1
 
 
+# PostgreSQL: a batch's rooms are locked in id order (one lock order for every writer, so two writers never
+# deadlock), then all claimed in one UPDATE: two round trips per batch instead of one per room.
+_LOCK_ROOMS = text("SELECT id FROM room WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+_CLAIM_ROOMS = text(
+    "UPDATE room SET last_seq = room.last_seq + claim.count"
+    " FROM unnest(CAST(:ids AS integer[]), CAST(:counts AS integer[])) AS claim(id, count)"
+    " WHERE room.id = claim.id RETURNING room.id, room.last_seq"
+)
+
+
 def number_messages(conn: Connection, messages: Iterable[MessageData]) -> None:
     """Give each visible message without a position the next one of its room (rooms locked in id order)."""
     by_room: dict[int, list[MessageData]] = defaultdict(list)
     for message in messages:
         if message.seq is None and message.state in SEQUENCED:
             by_room[message.room_id].append(message)
-    for room_id in sorted(by_room):  # one lock order for every writer, so two writers never deadlock
-        first = claim_positions(conn, room_id, len(by_room[room_id]))
+    rooms = sorted(by_room)
+    if len(rooms) > 1 and conn.dialect.name == "postgresql":
+        counts = [len(by_room[room_id]) for room_id in rooms]
+        conn.execute(_LOCK_ROOMS, {"ids": rooms})
+        claimed = conn.execute(_CLAIM_ROOMS, {"ids": rooms, "counts": counts})
+        last = {int(room_id): int(seq) for room_id, seq in claimed}
+        firsts = {room_id: last[room_id] - count + 1 for room_id, count in zip(rooms, counts, strict=True)}
+    else:  # one room, or SQLite (one writer, local statements): one UPDATE per room, in id order
+        firsts = {room_id: claim_positions(conn, room_id, len(by_room[room_id])) for room_id in rooms}
+    for room_id in rooms:
+        first = firsts[room_id]
         for offset, message in enumerate(by_room[room_id]):
             message.seq = first + offset
 

@@ -48,9 +48,11 @@ class Notices:
     async def presence(self, session_id: int, room_id: int, pid: int, state: str, name: str | None = None) -> None:
         await self.room(session_id, room_id, presence_frame(room_id, pid, state, name))
 
-    async def seated(self, session_id: int, room_id: int, members: list[Participant], slow_mode: int = 0) -> None:
-        """Everyone in the room gets its (new) member list; watchers see the room."""
-        view = room_view(room_id, members, slow_mode)
+    async def seated(
+        self, session_id: int, room_id: int, members: list[Participant], slow_mode: int = 0, seq: int | None = None
+    ) -> None:
+        """Everyone in the room gets its (new) member list; watchers see the room. ``seq``: see ``room_view``."""
+        view = room_view(room_id, members, slow_mode, seq)
         for member in members:
             assert member.id is not None
             await self.student(session_id, member.id, paired_frame(view))

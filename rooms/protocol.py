@@ -89,8 +89,10 @@ def member_view(p: Participant) -> dict[str, Any]:
     return {"id": p.id, "name": p.display_name, "country": p.country, "languages": list(p.languages)}
 
 
-def room_view(room_id: int, members: list[Participant], slow_mode: int = 0) -> dict[str, Any]:
-    return {"id": room_id, "members": [member_view(m) for m in members], "slow_mode": slow_mode}
+def room_view(room_id: int, members: list[Participant], slow_mode: int = 0, seq: int | None = None) -> dict[str, Any]:
+    """``seq``: for a room just formed, the position before its first message (0), where its members' feeds start."""
+    view = {"id": room_id, "members": [member_view(m) for m in members], "slow_mode": slow_mode}
+    return view if seq is None else {**view, "seq": seq}
 
 
 def sender_view(p: Participant) -> dict[str, Any]:

@@ -97,6 +97,7 @@ class RoomService:
         )
         hub.on_control(lambda conn, frame: apply_control(hub, conn, frame))
         hub.on_control(rosters.on_control)
+        hub.on_control(self.feed.on_control)
         hub.on_room_message(self.feed.offer)
 
     def start(self) -> None:

@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rooms.broker._redis_publisher import RedisPublisher
+from rooms.broker._redis_subscriber import RedisSubscriber, Reply, ReplyError, connect
 from rooms.broker.base import BrokerUnavailable, OnMessage, OnStatus
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def channel_prefix(url: str) -> str:
 
 CONFIRM_TIMEOUT = 2.0
 """How long subscribe/unsubscribe wait for Redis to confirm before giving up (the reader then re-subscribes)."""
+
 PUBLISH_RETRIES = 3
 """A failed pipeline is re-sent this many times (after about 50, 100, 100 ms, reconnecting) before BrokerUnavailable."""
 
@@ -51,32 +53,42 @@ class RedisBroker:
     """One subscribed and one publishing connection per process; re-subscribes by itself after Redis restarts.
 
     As in encode/broadcaster, the subscribed connection is read by a reader task and publishing has a connection of
-    its own (``RedisPublisher``: a bounded queue sent as pipelines). Pings share a small blocking pool with the
-    subscriber, so no burst of publishes or health checks can exhaust a pool.
+    its own (``RedisPublisher``: a bounded queue sent as pipelines). The subscribed connection is parsed by
+    ``RedisSubscriber`` rather than redis-py's PubSub (a third of the event loop's time under load). Pings use a
+    small blocking pool of their own, so no burst of publishes or health checks can exhaust a pool.
+
+    A process hears its own publishes back from Redis like every other process: delivering them locally at once
+    instead let a socket newly seated in a room see the room's second message before its first (its own before the
+    partner's, still on its way from another process), and the feed starts such a socket at its first live frame.
     """
 
     def __init__(self, url: str, retry_delay: float = 0.5, max_pending: int = 4096) -> None:
         self._url = url
         self._prefix = channel_prefix(url)
+        self._prefix_len = len(self._prefix.encode())
         self._retry_delay = retry_delay
         self._max_pending = max_pending
         self._client: aioredis.Redis | None = None
         self._publisher: RedisPublisher | None = None
-        self._pubsub: aioredis.client.PubSub | None = None
+        self._subscriber: RedisSubscriber | None = None
         self._channels: set[str] = set()
         self._on_message: OnMessage | None = None
         self._on_status: OnStatus | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._confirmations: dict[tuple[str, str], list[asyncio.Future[None]]] = {}
+        self._confirmations: dict[tuple[bytes, bytes], list[asyncio.Future[None]]] = {}
         self._connected = asyncio.Event()
         self.healthy = False
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels this process is subscribed to (or will be again once Redis is back)."""
+        return frozenset(self._channels)
 
     async def start(self, on_message: OnMessage, on_status: OnStatus | None = None) -> None:
         self._on_message = on_message
         self._on_status = on_status
-        # The subscriber holds one connection; the others serve concurrent pings (waiting, never failing, when busy).
-        # Its commands are not retried: the reader notices a lost connection at once and reconnects by itself.
-        self._client = _client(self._url, max_connections=4, retries=0)
+        # Pings wait for a free connection of this small pool, never fail, when busy.
+        self._client = _client(self._url, max_connections=2, retries=0)
         try:
             await self._client.ping()
         except RedisError as exc:
@@ -98,9 +110,8 @@ class RedisBroker:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        if self._pubsub is not None:
-            with contextlib.suppress(RedisError):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        if self._subscriber is not None:
+            self._subscriber.close()
         if self._client is not None:
             await self._client.aclose()
 
@@ -121,26 +132,36 @@ class RedisBroker:
         await self._change("unsubscribe", channel)
 
     async def _change(self, kind: str, channel: str) -> None:
-        pubsub = self._pubsub
-        if pubsub is None or not self.healthy:
-            return
-        name = self._prefix + channel
-        confirmed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        waiting = self._confirmations.setdefault((kind, name), [])
-        waiting.append(confirmed)
+        subscriber = self._subscriber
+        if subscriber is None or not self.healthy:
+            return  # the reader restores the subscriptions when the connection is back
+        await self._confirmed(subscriber, kind, [self._prefix + channel])
+
+    async def _confirmed(self, subscriber: RedisSubscriber, kind: str, names: list[str]) -> bool:
+        """Send ``SUBSCRIBE``/``UNSUBSCRIBE`` for ``names``; True once Redis confirmed each, False if it did not
+        in time or the connection went."""
+        loop = asyncio.get_running_loop()
+        waiting: list[tuple[tuple[bytes, bytes], asyncio.Future[None]]] = []
+        for name in names:
+            key = (kind.encode(), name.encode())
+            future: asyncio.Future[None] = loop.create_future()
+            self._confirmations.setdefault(key, []).append(future)
+            waiting.append((key, future))
+        every: asyncio.Future[list[None]] = asyncio.gather(*(future for _, future in waiting))
+        ends: list[asyncio.Future[Any]] = [every, subscriber.lost]
         try:
-            if kind == "subscribe":
-                await pubsub.subscribe(name)
-            else:
-                await pubsub.unsubscribe(name)
-            async with asyncio.timeout(CONFIRM_TIMEOUT):
-                await confirmed
-        except (RedisError, OSError, TimeoutError):
-            pass  # the connection is going: the reader restores the subscriptions when it is back
+            subscriber.send(kind.upper(), *names)
+            done, _ = await asyncio.wait(ends, timeout=CONFIRM_TIMEOUT, return_when="FIRST_COMPLETED")
+            return every in done
+        except ConnectionError:
+            return False
         finally:
-            waiting.remove(confirmed)
-            if not waiting:
-                self._confirmations.pop((kind, name), None)
+            every.cancel()
+            for key, future in waiting:
+                futures = self._confirmations.get(key, [])
+                futures.remove(future)
+                if not futures:
+                    self._confirmations.pop(key, None)
 
     async def ping(self) -> bool:
         if self._client is None:
@@ -160,51 +181,63 @@ class RedisBroker:
             if self._on_status is not None:
                 self._on_status(healthy)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        name = message["channel"].decode()
-        kind = message["type"]
-        if kind != "message":  # a (un)subscribe confirmation: wake whoever waits for it
-            for confirmed in self._confirmations.get((kind, name), ()):
-                if not confirmed.done():
-                    confirmed.set_result(None)
+    def _on_reply(self, reply: Reply) -> None:
+        """Every reply of the subscribed connection, in order: a message, or a (un)subscribe confirmation."""
+        if not isinstance(reply, list) or len(reply) < 3:
+            if isinstance(reply, ReplyError):  # AUTH refused, say: drop the connection, the reader tries again
+                log.warning("redis broker: %s", reply)
+                if self._subscriber is not None:
+                    self._subscriber.close()
             return
-        if self._on_message is not None:
-            data = message["data"]
-            self._on_message(name[len(self._prefix) :], data.decode() if isinstance(data, bytes) else str(data))
+        kind, name, data = reply[0], reply[1], reply[2]
+        if kind == b"message" and isinstance(data, bytes) and isinstance(name, bytes):
+            if self._on_message is not None:
+                try:
+                    self._on_message(name[self._prefix_len :].decode(), data.decode())
+                except Exception:
+                    log.exception("redis broker: delivering a message failed")
+            return
+        if not isinstance(kind, bytes) or not isinstance(name, bytes):
+            return
+        for confirmed in self._confirmations.get((kind, name), ()):
+            if not confirmed.done():
+                confirmed.set_result(None)
 
     async def _read_forever(self) -> None:
-        assert self._client is not None
         while True:
+            subscriber: RedisSubscriber | None = None
             try:
-                self._pubsub = self._client.pubsub()
+                subscriber = await connect(self._url, self._on_reply)
+                self._subscriber = subscriber
                 # A placeholder channel keeps the connection in subscribe mode even with no rooms yet.
-                sent = {self._prefix + c for c in self._channels}
-                await self._pubsub.subscribe(self._prefix + "_", *sent)
+                sent = set(self._channels)
+                names = [self._prefix + "_", *(self._prefix + c for c in sent)]
                 # Healthy only once Redis confirms: from then on a publish from any process reaches this one.
-                while not self.healthy:
-                    message = await self._pubsub.get_message(timeout=1.0)
-                    if message is None:
-                        continue
-                    self._dispatch(message)
-                    if message["type"] == "subscribe":
-                        late = {self._prefix + c for c in self._channels} - sent
-                        if late:  # asked for while we were reconnecting
-                            await self._pubsub.subscribe(*late)
-                        self._set_health(True)
+                while await self._confirmed(subscriber, "subscribe", names):
+                    late = self._channels - sent  # asked for while we were reconnecting
+                    if not late:
+                        break
+                    sent |= late
+                    names = [self._prefix + c for c in late]
+                else:
+                    raise ConnectionError("redis did not confirm the subscriptions")
+                stale = sent - self._channels  # given up while we were reconnecting
+                if stale:
+                    subscriber.send("UNSUBSCRIBE", *(self._prefix + c for c in stale))
+                self._set_health(True)
                 self._connected.set()
-                while True:
-                    message = await self._pubsub.get_message(timeout=1.0)
-                    if message is not None:
-                        self._dispatch(message)
+                await subscriber.lost
+                log.warning("redis broker connection lost; retrying")
             except asyncio.CancelledError:
+                if subscriber is not None:
+                    subscriber.close()
                 raise
-            except (RedisConnectionError, RedisTimeoutError, OSError, RuntimeError) as exc:
-                # RuntimeError: uvloop's "the handler is closed" on a reset connection (asyncio raises OSError)
-                log.warning("redis broker connection lost: %s; retrying", exc)
+            except (OSError, TimeoutError) as exc:  # ConnectionError is an OSError
+                log.warning("redis broker connection failed: %s; retrying", exc)
             except Exception:
                 log.exception("redis broker reader failed; retrying")
+            self._subscriber = None
             self._set_health(False)
-            with contextlib.suppress(Exception):
-                if self._pubsub is not None:
-                    await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            if subscriber is not None:
+                subscriber.close()
             await asyncio.sleep(self._retry_delay)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,3 +81,32 @@ def test_migration_numbers_existing_messages_by_room_in_id_order(engine: Engine)
             "m1": (rooms[1], 1), "m3": (rooms[1], None), "m5": (rooms[1], 2),
         }  # fmt: skip
         assert [db.get(Room, r).last_seq for r in rooms] == [3, 2]  # type: ignore[union-attr]
+
+
+def test_batches_over_several_rooms_from_concurrent_writers_take_each_position_once(engine: Engine) -> None:
+    """Two writers (two server processes) commit batches that span the same rooms, listed in opposite orders:
+    every room's positions come out 1..n, none twice or skipped, and neither writer deadlocks the other."""
+    with Session(engine) as db:
+        rooms = [_room(db) for _ in range(4)]
+
+    def write(order: list[int], errors: list[BaseException]) -> None:
+        try:
+            for batch in range(15):
+                with Session(engine) as db:
+                    db.add_all(Message(room_id=room, text=f"{batch}", state=ModerationState.VISIBLE) for room in order)
+                    db.commit()
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    errors: list[BaseException] = []
+    writers = [threading.Thread(target=write, args=(order, errors)) for order in (rooms, rooms[::-1])]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert not errors
+    with Session(engine) as db:
+        for room in rooms:
+            seqs = db.exec(select(Message.seq).where(Message.room_id == room)).all()
+            assert sorted(s for s in seqs if s is not None) == list(range(1, 31))
+            assert db.get(Room, room).last_seq == 30  # type: ignore[union-attr]
