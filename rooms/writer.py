@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
@@ -38,14 +41,60 @@ class Written:
 
 OnCommit = Callable[["Written"], None]
 _Item = tuple[MessageData, "asyncio.Future[Written]", "OnCommit | None"]
+T = TypeVar("T")
+_Job = tuple[Callable[[], Any], "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+
+
+class _Thread:
+    """One thread that runs calls in order and resolves an asyncio future per call.
+
+    Leaner than `run_in_executor` on a one-thread executor (no concurrent future, work item or idle semaphore):
+    a hop cost 12 instead of 29 µs of process CPU, and at light load every message makes one.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self._thread.start()
+
+    async def run(self, function: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((function, future, loop))
+        return await future
+
+    def shutdown(self) -> None:
+        """The thread ends after the calls already queued (it is not waited for)."""
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            function, future, loop = job
+            try:
+                outcome: tuple[Callable[..., None], object] = (_resolve, function())
+            except BaseException as exc:  # handed to the awaiting task, like an executor would
+                outcome = (_fail, exc)
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody is waiting
+                loop.call_soon_threadsafe(outcome[0], future, outcome[1])
+
+
+def _resolve(future: asyncio.Future[Any], result: object) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.done():
+        future.set_exception(exc)
 
 
 class BatchWriter:
     """Commit messages in batches so the event loop never waits on a commit per message.
 
     While one batch commits, the next one accumulates, so batches grow with the load. Batches commit one at a time
-    in the writer's own thread, on a connection it keeps: at light load a batch is one or two messages, and a plain
-    executor hop and no pool check-out and check-in cost about 20 + 50 µs of CPU less a batch.
+    in the writer's own thread, on a connection it keeps: at light load a batch is one or two messages, and a lean
+    hop to that thread (`_Thread`: 12 µs of CPU, `run_in_executor` 29) and a kept connection (no pool check-out
+    and check-in, about 50 µs) matter.
     """
 
     def __init__(self, db: Database, max_batch: int = 500) -> None:
@@ -53,14 +102,14 @@ class BatchWriter:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self._thread: ThreadPoolExecutor | None = None
+        self._thread: _Thread | None = None
         self._conn: Connection | None = None  # used in the writer's thread only
         self._inserted = False  # the current batch's INSERT was sent (the writer's thread only)
         self.batches = 0
         self.rows = 0
 
     def start(self) -> None:
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="message-writer")
+        self._thread = _Thread("message-writer")
         self._task = asyncio.create_task(self._run(self._thread), name="message-writer")
 
     async def stop(self) -> None:
@@ -78,10 +127,9 @@ class BatchWriter:
         if self._thread is not None:
             # Closed in its thread before the engine is disposed; a commit stuck on an unreachable database is not
             # waited for long.
-            closing = asyncio.get_running_loop().run_in_executor(self._thread, self._close_connection)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing, timeout=10)
-            self._thread.shutdown(wait=False)
+                await asyncio.wait_for(self._thread.run(self._close_connection), timeout=10)
+            self._thread.shutdown()
             self._thread = None
 
     async def write(self, message: MessageData, on_commit: OnCommit | None = None) -> Written:
@@ -94,8 +142,7 @@ class BatchWriter:
         self._queue.put_nowait((message, future, on_commit))
         return await future
 
-    async def _run(self, thread: ThreadPoolExecutor) -> None:
-        loop = asyncio.get_running_loop()
+    async def _run(self, thread: _Thread) -> None:
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -114,7 +161,7 @@ class BatchWriter:
             if not live:
                 continue
             try:
-                results = await loop.run_in_executor(thread, self._commit, [m for m, _, _ in live])
+                results = await thread.run(functools.partial(self._commit, [m for m, _, _ in live]))
             except Exception as exc:
                 log.warning("message batch of %d not written: %s", len(live), exc)
                 for _, future, _ in live:

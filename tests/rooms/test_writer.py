@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import select
 
 from app.db import make_engine
@@ -15,7 +16,7 @@ from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.database import Database
 from rooms.models import Message, MessageRow, Participant, Room
-from rooms.writer import BatchWriter
+from rooms.writer import BatchWriter, WriteFailed
 from tests.support.db import db
 
 
@@ -86,3 +87,20 @@ async def test_writer_takes_a_new_connection_when_its_own_was_lost(
     after = await writer.write(_row(room_id, pid, "c2", "after"))
     assert (before.message.seq, after.message.seq) == (1, 2)
     assert after.message.id is not None
+
+
+async def test_a_failed_batch_reaches_its_senders_and_the_writer_thread_carries_on(
+    settings: Settings, demo: DemoData, writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    with db(settings) as session:  # the INSERT fails for a reason that is not the rows' (as an outage would)
+        session.execute(text("ALTER TABLE message RENAME TO message_away"))
+        session.commit()
+    with pytest.raises(WriteFailed):
+        await writer.write(_row(room_id, pid, "c1", "lost"))
+    with db(settings) as session:
+        session.execute(text("ALTER TABLE message_away RENAME TO message"))
+        session.commit()
+    stored = await writer.write(_row(room_id, pid, "c2", "kept"))
+    assert stored.message.id is not None
+    assert stored.message.seq == 1  # the failed batch's position was rolled back with it
