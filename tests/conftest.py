@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -25,6 +26,11 @@ REDIS_URL = os.environ.get("BRIDGEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/1
 # The long versions of the slowest tests (README, "Run the tests"): the classroom simulation's full lesson, more
 # delivery schedules. The default sizes keep the suite under 10 minutes and still check every invariant.
 LONG = os.environ.get("BRIDGEWAY_TEST_LONG") == "1"
+
+# Hypothesis's per-example deadline and its "generation is slow" check measure the machine, not the code: under the
+# suite's two workers and their servers they failed tests whose properties held. Every property keeps its examples.
+settings.register_profile("bridgeway", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("bridgeway")
 
 
 def _reachable(host: str, port: int) -> bool:
