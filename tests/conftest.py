@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -29,8 +30,8 @@ LONG = os.environ.get("BRIDGEWAY_TEST_LONG") == "1"
 
 # Hypothesis's per-example deadline and its "generation is slow" check measure the machine, not the code: under the
 # suite's two workers and their servers they failed tests whose properties held. Every property keeps its examples.
-settings.register_profile("bridgeway", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("bridgeway")
+hypothesis_settings.register_profile("bridgeway", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("bridgeway")
 
 
 def _reachable(host: str, port: int) -> bool:
