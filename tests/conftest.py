@@ -39,7 +39,7 @@ REDIS_URL = worker_redis_url(
     os.environ.get("BRIDGEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), os.environ.get("PYTEST_XDIST_WORKER")
 )
 # The long versions of the slowest tests (README, "Run the tests"): the classroom simulation's full lesson, more
-# delivery schedules. The default sizes keep the suite under 10 minutes and still check every invariant.
+# delivery schedules. The default sizes keep the suite short (README) and still check every invariant.
 LONG = os.environ.get("BRIDGEWAY_TEST_LONG") == "1"
 
 
