@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from hypothesis import HealthCheck
@@ -23,9 +24,24 @@ from app.settings import Settings
 
 REQUIRE_SERVICES = os.environ.get("BRIDGEWAY_REQUIRE_SERVICES") == "1"
 POSTGRES_URL = os.environ.get("BRIDGEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BRIDGEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def worker_redis_url(base: str, worker: str | None) -> str:
+    """The Redis database this pytest-xdist worker flushes: the base URL's for gw0 (and without xdist), the one below
+    it for gw1, and so on, so that two workers never flush each other's data mid-test."""
+    index = int(worker.removeprefix("gw")) if worker else 0
+    parts = urlsplit(base)
+    db = int(parts.path.strip("/") or 0) - index
+    if db < 0:
+        raise pytest.UsageError(f"BRIDGEWAY_TEST_REDIS_URL={base}: no Redis database left for xdist worker {worker}")
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+REDIS_URL = worker_redis_url(
+    os.environ.get("BRIDGEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), os.environ.get("PYTEST_XDIST_WORKER")
+)
 # The long versions of the slowest tests (README, "Run the tests"): the classroom simulation's full lesson, more
-# delivery schedules. The default sizes keep the suite under 10 minutes and still check every invariant.
+# delivery schedules. The default sizes keep the suite short (README) and still check every invariant.
 LONG = os.environ.get("BRIDGEWAY_TEST_LONG") == "1"
 
 # Hypothesis's per-example deadline and its "generation is slow" check measure the machine, not the code: under the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import shutil
 from collections import deque
@@ -75,7 +76,8 @@ def start_site(data_dir: Path, template: Path, env: dict[str, str] | None = None
             **(env or {}),
         },
     )
-    return Site(server.start(), demo)
+    # Only a guard against a start that hangs: sites start beside running browsers, slow on a loaded machine.
+    return Site(server.start(timeout=60), demo)
 
 
 class SitePool:
@@ -83,11 +85,13 @@ class SitePool:
 
     A server's start (uvicorn importing the app, ~1.5 s, more on a busy machine) was most of a browser test's
     setup; started ahead it overlaps the browser work instead. Every test still gets a server and a database of
-    its own, seeded just for it. AHEAD sites are kept started per set of extra settings asked for (one was not
-    enough for the short tests, which take about as long as a start).
+    its own, seeded just for it. Two sites are kept started per set of extra settings asked for (one was not
+    enough for the short tests, which take about as long as a start), shared out among the xdist workers: two
+    workers keeping two each had six servers starting at once beside two browsers on two cores, and one took over
+    the 20 s a start may take.
     """
 
-    AHEAD = 2
+    AHEAD = max(1, 2 // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
     def __init__(self, root: Path, template: Path) -> None:
         self._root, self._template = root, template
