@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import anyio
 import anyio.to_thread
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 T = TypeVar("T")
+
+# PostgreSQL aborts one of two transactions that wait on each other (deadlock_detected) or that cannot both be
+# serialised; its documentation's answer is to run the aborted one again, which is safe since it was rolled back.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 4
+
+
+def retryable(exc: BaseException) -> bool:
+    """A transaction PostgreSQL aborted only because of another one (deadlock, serialisation failure)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES
 
 
 class Database:
@@ -27,7 +40,12 @@ class Database:
         return Session(self.engine, expire_on_commit=False)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(session, *args)`` in a worker thread with a fresh session."""
+        """Run ``fn(session, *args)`` in a worker thread with a fresh session.
+
+        A transaction PostgreSQL aborts as a deadlock victim (or a serialisation failure) runs again with a fresh
+        session, up to ``ATTEMPTS`` times: two processes (or threads) updating a student's participant row and
+        seat in different orders, e.g. a Leave racing a re-pairing, must not fail the student's request.
+        """
 
         state = {"started": False, "dropped": False}
 
@@ -37,8 +55,15 @@ class Database:
                     raise anyio.get_cancelled_exc_class()
                 state["started"] = True
             try:
-                with self.session() as session:
-                    return fn(session, *args)
+                for attempt in range(1, ATTEMPTS + 1):
+                    try:
+                        with self.session() as session:
+                            return fn(session, *args)
+                    except DBAPIError as exc:
+                        if attempt == ATTEMPTS or not retryable(exc):
+                            raise
+                    time.sleep(random.uniform(0.005, 0.05) * attempt)  # apart, so the two do not meet again
+                raise AssertionError("unreachable")
             finally:
                 self._done()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from typing import Any
 
@@ -55,3 +56,33 @@ async def test_close_does_not_wait_for_calls_that_never_started(postgres_url: st
     started = loop.time()
     await db.aclose(wait_seconds=5.0)
     assert loop.time() - started < 1.0
+
+
+async def test_a_deadlock_victim_runs_again_and_both_transactions_commit(postgres_url: str) -> None:
+    """Two transactions lock two rows in opposite orders (a Leave racing a re-pairing in another process did this in
+    CI): PostgreSQL aborts one as the deadlock victim, and ``run`` must run it again instead of failing the request."""
+    db = Database(make_engine(postgres_url))
+    with db.session() as session:
+        session.exec(text("CREATE TABLE pair (id int PRIMARY KEY, n int NOT NULL)"))  # type: ignore[call-overload]
+        session.exec(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))  # type: ignore[call-overload]
+        session.commit()
+    both_hold_one = threading.Barrier(2, timeout=10)
+    attempts: list[int] = []
+
+    def bump(session: Session, first: int, second: int) -> int:
+        attempts.append(first)
+        session.exec(text("UPDATE pair SET n = n + 1 WHERE id = :i").bindparams(i=first))  # type: ignore[call-overload]
+        if attempts.count(first) == 1:  # the first attempt meets the other transaction; a retry runs through
+            both_hold_one.wait()
+        session.exec(text("UPDATE pair SET n = n + 1 WHERE id = :i").bindparams(i=second))  # type: ignore[call-overload]
+        session.commit()
+        return first
+
+    try:
+        assert sorted(await asyncio.gather(db.run(bump, 1, 2), db.run(bump, 2, 1))) == [1, 2]
+        assert len(attempts) == 3  # one of the two was the victim and ran twice
+        with db.session() as session:
+            counts = session.exec(text("SELECT n FROM pair ORDER BY id")).all()  # type: ignore[call-overload]
+        assert [n for (n,) in counts] == [2, 2]  # the victim's first attempt left nothing behind
+    finally:
+        await db.aclose()
