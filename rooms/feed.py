@@ -20,6 +20,7 @@ CATCH_UP_LIMIT: Final = 5000  # a catch-up starts at most this many positions be
 TRANSLATE_BACK: Final = 50  # only the newest messages of a catch-up are translated for the reader
 GAP_WAIT: Final = 0.05  # seconds a live frame past a gap waits for the missing ones before the database is read
 EARLY_MAX: Final = 32  # live frames past a gap kept meanwhile (more: read the database at once)
+FOLLOW_MAX: Final = 64  # translations kept for messages not sent yet (more: the catch-up translates again)
 
 
 @dataclass(eq=False)
@@ -32,6 +33,7 @@ class _Cursor:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     early: dict[int, str] = field(default_factory=dict)  # live frames past a gap, by position
     gap_timer: asyncio.TimerHandle | None = None
+    after: dict[int, list[str]] = field(default_factory=dict)  # frames that follow a message not sent yet, by position
 
 
 class RoomFeed:
@@ -85,10 +87,13 @@ class RoomFeed:
             conn.send(text)
             early = cursor.early
             while early and (text := early.pop(cursor.seq + 1, "")):  # the gap is closed: what waited follows
+                self._send_after(conn, cursor)
                 cursor.seq += 1
                 conn.send(text)
             if not early:
                 _drop_early(cursor)
+            if cursor.after:
+                self._send_after(conn, cursor)
         elif seq > cursor.seq + 1:
             cursor.wanted = max(cursor.wanted, seq)
             if len(cursor.early) < EARLY_MAX:
@@ -98,6 +103,26 @@ class RoomFeed:
                     cursor.gap_timer = loop.call_later(GAP_WAIT, self._gap_still_open, conn, cursor)
                 return
             self._start_fill(conn, cursor)
+
+    def follow(self, conn: Connection, room_id: int, seq: int, text: str) -> None:
+        """A frame that follows the message at ``seq`` (its translation): sent after it, never before.
+
+        Without this a translation overtook its message whenever the message waited in a gap (a message before it
+        held by moderation leaves its position unpublished) or in a catch-up.
+        """
+        cursor = self._cursors.get(conn)
+        if cursor is None or cursor.room_id != room_id or (seq <= cursor.seq and not cursor.catching_up):
+            conn.send(text)
+        elif sum(map(len, cursor.after.values())) < FOLLOW_MAX:
+            cursor.after.setdefault(seq, []).append(text)
+        else:  # a reader this far behind gets its translations again with its catch-up (``_translate``)
+            return
+
+    def _send_after(self, conn: Connection, cursor: _Cursor) -> None:
+        """Send what follows the messages up to the socket's position, in position order."""
+        for seq in sorted(s for s in cursor.after if s <= cursor.seq):
+            for text in cursor.after.pop(seq):
+                conn.send(text)
 
     def _gap_still_open(self, conn: Connection, cursor: _Cursor) -> None:
         cursor.gap_timer = None
@@ -163,6 +188,9 @@ class RoomFeed:
                     own = message.participant_id == conn.participant_id  # a reload matches its pending copy
                     conn.send(dumps(message_frame(message, sender, own=own)))
                     recent.append(message)
+                    if cursor.after and message.seq is not None:
+                        for text in cursor.after.pop(message.seq, ()):
+                            conn.send(text)
                 if messages:
                     newest = messages[-1]
                     cursor.seq = max(cursor.seq, newest.seq or 0)
@@ -172,6 +200,7 @@ class RoomFeed:
                         break
         finally:
             cursor.catching_up = False
+        self._send_after(conn, cursor)
         self._translate(conn, recent)
         return newest
 

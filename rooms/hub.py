@@ -42,6 +42,7 @@ class Hub:
         self._control_handlers: list[ControlHandler] = []
         self._status_listeners: list[Callable[[bool], None]] = []
         self._message_handler: MessageHandler | None = None
+        self._follow_up_handler: MessageHandler | None = None
         self._seen: dict[int, OrderedDict[int, None]] = {}  # per room: message ids already fanned out here
         self._unpublished: deque[tuple[str, str]] = deque(maxlen=_UNPUBLISHED_MAX)  # room messages to publish again
         self._republisher: asyncio.Task[None] | None = None
@@ -65,6 +66,10 @@ class Hub:
     def on_room_message(self, handler: MessageHandler) -> None:
         """Hand room message frames for student sockets to ``handler`` (which keeps each socket in order)."""
         self._message_handler = handler
+
+    def on_room_follow_up(self, handler: MessageHandler) -> None:
+        """Hand frames that follow a room message (its translations) to ``handler``, which sends each after it."""
+        self._follow_up_handler = handler
 
     # -- membership -------------------------------------------------------------------------------
 
@@ -223,7 +228,12 @@ class Hub:
                 if first:  # the same message twice (a publish retried, a local fallback): watchers see it once
                     self._fan_out(self.watchers.get(session_id, ()), text)
                 return
-            self._fan_out(members or (), text, control)
+            if kind_of_frame.startswith("t") and self._follow_up_handler is not None:
+                seq = int(kind_of_frame[1:])
+                for conn in list(members or ()):
+                    self._follow_up_handler(conn, room_id, seq, text)
+            else:
+                self._fan_out(members or (), text, control)
             self._fan_out(self.watchers.get(session_id, ()), text)
         elif kind == "p":
             member = self.participants.get(int(target[1:]))
@@ -271,11 +281,14 @@ _CONTROL_TYPES = frozenset({"event", "paired", "presence"})
 
 
 def _header(target: str, frame: dict[str, Any]) -> str:
-    """The routing line of a payload: target, then the message's id and position, or ``c`` for a control frame."""
+    """The routing line of a payload: target, then the message's id and position, ``t`` and the position of the
+    message a translation follows, or ``c`` for a control frame."""
     kind = frame.get("type")
     if kind == "message" and target[:1] == "r":
         seq = frame.get("seq")
         return f"{target} m{frame['id']}:{'-' if seq is None else seq}"
+    if kind == "translation" and target[:1] == "r" and isinstance(frame.get("seq"), int):
+        return f"{target} t{frame['seq']}"
     return f"{target} c" if kind in _CONTROL_TYPES else target
 
 

@@ -99,6 +99,7 @@ class RoomService:
         hub.on_control(rosters.on_control)
         hub.on_control(self.feed.on_control)
         hub.on_room_message(self.feed.offer)
+        hub.on_room_follow_up(self.feed.follow)
 
     def start(self) -> None:
         self.tasks.spawn(self.presence.run())

@@ -179,6 +179,8 @@ def _frames(message: MessageData, results: Iterable[TranslationResult]) -> list[
             "source": message.language,
             "lang": result.target,
         }
+        if message.seq is not None:  # the room position of the message it follows: each socket gets it after that
+            frame["seq"] = message.seq
         if result.text is not None:
             frame["text"] = result.text
         else:

@@ -71,3 +71,32 @@ async def test_a_socket_seated_in_a_new_room_starts_at_its_first_position_not_it
     feed.offer(conn, 3, 3, "third")
     assert _sent(conn) == ["third"]
     await tasks.aclose()
+
+
+async def test_a_translation_never_overtakes_its_message(settings: Settings) -> None:
+    """A message held by moderation leaves its position unpublished, so the next message waits in the gap; its
+    translation, published right after it, used to reach the partner first (seen in CI)."""
+    tasks = Tasks()
+    feed = RoomFeed(Database(make_engine(settings.database_url)), None, tasks)
+    conn = Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    feed.offer(conn, 3, 5, "five")
+    feed.follow(conn, 3, 5, "five translated")  # its message was sent: at once
+    feed.offer(conn, 3, 7, "seven")  # 6 is still on its way
+    feed.follow(conn, 3, 7, "seven translated")
+    assert _sent(conn) == ["five", "five translated"]
+    feed.offer(conn, 3, 6, "six")
+    assert _sent(conn) == ["six", "seven", "seven translated"]
+    await tasks.aclose()
+
+
+async def test_a_translation_waits_for_a_gap_read_from_the_database(settings: Settings) -> None:
+    tasks = Tasks()
+    feed = RoomFeed(Database(make_engine(settings.database_url)), None, tasks)
+    conn = Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    feed.offer(conn, 3, 5, "five")
+    feed.offer(conn, 3, 7, "seven")  # 6 never comes: the feed reads the (empty) room up to 7
+    feed.follow(conn, 3, 7, "seven translated")
+    assert _sent(conn) == ["five"]
+    await asyncio.sleep(GAP_WAIT * 4)
+    assert _sent(conn) == ["seven translated"]  # after the read that covered position 7, never before it
+    await tasks.aclose()

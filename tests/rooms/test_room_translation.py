@@ -77,6 +77,7 @@ def test_partner_gets_original_first_then_translation(client: TestClient, demo: 
         "type": "translation",
         "id": original["id"],
         "room": original["room"],
+        "seq": original["seq"],
         "source": "en",
         "lang": "es",
         "text": "Hola mundo",
