@@ -167,13 +167,17 @@ class MicroBatcher:
             if taken is None:
                 return
             pair, jobs = taken
-            try:
-                translated = self._translate(pair, jobs)
-            finally:
-                with self._ready:
-                    self._pending -= len(jobs)
-                    self.batches += 1
-                    self.translated += translated
+            results = self._translate(pair, jobs)
+            # Counted done before any caller hears its result, so that a caller never sees its own job pending.
+            with self._ready:
+                self._pending -= len(jobs)
+                self.batches += 1
+                self.translated += sum(not isinstance(result, Exception) for result in results)
+            for job, result in zip(jobs, results, strict=True):
+                if isinstance(result, Exception):
+                    job.future.set_exception(result)
+                else:
+                    job.future.set_result(result)
 
     def _take(self) -> tuple[LanguagePair, list[_Job]] | None:
         """Block until a batch is due; return it with every job marked running (None once closed)."""
@@ -212,19 +216,14 @@ class MicroBatcher:
                 dropped += 1
         return jobs, dropped
 
-    def _translate(self, pair: LanguagePair, jobs: list[_Job]) -> int:
+    def _translate(self, pair: LanguagePair, jobs: list[_Job]) -> list[str | Exception]:
+        """One result per job: its translation, or the exception its caller gets."""
         try:
-            results = translate_each(self.translator, [job.text for job in jobs], *pair)
+            return translate_each(self.translator, [job.text for job in jobs], *pair)
         except Exception as exc:  # a broken model or a missing pair: every job of the batch gets the error
             if not isinstance(exc, TranslationError):
                 logger.exception("translation %s->%s failed", *pair)
-            results = [exc] * len(jobs)
-        for job, result in zip(jobs, results, strict=True):
-            if isinstance(result, Exception):
-                job.future.set_exception(result)
-            else:
-                job.future.set_result(result)
-        return sum(not isinstance(result, Exception) for result in results)
+            return [exc] * len(jobs)
 
 
 def _lower_priority(nice: int) -> None:
