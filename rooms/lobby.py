@@ -42,6 +42,7 @@ class LobbyConfig:
 class FormedRoom:
     room_id: int
     members: list[Participant]
+    seq: int = 0  # the room's position when they were seated: a newcomer's feed starts after it (0: a new room)
 
 
 @dataclass(slots=True)
@@ -106,7 +107,7 @@ class Lobby:
             if result.kept:
                 self._kept[session_id] = result.kept
         for room in result.formed:
-            await self._notices.seated(session_id, room.room_id, room.members, seq=0)  # a new room: nothing in it
+            await self._notices.seated(session_id, room.room_id, room.members, seq=room.seq)
         for pid in result.told:
             await self._notices.event(session_id, pid, "waiting", reason="other_country")
         if result.retry_in is not None:
@@ -283,11 +284,13 @@ def _seat_third(
         db.rollback()
         return None
     db.commit()
-    return _formed(db, room.id, [*members, student])
+    # The room has talked already: the newcomer's feed starts at its position as read here (a message committed
+    # meanwhile is sent to them too), not at 0, which would send them the whole conversation before they came.
+    return _formed(db, room.id, [*members, student], room.last_seq)
 
 
-def _formed(db: Session, room_id: int, members: list[Participant]) -> FormedRoom:
+def _formed(db: Session, room_id: int, members: list[Participant], seq: int = 0) -> FormedRoom:
     """A committed room whose member rows stay readable: a later rollback in this pass must not expire them."""
     for member in members:
         db.expunge(member)
-    return FormedRoom(room_id, members)
+    return FormedRoom(room_id, members, seq)

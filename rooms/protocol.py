@@ -90,7 +90,8 @@ def member_view(p: Participant) -> dict[str, Any]:
 
 
 def room_view(room_id: int, members: list[Participant], slow_mode: int = 0, seq: int | None = None) -> dict[str, Any]:
-    """``seq``: for a room just formed, the position before its first message (0), where its members' feeds start."""
+    """``seq``: the room's position when the lobby seated its newest members (0 for a room just formed), where their
+    feeds start."""
     view = {"id": room_id, "members": [member_view(m) for m in members], "slow_mode": slow_mode}
     return view if seq is None else {**view, "seq": seq}
 

@@ -71,6 +71,30 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
         assert until(s2, "message")["text"] == "hi all"
 
 
+def test_a_third_seated_in_a_room_that_talked_starts_after_its_conversation(client: TestClient, demo: object) -> None:
+    """A newcomer's feed starts at the room's position when they were seated, not at 0: what the two said before is
+    not replayed to them (it was, once ``paired`` carried 0 for every room)."""
+    tokens = [
+        join(client, code, name)["token"] for code, name in [("RIVER9", "A1"), ("CERVA3", "B1"), ("RIVER9", "A2")]
+    ]
+    with (
+        client.websocket_connect("/ws") as s1,
+        client.websocket_connect("/ws") as s2,
+        client.websocket_connect("/ws") as s3,
+    ):
+        for ws, token in zip((s1, s2, s3), tokens, strict=True):
+            hello(ws, token)
+        assert until(s1, "paired")["room"]["seq"] == 0  # a new room
+        send(s1, "b", "before A2 came")  # A2 is still kept out of the pass (up to a second)
+        assert until(s1, "ack")["seq"] == 1
+        trio = until(s3, "paired")["room"]
+        assert {m["name"] for m in trio["members"]} == {"A1", "B1", "A2"}
+        assert trio["seq"] == 1
+        send(s1, "a", "after A2 came")
+        first = until(s3, "message")
+        assert (first["text"], first["seq"]) == ("after A2 came", 2)
+
+
 def test_message_is_persisted_before_ack(client: TestClient, demo: object, settings: Settings) -> None:
     with paired_pair(client) as (a, _b, _room, _alice, _bruno):
         send(a, "persist-1", "stored first")
