@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlmodel import Session, select
-from starlette.testclient import TestClient
+from starlette.testclient import TestClient, WebSocketTestSession
 
 from app.db import make_engine
 from app.demo import DemoData
@@ -45,7 +47,9 @@ def test_two_students_from_different_countries_are_paired_and_chat(client: TestC
         assert reply["from"]["country"] == "ES"
 
 
-def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestClient, demo: object) -> None:
+@contextmanager
+def _three_say_hello(client: TestClient) -> Iterator[tuple[WebSocketTestSession, ...]]:
+    """A1 (GB), B1 (ES) and A2 (GB) join and say hello, in that order."""
     tokens = [
         join(client, code, name)["token"] for code, name in [("RIVER9", "A1"), ("CERVA3", "B1"), ("RIVER9", "A2")]
     ]
@@ -56,6 +60,11 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
     ):
         for ws, token in zip((s1, s2, s3), tokens, strict=True):
             hello(ws, token)
+        yield s1, s2, s3
+
+
+def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestClient, demo: object) -> None:
+    with _three_say_hello(client) as (s1, s2, s3):
         # A2 is kept out of the first pass for up to a second, for a partner who might still come; nobody comes,
         # so A2 joins A1 and B1 (docs/protocol.md, "Pairing"): each socket's last `paired` shows the room of three.
         pair = until(s1, "paired")["room"]
@@ -74,16 +83,7 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
 def test_a_third_seated_in_a_room_that_talked_starts_after_its_conversation(client: TestClient, demo: object) -> None:
     """A newcomer's feed starts at the room's position when they were seated, not at 0: what the two said before is
     not replayed to them (it was, once ``paired`` carried 0 for every room)."""
-    tokens = [
-        join(client, code, name)["token"] for code, name in [("RIVER9", "A1"), ("CERVA3", "B1"), ("RIVER9", "A2")]
-    ]
-    with (
-        client.websocket_connect("/ws") as s1,
-        client.websocket_connect("/ws") as s2,
-        client.websocket_connect("/ws") as s3,
-    ):
-        for ws, token in zip((s1, s2, s3), tokens, strict=True):
-            hello(ws, token)
+    with _three_say_hello(client) as (s1, _s2, s3):
         assert until(s1, "paired")["room"]["seq"] == 0  # a new room
         send(s1, "b", "before A2 came")  # A2 is still kept out of the pass (up to a second)
         assert until(s1, "ack")["seq"] == 1
