@@ -1,6 +1,6 @@
 """Plain chat lines: one scan per message that tells the built-in hooks which of their matchers cannot fire.
 
-Most chat is lower-case words, spaces and a little punctuation. On such a line ("plain") there is no digit, no
+Most chat is words, spaces and a little punctuation. On such a line ("plain") there is no digit, no
 "@", "/", "#", "_", "$", "!", no dot glued to a letter (no domain, no "ana.perez", no "f.u.c.k"), no letters typed
 one by one: so no phone number, e-mail address, link, handle tag or postcode can be there, and every "word" each
 matcher reads is one of the letter words (`normalise.letter_words`). A hook then decides from set look-ups on those
@@ -19,8 +19,9 @@ from rooms.moderation.contact_view import SPELLED_HINT
 from rooms.moderation.normalise import letter_words, normalise
 from rooms.moderation.numbers import NUMBER_WORDS
 
-# The characters of a plain line, after normalisation (which turned every white space into " ").
-_PLAIN = re.compile(r"[a-z ,.?'-]*+")
+# The characters of a plain line, after normalisation (which turned every white space into " ", "é" into "e"):
+# ASCII letters (so every word is a run of them) and punctuation no matcher reads, Spanish "¿" and "¡" included.
+_PLAIN = re.compile(r"[a-z ,.?'\-\u00bf\u00a1]*+")
 _DOT_LETTER = re.compile(r"\.[a-z]")  # a dot glued to a letter: a domain, "ana.perez", "f.u.c.k"
 
 
