@@ -11,6 +11,7 @@ leetspeak, "@", "/", dots glued to letters; plus the pathological inputs of test
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from unittest import mock
@@ -140,3 +141,14 @@ def test_plain_lines_are_the_common_clean_chat() -> None:
         line = plain(text)
         assert line is not None
         assert not line.numberless
+
+
+async def test_plain_pathological_lines_run_untimed_and_fast() -> None:
+    # A plain line of up to 2,000 characters gets no CPU-time timer: it must stay cheap however it is built.
+    moderator = Moderator(ModerationConfig(), create_plugin_manager(load_entrypoints=False))
+    lines = {label: text for label, text in INPUTS.items() if plain(text) is not None}
+    assert len(lines) >= 10
+    for number, (label, text) in enumerate(lines.items()):
+        started = time.thread_time()
+        await moderator.moderate(MessageContext(text + " ", "en", number, 1, 1, 1.0))  # not cached by an earlier test
+        assert time.thread_time() - started < 0.05, label
