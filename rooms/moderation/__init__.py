@@ -10,6 +10,7 @@ round, so a hook can be read, tested and benchmarked without a room, a database 
 - `normalise`, `confusables`, `numbers`, `contact_view`: the normalised views of a message hooks match on;
 - `emails`, `phones`, `handles`: contact-detail detectors the `contact` hook combines;
 - `_alternation`: word lists as regex tries the engine scans fast (no look-behind in front);
+- `plain`: the plain-line reading of a message, which lets hooks skip the matchers that cannot fire on it;
 - `hooks/<name>`: the built-in hooks; `wordlists/`: their word and phrase lists (package data);
 - `reasons`: plain words for the reason codes; `deadline`: CPU-time budgets for inline hooks.
 

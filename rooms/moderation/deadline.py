@@ -132,6 +132,24 @@ class CpuBudget:
             raise DeadlineExceeded
         return result
 
+    def share(self, seconds: float) -> None:
+        """Arm the timer for calls made directly until `unshare`, as `call_shared` would for one call: set it when
+        this stretch of shared calls has none running (first call, or after it went off). The caller catches
+        `DeadlineExceeded` and judges each call's wall time itself (see `Moderator`)."""
+        global _armed
+        if self._interruptible:
+            if _expired or not self._sharing:
+                self._used = True
+                _set_timer(seconds)
+            _armed = True
+        self._sharing = True
+
+    @staticmethod
+    def unshare() -> None:
+        """Disarm (the timer may run on: `_on_timer` ignores it until the next shared call)."""
+        global _armed
+        _armed = False
+
     def end_sharing(self) -> None:
         """The next shared call sets a timer of its own (call before anything else runs: an await, a thread)."""
         self._sharing = False

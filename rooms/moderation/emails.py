@@ -50,7 +50,13 @@ _AT_HINT = re.compile(rf"(?<!\w){AT_WORDS}(?!\w)")
 # Without an "@" a spoken address ends in a provider or in a spoken or bracketed dot before its TLD (`_DOT_WORD`):
 # a plain "." alone is not enough, so "at school." is not searched.
 _DOMAIN_HINT = re.compile(rf"{_PROVIDERS}|(?<!\w){DOT_WORDS}(?!\w)|[(\[{{<]\s*+\.")
-_SLASH_HINT = re.compile(r"\b(?:slash|barra|barre|schragstrich)\b")
+SLASH_WORDS = frozenset(("slash", "barra", "barre", "schragstrich"))
+_SLASH_HINT = re.compile(rf"\b(?:{'|'.join(sorted(SLASH_WORDS))})\b")
+
+
+def spoken_address_hint(folded: str) -> bool:
+    """What a spoken address without "@" has besides its "at" word: a provider, a spoken or bracketed dot."""
+    return _DOMAIN_HINT.search(folded) is not None
 
 
 def find_emails(folded: str) -> Iterator[tuple[int, int]]:
@@ -58,7 +64,7 @@ def find_emails(folded: str) -> Iterator[tuple[int, int]]:
     if "@" in folded:
         for match in _EMAIL.finditer(folded):
             yield match.span()
-    elif SPOKEN_AT.isdisjoint(letter_words(folded)) or not _AT_HINT.search(folded) or not _DOMAIN_HINT.search(folded):
+    elif SPOKEN_AT.isdisjoint(letter_words(folded)) or not _AT_HINT.search(folded) or not spoken_address_hint(folded):
         return  # a spoken address needs an "at" word and a provider or a spoken dot: "at school" has neither
     for match in _SPOKEN_EMAIL.finditer(folded):
         yield match.span()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from operator import itemgetter
 
 from rooms.moderation._alternation import trie
-from rooms.moderation.normalise import fold
+from rooms.moderation.normalise import fold, letter_words
 
 # Leetspeak a student uses on an app's name to get past a filter: "sn4p", "1nst4", "d1sc0rd", "t1kt0k".
 _LEET = {"a": "a4@", "e": "e3", "i": "i1l!|", "o": "o0", "s": "s5$", "t": "t7+", "g": "g9", "b": "b8", "l": "l1|"}
@@ -80,13 +81,11 @@ _PATTERNS_HANDLE_LIKE = [
 _PATTERNS_ID_WORD = [re.compile(rf"\b{_ID_WORDS}\s*+(?::|=)?\s*+{_TOKEN}")]
 # An id word at the start of a word, as a trie that starts with a literal (see `_alternation`): what every match of
 # `_PATTERNS_ID_WORD` begins with, searched in C instead of trying each id word at every character.
-_ID_WORD_START = re.compile(
-    trie(
-        "id user name handle tag gamertag usuario nombre nick pseudo compte cuenta account benutzername nutzername "
-        "konto \u062d\u0633\u0627\u0628\u064a \u064a\u0648\u0632\u0631".split(),
-        not_after=r"\w",
-    )
+_ID_WORD_STARTS = (
+    "id user name handle tag gamertag usuario nombre nick pseudo compte cuenta account benutzername nutzername "
+    "konto \u062d\u0633\u0627\u0628\u064a \u064a\u0648\u0632\u0631".split()
 )
+_ID_WORD_START = re.compile(trie(_ID_WORD_STARTS, not_after=r"\w"))
 # An app name as a word. ("insta's" needs no branch of its own: "'" is not a word character, so "insta" is a word.)
 _APP_MENTION = re.compile(rf"(?<!\w){ALL_APPS}(?!\w)")
 _WINDOW = 80  # characters either side of an app name that a pattern around it can reach
@@ -126,6 +125,7 @@ def handle_like(token: str) -> bool:
     return any(ch.isdigit() for ch in bare) or bool(_INNER_DOT.search(bare))
 
 
+_LOWER = "abcdefghijklmnopqrstuvwxyz"
 # Leetspeak undone for the quick look below ("sn4p" -> "snap", "1nst4" -> "insta", "d1sc0rd" -> "discord").
 _UNLEET = str.maketrans("4@3105$7+98!|", "aaeiosstgbii" + "i")
 _LEET_CHAR = re.compile(r"[4@3105$7+98!|]")
@@ -163,6 +163,35 @@ def _mentions_an_app(folded: str) -> bool:
     return _STEM_AT_WORD_START.search(unleeted) is not None
 
 
+_WORD_STARTS = (*_STEMS, *_ID_WORD_STARTS)
+
+
+def _first_fours(start: str) -> set[str]:
+    """What the first four letters of an ASCII word beginning with `start` can be."""
+    found = {start[:4]}
+    while len(start) < 4:
+        start_with = {prefix + letter for prefix in found if len(prefix) == len(start) for letter in _LOWER}
+        found |= start_with
+        start += "?"  # one more letter now varies
+    return found
+
+
+# The first four letters (or fewer: the whole) of every ASCII word that begins with one of `_WORD_STARTS`: a word's own
+# first four letters rule it out with one set look-up before the tuple of 90 starts is tried.
+_FIRST_FOUR = frozenset(prefix for start in _WORD_STARTS if start.isascii() for prefix in _first_fours(start))
+_FIRST_FOUR_OF = itemgetter(slice(4))  # word -> word[:4]
+
+
+def plain_words_name_an_app_or_id(words: Iterable[str]) -> bool:
+    """Whether the letter words (`letter_words`) of ASCII text without leetspeak hold a word that begins like an app's
+    name or an id word. Wherever `_mentions_an_app` or `_ID_WORD_START` find one in such text, this says True: each
+    starts a run of letters there (so a letter word), and leetspeak undone changes nothing. On a plain line
+    (`plain.Plain.words`: no digit, no "_") it says True exactly where they do."""
+    if _FIRST_FOUR.isdisjoint(map(_FIRST_FOUR_OF, words)):  # in C: most words begin like no start at all
+        return False
+    return any(word[:4] in _FIRST_FOUR and word.startswith(_WORD_STARTS) for word in words)
+
+
 def _app_windows(folded: str) -> list[tuple[int, int]]:
     """Stretches of text around each app name (merged): the only places the app patterns can match."""
     windows: list[tuple[int, int]] = []
@@ -186,6 +215,12 @@ def find_handles(folded: str, member_names: frozenset[str] = frozenset()) -> Ite
     if "#" in folded:
         for match in _DISCORD_TAG.finditer(folded):
             yield match.span()
+    if (
+        folded.isascii()
+        and _LEET_CHAR.search(folded) is None
+        and not plain_words_name_an_app_or_id(letter_words(folded))
+    ):
+        return  # no word begins like an app's name or an id word: no other pattern can match (see below)
     for pattern in _PATTERNS_ID_WORD if _ID_WORD_START.search(folded) else ():
         for match in pattern.finditer(folded):
             if handle_like(match.group(1)) and match.group(1).lstrip("@") not in member_names:

@@ -197,6 +197,7 @@ _VOCABULARY = frozenset(
     {*UNITS, *TEENS, *TENS, *_VEINTI, *_HUNDREDS, *_HUNDRED_WORDS, *_REPEATS, *_OH}
     | {"\u0648" + word for word in (*UNITS, *TEENS, *TENS) if not word.isascii()}
 )
+NUMBER_WORDS = _VOCABULARY  # every word `spelled_numbers` reads as a number (a message without one has none)
 # German "vierunddreißig": the only number words not in the vocabulary, found as a word ending in "zig"/"ssig".
 _COMPOUND_ENDING = re.compile(r"(?:zig|ssig)(?![^\W\d_])")
 

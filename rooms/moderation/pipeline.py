@@ -8,12 +8,14 @@ import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any
 
 import pluggy
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.deadline import CpuBudget, DeadlineExceeded
+from rooms.moderation.plain import plain_first_pass
 from rooms.moderation.plugins import default_plugin_manager, is_builtin
 from rooms.moderation.verdicts import Action, MessageContext, ModerationOutcome, Verdict
 
@@ -21,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 # Above this no hook sees the text at all, whatever the configured hooks are, so no regex meets a megabyte.
 HARD_LENGTH_LIMIT = 20_000
+# A plain line up to this long is judged by the built-in hooks without a CPU-time timer (see `_moderate`).
+UNTIMED_CHARS = 2_000
 
 
 _MESSAGE_AND_CONFIG = ("message", "config")
@@ -39,6 +43,7 @@ class _Hook:
     argnames: tuple[str, ...]
     inline: bool  # run on the event loop under a CPU-time timer, not in a worker thread
     builtin: bool  # one of ours, inline and synchronous: shares the pass's timer with the other built-in hooks
+    direct: bool  # built-in and takes (message, config): called by the pipeline's loop itself
 
 
 def _plan(impl: pluggy.HookImpl) -> _Hook:
@@ -46,7 +51,9 @@ def _plan(impl: pluggy.HookImpl) -> _Hook:
     declared_inline = bool(getattr(impl.plugin, "BRIDGEWAY_INLINE", False))
     coroutine = inspect.iscoroutinefunction(impl.function)
     builtin = is_builtin(impl.plugin_name, impl.plugin) and declared_inline and not coroutine
-    return _Hook(impl.plugin_name, impl.function, tuple(impl.argnames), declared_inline or coroutine, builtin)
+    argnames = tuple(impl.argnames)
+    direct = builtin and argnames == _MESSAGE_AND_CONFIG
+    return _Hook(impl.plugin_name, impl.function, argnames, declared_inline or coroutine, builtin, direct)
 
 
 class Moderator:
@@ -83,13 +90,40 @@ class Moderator:
         current = ctx
         decided: tuple[Verdict, str] | None = None
         alert: str | None = None
+        config = self.config
+        timeout = config.hook_timeout
         budget = CpuBudget()
+        # A plain line (plain.py) costs each built-in hook a few set look-ups, linear in a text of at most
+        # UNTIMED_CHARS: the built-in hooks run without the CPU-time timer then (its two system calls cost more).
+        timed = len(ctx.text) > UNTIMED_CHARS or plain_first_pass(ctx.text, ctx.translations) is None
         try:
-            for name in self.config.hooks:
+            for name in config.hooks:
                 hook = self._hooks.get(name) or self._lookup(name)
                 if hook is None:
                     logger.error("moderation hook %r is enabled but not registered; holding message", name)
                     verdict: Verdict | None = _fail("hook_error")
+                elif hook.direct:
+                    # A built-in hook called here, not through `_run_builtin`: per message and hook the calls and
+                    # keyword dictionaries around it cost more than most hooks' own work.
+                    started = perf_counter()
+                    try:
+                        if timed:
+                            budget.share(timeout)
+                        result = hook.function(message=current, config=config)
+                    except DeadlineExceeded:
+                        verdict = self._timed_out(name, current)
+                    except Exception:
+                        logger.exception("moderation hook %r raised; holding message in room %s", name, ctx.room_id)
+                        verdict = _fail("hook_error")
+                    else:
+                        if perf_counter() - started > timeout:
+                            verdict = self._timed_out(name, current)
+                        elif result is None:
+                            continue
+                        else:
+                            verdict = self._checked(name, result)
+                    finally:
+                        budget.unshare()
                 elif hook.builtin:
                     verdict = self._run_builtin(hook, current, budget)
                 else:
@@ -103,6 +137,7 @@ class Moderator:
                     continue
                 if verdict.action is Action.MASK and verdict.text is not None:
                     current = dataclasses.replace(current, text=verdict.text)
+                    timed = True  # the masked text was not proved plain
                 if decided is None or verdict.action.severity > decided[0].action.severity:
                     decided = (verdict, name)
                 if verdict.action is Action.BLOCK:

@@ -16,6 +16,7 @@ from rooms.moderation.config import ModerationConfig
 from rooms.moderation.contact_view import contact_views
 from rooms.moderation.hookspecs import hookimpl
 from rooms.moderation.normalise import fold
+from rooms.moderation.plain import plain_first_pass
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 
 BRIDGEWAY_INLINE = True
@@ -128,6 +129,9 @@ def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdi
 
     Famous addresses pass unless the message says it is the writer's ("I live at 10 Downing Street").
     """
+    plain = plain_first_pass(message.text, message.translations)
+    if plain is not None and plain.numberless:
+        return None  # no digit in its contact view: every address and postcode pattern needs one
     views = contact_views(message.text, list(message.translations.values()))
     spans = list(find_addresses(views[0].folded, message.countries))
     if spans:

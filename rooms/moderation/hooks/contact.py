@@ -13,12 +13,23 @@ from collections.abc import Iterable, Iterator
 
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.contact_view import contact_view, contact_views
-from rooms.moderation.emails import AT_WORD_LIST, AT_WORDS, DOT_WORD_LIST, DOT_WORDS, find_emails, find_invites
-from rooms.moderation.handles import find_handles, member_keys
+from rooms.moderation.emails import (
+    AT_WORD_LIST,
+    AT_WORDS,
+    DOT_WORD_LIST,
+    DOT_WORDS,
+    SLASH_WORDS,
+    SPOKEN_AT,
+    find_emails,
+    find_invites,
+    spoken_address_hint,
+)
+from rooms.moderation.handles import find_handles, member_keys, plain_words_name_an_app_or_id
 from rooms.moderation.hooks.links import find_links
 from rooms.moderation.hookspecs import hookimpl
 from rooms.moderation.normalise import letter_words
 from rooms.moderation.phones import find_library_numbers, find_phone_numbers
+from rooms.moderation.plain import Plain, plain_first_pass
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 
 BRIDGEWAY_INLINE = True
@@ -37,12 +48,27 @@ _SPOKEN = re.compile(rf"(?<!\w)(?:{AT_WORDS}|{DOT_WORDS})(?!\w)")
 _SPOKEN_WORDS = frozenset((*AT_WORD_LIST, *DOT_WORD_LIST))  # letters only: a spoken word is one of `letter_words`
 
 
-def _holds_a_piece(folded: str) -> bool:
+def _holds_a_piece(folded: str, plain: Plain | None = None) -> bool:
+    if plain is not None and plain.numberless:  # no "@", digit or "\w[._]\w" there: only a spoken word can be
+        return not _SPOKEN_WORDS.isdisjoint(plain.words) and _SPOKEN.search(folded) is not None
     return (
         "@" in folded
         or _DIGIT.search(folded) is not None
         or _JOINED.search(folded) is not None
         or (not _SPOKEN_WORDS.isdisjoint(letter_words(folded)) and _SPOKEN.search(folded) is not None)
+    )
+
+
+def _detail_impossible(plain: Plain | None) -> bool:
+    """On a plain line without number words: no "at" word before a provider or spoken dot, no slash word, no word
+    beginning like an app or id word. Then `find_contact_details` finds nothing: every other detail needs a digit,
+    "@", "#" or "/", none of which a plain line has (test_plain.py checks it against the finders)."""
+    return (
+        plain is not None
+        and plain.numberless
+        and SLASH_WORDS.isdisjoint(plain.words)
+        and (SPOKEN_AT.isdisjoint(plain.words) or not spoken_address_hint(plain.folded))
+        and not plain_words_name_an_app_or_id(plain.words)
     )
 
 
@@ -77,6 +103,8 @@ def check_message(message: MessageContext, config: ModerationConfig) -> Verdict 
 
     A detail found only in a translation can't be located in the original text to mask, so it BLOCKs.
     """
+    if _detail_impossible(plain_first_pass(message.text, message.translations)):
+        return None
     members = member_keys(message.member_names)
     views = contact_views(message.text, list(message.translations.values()))
     found = list(find_contact_details(views[0].folded, message.countries, members))
@@ -132,8 +160,9 @@ class ContactHook:
             recent.popleft()
         if verdict is not None:
             return verdict
-        folded = contact_view(message.text).folded
-        if not _holds_a_piece(folded):
+        plain = plain_first_pass(message.text, message.translations)
+        folded = plain.folded if plain is not None and plain.numberless else contact_view(message.text).folded
+        if not _holds_a_piece(folded, plain):
             return None  # nothing here can start or finish a detail: remember nothing, check nothing
         if recent:
             earlier = " ".join(text for _at, text in recent) + " "

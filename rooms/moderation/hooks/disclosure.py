@@ -98,9 +98,10 @@ def find_disclosures(folded: str) -> list[str]:
 def _scan(words: tuple[str, ...]) -> list[str]:
     index = phrase_index()
     firsts = _first_words()
+    prefixes = _prefixes()
     kinds: list[str] = []
     for start, word in enumerate(words):
-        if word not in firsts and not (index.prefixes and word.startswith(_prefixes())):
+        if word not in firsts and not (prefixes and word.startswith(prefixes)):
             continue
         found = [index.words[word]] if word in index.words else []
         found += [kind for prefix, kind in index.prefixes if word.startswith(prefix)]

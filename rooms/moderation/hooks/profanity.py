@@ -8,6 +8,7 @@ from functools import lru_cache
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.hookspecs import hookimpl
 from rooms.moderation.normalise import texts_to_check
+from rooms.moderation.plain import Plain, plain_first_pass
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 from rooms.moderation.wordlist import TOKEN, blocked_words
 
@@ -133,6 +134,18 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
     return _SPELLED_AFTER_GAP.search(" " + folded) is None
 
 
+def _plain_and_clean(plain: Plain, words: frozenset[str]) -> bool:
+    """`_nothing_listed` on a plain line, from its letter words: those are its tokens (no digit, "_", "@", "$", "!"
+    there), each reads only as itself unless a letter is three times in a row, and a spelled-out run needs three
+    one-letter words. A line where a listed phrase's first word is falls back to the full check."""
+    return (
+        words.isdisjoint(plain.words)
+        and _phrase_rests(words).keys().isdisjoint(plain.words)
+        and _LETTER_STRETCH.search(plain.folded) is None
+        and (1 not in map(len, plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
+    )
+
+
 def find_profanity(folded: str, words: frozenset[str]) -> list[tuple[int, int]]:
     """Folded spans of listed words and phrases, matched as whole words so "class" and "Scunthorpe" pass."""
     return [] if _nothing_listed(folded, words) else _scan(folded, words)
@@ -256,8 +269,11 @@ def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdi
     Lists: en, es, fr, ar plus `config.extra_words`, chosen by the text's language (message.language for the
     original, the target language for each translation; all lists when unknown).
     """
-    views = texts_to_check(message.text, message.translations.values())
     original_words = blocked_words(message.language, config.extra_words)
+    plain = plain_first_pass(message.text, message.translations)
+    if plain is not None and _plain_and_clean(plain, original_words):
+        return None
+    views = texts_to_check(message.text, message.translations.values())
     spans = find_profanity(views[0].folded, original_words)
     if spans:
         return Verdict(Action.MASK, "profanity", views[0].mask(spans, MASK))

@@ -8,7 +8,15 @@ import time
 import pluggy
 import pytest
 
-from rooms.moderation import Action, MessageContext, ModerationConfig, Moderator, create_plugin_manager, hookimpl
+from rooms.moderation import (
+    Action,
+    MessageContext,
+    ModerationConfig,
+    Moderator,
+    create_plugin_manager,
+    deadline,
+    hookimpl,
+)
 from rooms.moderation.deadline import CpuBudget, DeadlineExceeded
 from rooms.moderation.hooks import profanity
 
@@ -43,11 +51,12 @@ async def test_overrunning_builtin_hook_is_stopped_and_holds(
     monkeypatch.setattr(profanity, "find_profanity", _spin)
     moderator = Moderator(ModerationConfig(hooks=hooks, hook_timeout=0.2), _manager())
     started = time.process_time()  # CPU time: on a busy machine 0.2 s of it can take seconds of wall time
-    outcome = await moderator.moderate(MessageContext("HELLO EVERYONE HOW ARE YOU", "en", 1, 1, 1, time.time()))
+    # Not a plain line ("!": see plain.py), so the hooks look at it in full, under the timer.
+    outcome = await moderator.moderate(MessageContext("HELLO EVERYONE HOW ARE YOU!", "en", 1, 1, 1, time.time()))
     assert time.process_time() - started < 2.0, "the built-in hook was not interrupted"
     # The hooks after it still ran, under a timer of their own: shouting masked, the more severe HOLD won.
     assert (outcome.action, outcome.reason, outcome.hook) == (Action.HOLD, "hook_timeout", "profanity")
-    assert outcome.text == "Hello everyone how are you"
+    assert outcome.text == "Hello everyone how are you!"
     assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
 
 
@@ -63,4 +72,24 @@ def test_shared_calls_share_one_budget_and_a_lone_call_gets_its_own() -> None:
             budget.call(0.2, _spin)
     finally:
         budget.close()
+    assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)
+
+
+async def test_timer_set_once_a_message_and_not_for_a_plain_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    set_for: list[float] = []
+    real = deadline._set_timer
+
+    def counted(seconds: float) -> None:
+        set_for.append(seconds)
+        real(seconds)
+
+    monkeypatch.setattr(deadline, "_set_timer", counted)
+    moderator = Moderator(ModerationConfig(hook_timeout=0.3), create_plugin_manager(load_entrypoints=False))
+    # Plain (lower-case words, no digit, link or listed word): every built-in hook decides it with set look-ups.
+    await moderator.moderate(MessageContext("what's your favourite subject at school?", "en", 1, 1, 1, 1.0))
+    assert set_for == []
+    # Anything else: the built-in hooks share one timer, set once.
+    await moderator.moderate(MessageContext("call me 06 12 34 56 78", "en", 2, 1, 1, 1.0))
+    await moderator.moderate(MessageContext("plain words, but " + "x" * 2_000, "en", 3, 1, 1, 1.0))
+    assert set_for == [0.3, 0.3]
     assert signal.getitimer(signal.ITIMER_VIRTUAL) == (0.0, 0.0)

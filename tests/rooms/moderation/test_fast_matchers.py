@@ -72,7 +72,7 @@ def test_prechecks_find_something_wherever_the_matcher_does(text: str) -> None:
         if handles._PATTERNS_ID_WORD[0].search(folded):
             assert handles._ID_WORD_START.search(folded)
         if contact_view_module._SPELLED.search(folded):
-            assert contact_view_module._SPELLED_HINT.search(folded)
+            assert contact_view_module.SPELLED_HINT.search(folded)
         if address._UK_POSTCODE.search(folded):
             assert address._UK_POSTCODE_END.search(folded)
         if links._BARE_DOMAIN.search(folded):

@@ -142,7 +142,7 @@ NEW_MATCHERS: dict[str, Callable[[str], object]] = {
     "numbers._COMPOUND_ENDING": lambda text: list(numbers._COMPOUND_ENDING.finditer(text)),
     "letter_words": letter_words.__wrapped__,
     "handles._ID_WORD_START": lambda text: list(handles._ID_WORD_START.finditer(text)),
-    "contact_view._SPELLED_HINT": lambda text: list(contact_view_module._SPELLED_HINT.finditer(text)),
+    "contact_view.SPELLED_HINT": lambda text: list(contact_view_module.SPELLED_HINT.finditer(text)),
     "links._LABEL_DOT_TLD": lambda text: list(links._LABEL_DOT_TLD.finditer(text)),
     "phones._FOUR_DIGITS": phones._FOUR_DIGITS.search,
     "phones._SEVEN_DIGITS": phones._SEVEN_DIGITS.search,
