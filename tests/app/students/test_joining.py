@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from app.demo import DemoData
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect
+from sqlmodel import Session, col, select
+
+from app.db import make_engine
+from app.demo import DemoData, seed_demo
+from app.migrate import upgrade
 from app.settings import Settings
 from app.students.joining import Enrolment, JoinError, JoinResult, admit, admit_many, enrol_many
+from rooms.models import Participant, ParticipantStatus
+from tests.conftest import make_settings
 from tests.support.db import db
 
 
@@ -34,3 +45,35 @@ def test_enrol_many_commits_the_batch_and_fails_only_the_join_in_error(settings:
     ids = [r.participant.id for r in again if isinstance(r, JoinResult)]
     assert len(set(ids)) == 2
     assert None not in ids
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'join.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_demo(engine, make_settings(tmp_path, database_url=url))
+    yield engine
+    engine.dispose()
+
+
+def test_enrol_many_gives_each_join_the_id_of_its_own_row(engine: Engine) -> None:
+    """One multi-row INSERT … RETURNING: each result's id is the row stored with its name, on either database."""
+    names = [f"Kid{n:02d}" for n in range(40)]
+    with Session(engine, expire_on_commit=False) as session:
+        gb, es = admit(session, "RIVER9"), admit(session, "CERVA3")
+        results = enrol_many(
+            session, [Enrolment(gb if n % 3 else es, name, None, None) for n, name in enumerate(names)]
+        )
+    joined = [r for r in results if isinstance(r, JoinResult)]
+    assert [r.participant.display_name for r in joined] == names
+    with Session(engine) as session:
+        stored = {p.id: p for p in session.exec(select(Participant).where(col(Participant.display_name).in_(names)))}
+    for result in joined:
+        row = stored[result.participant.id]
+        assert row.display_name == result.participant.display_name
+        assert (row.country, row.class_id) == (result.participant.country, result.participant.class_id)
+        assert row.status == ParticipantStatus.AWAY
+        assert row.token_nonce == result.participant.token_nonce
+        assert row.joined_at is not None
+        assert inspect(result.participant).detached  # stored, in no session (as ``enrol`` leaves it)
