@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import and_, bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
@@ -72,36 +73,45 @@ _CLASS_BY_CODE = (
     .join(School, col(School.id) == col(SchoolClass.school_id))
     .where(SchoolClass.join_code == bindparam("code"))
 )
-_OPEN_SESSIONS = (
-    select(ExchangeSession)
-    .where(
-        col(ExchangeSession.exchange_id).in_(
-            select(ExchangeClass.exchange_id).where(
-                ExchangeClass.class_id == bindparam("class_id"), col(ExchangeClass.accepted).is_(True)
-            )
-        ),
-        col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
-        ExchangeSession.ends_at > bindparam("now"),
-    )
+_ACCEPTED_EXCHANGES = select(ExchangeClass.exchange_id).where(
+    ExchangeClass.class_id == SchoolClass.id, col(ExchangeClass.accepted).is_(True)
+)
+_OPEN_NOW = and_(
+    col(ExchangeSession.exchange_id).in_(_ACCEPTED_EXCHANGES),
+    col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
+    ExchangeSession.ends_at > bindparam("now"),
+)
+# The code's class and school with each of its open sessions (one row with no session if none): ``admit`` in one
+# query instead of two.
+_ADMISSION = (
+    select(SchoolClass, School, ExchangeSession)
+    .join(School, col(School.id) == col(SchoolClass.school_id))
+    .outerjoin(ExchangeSession, _OPEN_NOW)
+    .where(SchoolClass.join_code == bindparam("code"))
     .order_by(col(ExchangeSession.starts_at))
 )
 
 
 def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
-    code = code.strip().upper() if _encodable(code) else ""
+    code = _canonical(code)
     found = db.exec(_CLASS_BY_CODE, params={"code": code}).first() if code else None
     if found is None:
         raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
-    school_class, school = found
+    return _unexpired(*found)
+
+
+def _canonical(code: str) -> str:
+    return code.strip().upper() if _encodable(code) else ""
+
+
+def _unexpired(school_class: SchoolClass, school: School) -> tuple[SchoolClass, School]:
     if school_class.join_code_expires_at < utcnow():
         raise JoinError("expired_code", "This class code has expired. Ask your teacher for a new one.", 410)
     return school_class, school
 
 
-def session_for_class(db: Session, class_id: int) -> ExchangeSession:
+def _session_now(candidates: list[ExchangeSession], now: datetime) -> ExchangeSession:
     """The class's session that is live now, else the next one today (the student waits in its lobby)."""
-    now = utcnow()
-    candidates = db.exec(_OPEN_SESSIONS, params={"class_id": class_id, "now": now}).all()
     for exchange_session in candidates:
         if exchange_session.status != SessionStatus.SCHEDULED:
             return exchange_session
@@ -121,9 +131,14 @@ class Admission:
 
 
 def admit(db: Session, code: str) -> Admission:
-    school_class, school = find_class(db, code)
-    assert school_class.id is not None
-    return Admission(school_class, school, session_for_class(db, school_class.id))
+    """The class of a code and its session now: unknown, expired and no session are each a ``JoinError``."""
+    code, now = _canonical(code), utcnow()
+    rows = db.exec(_ADMISSION, params={"code": code, "now": now}).all() if code else []
+    if not rows:
+        raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
+    school_class, school = _unexpired(rows[0][0], rows[0][1])
+    candidates = [exchange_session for _, _, exchange_session in rows if exchange_session is not None]
+    return Admission(school_class, school, _session_now(candidates, now))
 
 
 def admit_many(db: Session, codes: list[str]) -> list[Admission | JoinError]:

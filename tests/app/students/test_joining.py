@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from sqlmodel import Session, col, select
 from app.db import make_engine
 from app.demo import DemoData, seed_demo
 from app.migrate import upgrade
+from app.models import SchoolClass
 from app.settings import Settings
 from app.students.joining import Enrolment, JoinError, JoinResult, admit, admit_many, enrol_many
-from rooms.models import Participant, ParticipantStatus
+from rooms.clock import utcnow
+from rooms.models import ExchangeSession, Participant, ParticipantStatus, SessionStatus
 from tests.conftest import make_settings
 from tests.support.db import db
 
@@ -77,3 +80,37 @@ def test_enrol_many_gives_each_join_the_id_of_its_own_row(engine: Engine) -> Non
         assert row.token_nonce == result.participant.token_nonce
         assert row.joined_at is not None
         assert inspect(result.participant).detached  # stored, in no session (as ``enrol`` leaves it)
+
+
+def test_admit_picks_the_session_open_now_else_the_next_today(engine: Engine) -> None:
+    """``admit``'s one query: live (or paused) first, else a scheduled one starting within 12 h, else no session."""
+
+    def outcome() -> str:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                return admit(session, " river9 ").session.status.value
+            except JoinError as exc:
+                return exc.code
+
+    def change(**values: object) -> None:
+        with Session(engine) as session:
+            for exchange_session in session.exec(select(ExchangeSession)):
+                for key, value in values.items():
+                    setattr(exchange_session, key, value)
+                session.add(exchange_session)
+            session.commit()
+
+    now = utcnow()
+    assert outcome() == "live"
+    change(status=SessionStatus.SCHEDULED, starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=2))
+    assert outcome() == "scheduled"
+    change(starts_at=now + timedelta(hours=13), ends_at=now + timedelta(hours=14))
+    assert outcome() == "no_session"
+    change(status=SessionStatus.CLOSED, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    assert outcome() == "no_session"
+    with Session(engine) as session:
+        school_class = session.exec(select(SchoolClass).where(SchoolClass.join_code == "RIVER9")).one()
+        school_class.join_code_expires_at = now - timedelta(minutes=1)
+        session.add(school_class)
+        session.commit()
+    assert outcome() == "expired_code"
