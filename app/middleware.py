@@ -46,7 +46,7 @@ class SecurityHeadersMiddleware:
                 headers = message.setdefault("headers", [])
                 if not isinstance(headers, list):
                     headers = message["headers"] = list(headers)
-                present = {name.lower() for name, _ in headers}
+                present = {name for name, _ in headers}  # ASGI header names are lower-case bytes
                 headers.extend(header for header in defaults if header[0] not in present)
             await send(message)
 
