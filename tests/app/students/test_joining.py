@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, col, select
 
-from app.db import make_engine
-from app.demo import DemoData, seed_demo
-from app.migrate import upgrade
+from app.demo import DemoData
 from app.models import SchoolClass
 from app.settings import Settings
 from app.students.joining import Enrolment, JoinError, JoinResult, admit, admit_many, enrol_many
 from rooms.clock import utcnow
 from rooms.models import ExchangeSession, Participant, ParticipantStatus, SessionStatus
-from tests.conftest import make_settings
 from tests.support.db import db
 
 
@@ -50,27 +44,17 @@ def test_enrol_many_commits_the_batch_and_fails_only_the_join_in_error(settings:
     assert None not in ids
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'join.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    upgrade(engine)
-    seed_demo(engine, make_settings(tmp_path, database_url=url))
-    yield engine
-    engine.dispose()
-
-
-def test_enrol_many_gives_each_join_the_id_of_its_own_row(engine: Engine) -> None:
+def test_enrol_many_gives_each_join_the_id_of_its_own_row(demo_engine: Engine) -> None:
     """One multi-row INSERT … RETURNING: each result's id is the row stored with its name, on either database."""
     names = [f"Kid{n:02d}" for n in range(40)]
-    with Session(engine, expire_on_commit=False) as session:
+    with Session(demo_engine, expire_on_commit=False) as session:
         gb, es = admit(session, "RIVER9"), admit(session, "CERVA3")
         results = enrol_many(
             session, [Enrolment(gb if n % 3 else es, name, None, None) for n, name in enumerate(names)]
         )
     joined = [r for r in results if isinstance(r, JoinResult)]
     assert [r.participant.display_name for r in joined] == names
-    with Session(engine) as session:
+    with Session(demo_engine) as session:
         stored = {p.id: p for p in session.exec(select(Participant).where(col(Participant.display_name).in_(names)))}
     for result in joined:
         row = stored[result.participant.id]
@@ -82,18 +66,18 @@ def test_enrol_many_gives_each_join_the_id_of_its_own_row(engine: Engine) -> Non
         assert inspect(result.participant).detached  # stored, in no session (as ``enrol`` leaves it)
 
 
-def test_admit_picks_the_session_open_now_else_the_next_today(engine: Engine) -> None:
+def test_admit_picks_the_session_open_now_else_the_next_today(demo_engine: Engine) -> None:
     """``admit``'s one query: live (or paused) first, else a scheduled one starting within 12 h, else no session."""
 
     def outcome() -> str:
-        with Session(engine, expire_on_commit=False) as session:
+        with Session(demo_engine, expire_on_commit=False) as session:
             try:
                 return admit(session, " river9 ").session.status.value
             except JoinError as exc:
                 return exc.code
 
     def change(**values: object) -> None:
-        with Session(engine) as session:
+        with Session(demo_engine) as session:
             for exchange_session in session.exec(select(ExchangeSession)):
                 for key, value in values.items():
                     setattr(exchange_session, key, value)
@@ -108,7 +92,7 @@ def test_admit_picks_the_session_open_now_else_the_next_today(engine: Engine) ->
     assert outcome() == "no_session"
     change(status=SessionStatus.CLOSED, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
     assert outcome() == "no_session"
-    with Session(engine) as session:
+    with Session(demo_engine) as session:
         school_class = session.exec(select(SchoolClass).where(SchoolClass.join_code == "RIVER9")).one()
         school_class.join_code_expires_at = now - timedelta(minutes=1)
         session.add(school_class)
