@@ -98,3 +98,19 @@ def test_admit_picks_the_session_open_now_else_the_next_today(demo_engine: Engin
         session.add(school_class)
         session.commit()
     assert outcome() == "expired_code"
+
+
+def test_a_taken_name_fails_only_its_own_join_on_either_database(demo_engine: Engine) -> None:
+    """The batch's INSERT fails as a whole (PostgreSQL aborts the transaction); it is then enrolled one by one."""
+    with Session(demo_engine, expire_on_commit=False) as session:
+        gb = admit(session, "RIVER9")
+        first = enrol_many(session, [Enrolment(gb, "Ola", None, None)])
+        again = enrol_many(session, [Enrolment(gb, "Pia", None, None), Enrolment(gb, "Ola", None, None)])
+    assert isinstance(first[0], JoinResult)
+    assert isinstance(again[0], JoinResult)
+    assert again[0].participant.display_name == "Pia"
+    assert isinstance(again[1], JoinError)
+    assert again[1].code == "name_taken"
+    with Session(demo_engine) as session:
+        names = session.exec(select(Participant.display_name).where(col(Participant.display_name).in_(["Ola", "Pia"])))
+        assert sorted(names) == ["Ola", "Pia"]
