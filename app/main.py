@@ -44,14 +44,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 tune_once()
             yield
 
+    # Starlette tries routes in order: the two sockets first, so that a WebSocket handshake (2,000 in a join
+    # burst) is not checked against ~80 HTTP routes; an HTTP request skips them at the first test (scope type).
     routes = [
+        *ws.routes,
         *pages.routes,
         *students.routes,
         *staff.routes,
         *account_pages.routes,
         *schools.routes,
         *facilitators.routes,
-        *ws.routes,
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [

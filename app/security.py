@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.serializer import Serializer
 from starlette.requests import HTTPConnection
 
 _hasher = PasswordHasher()
@@ -40,11 +44,46 @@ class TokenError(Exception):
         self.code = code
 
 
+class _KeyedSigner(TimestampSigner):
+    """itsdangerous's timestamp signer with its derived key computed once instead of at every signature."""
+
+    @functools.cached_property
+    def _key(self) -> bytes:
+        return super().derive_key()
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        return self._key if secret_key is None else super().derive_key(secret_key)
+
+
+class SignedValues(URLSafeTimedSerializer):
+    """``URLSafeTimedSerializer`` (same format, same HMAC-SHA1 signature) made cheaper for a join burst.
+
+    One signer per salt, its key derived once; and no zlib attempt when dumping: ``zlib.compress`` allocates its
+    ~256 KB state at each call and never shortens a token (a 50-byte JSON object). The output is a valid
+    uncompressed itsdangerous value, so either class reads what the other wrote (tests/security/test_tokens.py).
+    """
+
+    signer = _KeyedSigner
+
+    def __init__(self, secret: str, salt: str) -> None:
+        super().__init__(secret, salt=salt)
+        self._signers: dict[str | bytes | None, Signer] = {}
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        signer = self._signers.get(salt)
+        if signer is None:
+            signer = self._signers[salt] = super().make_signer(salt)
+        return signer
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 class ParticipantTokens:
     """Signed, expiring participant tokens: the only credential a student has."""
 
     def __init__(self, secret: str, max_age: int = TOKEN_MAX_AGE) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="bridgeway.participant")
+        self._serializer = SignedValues(secret, salt="bridgeway.participant")
         self.max_age = max_age
 
     def issue(self, participant_id: int, session_id: int, nonce: str) -> str:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from rooms.clock import utcnow
 from rooms.models import Participant, ParticipantStatus, Room, RoomMember, RoomStatus
-from rooms.store import room_members
+from rooms.store import BY_IDS, room_members
 
 IN_SESSION = (ParticipantStatus.AWAY, ParticipantStatus.WAITING, ParticipantStatus.PAIRED)
 
@@ -112,7 +112,7 @@ def connected(db: Session, pid: int) -> Participant | None:
 
 def connected_many(db: Session, pids: list[int]) -> list[Participant | None]:
     """``connected`` for sockets seated together, in one transaction (``BatchedCalls``); one row per pid, in order."""
-    rows = {p.id: p for p in db.exec(select(Participant).where(col(Participant.id).in_(set(pids))))}
+    rows = {p.id: p for p in db.exec(BY_IDS, params={"ids": list(set(pids))})}
     now = utcnow()
     for participant in rows.values():
         if participant.status in (ParticipantStatus.AWAY, ParticipantStatus.LEFT):

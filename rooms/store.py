@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from rooms.models import (
@@ -40,13 +41,19 @@ def load_seat(db: Session, participant_id: int) -> Seat | None:
 def load_seats(db: Session, participant_ids: list[int]) -> list[Seat | None]:
     """``load_seat`` for many sockets at once (``BatchedCalls``): one query for the students, one per session and
     room among them."""
-    people = {p.id: p for p in db.exec(select(Participant).where(col(Participant.id).in_(set(participant_ids))))}
+    people = {p.id: p for p in db.exec(BY_IDS, params={"ids": list(set(participant_ids))})}
+    sessions: dict[int, ExchangeSession | None] = {}
     rooms: dict[int, list[Participant]] = {}
     seats: list[Seat | None] = []
     for pid in participant_ids:
         participant = people.get(pid)
-        exchange_session = db.get(ExchangeSession, participant.session_id) if participant is not None else None
-        if participant is None or exchange_session is None:
+        if participant is None:
+            seats.append(None)
+            continue
+        if participant.session_id not in sessions:  # a burst's students share one or two sessions
+            sessions[participant.session_id] = db.get(ExchangeSession, participant.session_id)
+        exchange_session = sessions[participant.session_id]
+        if exchange_session is None:
             seats.append(None)
             continue
         room = db.get(Room, participant.room_id) if participant.room_id is not None else None
@@ -55,6 +62,10 @@ def load_seats(db: Session, participant_ids: list[int]) -> list[Seat | None]:
         members = list(rooms[room.id]) if room is not None and room.id is not None else []
         seats.append(Seat(participant, exchange_session, room, members))
     return seats
+
+
+# Built once, bound per call (``params={"ids": [...]}``): building the statement cost as much as running it.
+BY_IDS = select(Participant).where(col(Participant.id).in_(bindparam("ids", expanding=True)))
 
 
 def students(db: Session, participant_ids: list[int]) -> list[Participant]:

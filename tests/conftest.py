@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -203,6 +204,17 @@ def postgres_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def demo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated database with the demo data (RIVER9, CERVA3, a live session), on SQLite and on PostgreSQL."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_demo(engine, make_settings(tmp_path, database_url=url))
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.security import SignedValues
 from rooms.models import Participant
 from rooms.notices import Notices
 from rooms.protocol import device_rejoin_frame
@@ -41,7 +42,7 @@ class DeviceCookies:
     """Read and write the signed device cookie; anything unsigned, tampered or expired is a new device."""
 
     def __init__(self, secret: str, *, secure: bool) -> None:
-        self._serializer = URLSafeTimedSerializer(secret, salt="bridgeway.device")
+        self._serializer = SignedValues(secret, salt="bridgeway.device")
         self._secure = secure
 
     def read(self, request: Request) -> Device:

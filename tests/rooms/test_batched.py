@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,7 +42,7 @@ class Recorder:
 
 def _stored(db: Database, key: int) -> bool:
     with db.engine.connect() as conn:
-        return conn.execute(text("SELECT count(*) FROM seen WHERE k = :k"), {"k": key}).scalar_one() == 1
+        return bool(conn.execute(text("SELECT count(*) FROM seen WHERE k = :k"), {"k": key}).scalar_one() == 1)
 
 
 async def test_batched_shares_transactions_and_resumes_each_caller_after_its_commit(database: Database) -> None:
@@ -62,14 +63,22 @@ async def test_batched_shares_transactions_and_resumes_each_caller_after_its_com
 
 
 async def test_batched_fails_its_batch_alone_and_leaves_out_callers_who_gave_up(database: Database) -> None:
-    recorder, tasks = Recorder(), Tasks()
-    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, recorder.write)
+    recorder, tasks, go_on = Recorder(), Tasks(), threading.Event()
+    loop, running = asyncio.get_running_loop(), asyncio.Event()
+
+    def held_write(session: Session, keys: list[int]) -> list[int]:
+        loop.call_soon_threadsafe(running.set)
+        go_on.wait(5)  # the first batch stays in its thread until the next callers have come (and one gone)
+        return recorder.write(session, keys)
+
+    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, held_write)
     first = asyncio.ensure_future(group.submit(1))
-    await asyncio.sleep(0)  # the first batch ([1]) is on its way; these three wait for the next one
+    await running.wait()  # the first batch ([1]) is on its way; these three wait for the next one
     bad = asyncio.ensure_future(group.submit(-1))
     gone = asyncio.ensure_future(group.submit(2))
     await asyncio.sleep(0)
     gone.cancel()
+    go_on.set()
     assert await first == 10
     with pytest.raises(ValueError, match="negative"):
         await bad
@@ -77,6 +86,21 @@ async def test_batched_fails_its_batch_alone_and_leaves_out_callers_who_gave_up(
     assert await group.submit(3) == 30  # a failed batch does not stop later ones; a lone call is not held back
     assert recorder.batches[-1] == [3]
     assert not _stored(database, 2)
+    await tasks.aclose()
+
+
+async def test_a_burst_shares_trips_with_callers_still_on_their_way(database: Database) -> None:
+    """Callers that reach ``submit`` a few event-loop turns apart (a join's own steps first) share one trip."""
+    recorder, tasks = Recorder(), Tasks()
+    group: BatchedCalls[int, int] = BatchedCalls(database, tasks, recorder.write)
+
+    async def one(key: int) -> int:
+        for _ in range(key % 4):  # each caller has 0-3 steps of its own to run before it submits
+            await asyncio.sleep(0)
+        return await group.submit(key)
+
+    assert await asyncio.gather(*(one(key) for key in range(40))) == [key * 10 for key in range(40)]
+    assert recorder.batches == [sorted(range(40), key=lambda key: (key % 4, key))]
     await tasks.aclose()
 
 

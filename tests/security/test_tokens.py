@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 
 import pytest
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import Session
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from app.demo import DemoData
-from app.security import ParticipantTokens, TokenError
+from app.security import ParticipantClaims, ParticipantTokens, TokenError
 from app.settings import Settings
 from rooms.models import ExchangeSession, Participant, SessionStatus
 from tests.support.db import db
@@ -97,6 +97,25 @@ def test_expired_token_is_rejected_by_verify_itself() -> None:
     with pytest.raises(TokenError) as err:
         tokens.verify(token)
     assert err.value.code == "token_expired"
+
+
+def test_tokens_and_plain_itsdangerous_read_each_other() -> None:
+    """``SignedValues`` only skips the zlib attempt and re-deriving its key: the format and signature are
+    itsdangerous's, so tokens issued before the change still verify, and a token it issues is an ordinary one."""
+    plain = URLSafeTimedSerializer(SECRET, salt="bridgeway.participant")
+    tokens = ParticipantTokens(SECRET)
+    issued = tokens.issue(7, 3, "ab" * 8)
+    assert plain.loads(issued, max_age=60) == {"p": 7, "s": 3, "n": "ab" * 8}
+    long_nonce = "n" * 400  # zlib would shorten this one: plain itsdangerous writes it compressed ("." prefix)
+    older = plain.dumps({"p": 8, "s": 3, "n": long_nonce})
+    assert older.startswith(".")
+    assert tokens.verify(older) == ParticipantClaims(8, 3, long_nonce)
+    assert ParticipantTokens(SECRET).verify(issued) == ParticipantClaims(7, 3, "ab" * 8)  # another instance
+    with pytest.raises(TokenError):
+        ParticipantTokens(SECRET + "x").verify(issued)
+    devices = URLSafeTimedSerializer(SECRET, salt="bridgeway.device")
+    with pytest.raises(BadSignature):  # each use keeps its own salt: a token is no device cookie
+        devices.loads(issued)
 
 
 @pytest.mark.parametrize(
