@@ -1,4 +1,11 @@
-"""One client connection: a bounded send queue, so a slow reader is dropped instead of stalling its room."""
+"""One client connection: a bounded send queue, so a slow reader is dropped instead of stalling its room.
+
+A frame for a socket with nothing queued or being written is written at once (``rooms.eager``): the transport
+usually takes it, and then it costs neither a queue hand-over nor a wake-up of the socket's pump task (three a chat
+message: its ack, its echo, its partner's copy). Only a write that has to wait (the client reads slowly, the
+transport paused) goes on in the pump, and every frame after it queues behind it, so frames stay in order and a
+reader that stalls still fills the queue and is closed as a slow consumer.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from rooms import eager
 from rooms.protocol import CLOSE_SLOW_CONSUMER
 
 SendText = Callable[[str], Awaitable[None]]
@@ -41,6 +49,7 @@ class Connection:
     _queue: asyncio.Queue[object] = field(init=False)
     _held: list[str] | None = field(default=None, init=False)
     _drained: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _idle: bool = field(default=True, init=False)  # no frame is being written: one may be written at once
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
@@ -77,12 +86,29 @@ class Connection:
                 return False
             self._held.append(text)
             return True
+        if self._idle and self._queue.empty():
+            self._write_now(text)
+            return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
             self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
             return False
         return True
+
+    def _write_now(self, text: str) -> None:
+        """Write on the caller's stack; what has to wait, or fails, goes to the pump (which raises a failure, so the
+        socket is torn down as when the pump's own write failed). The queue is empty, so it goes first."""
+        self._idle = False
+        try:
+            rest: object = eager.start(self.send_text(text))
+        except Exception as exc:  # the socket is gone: no more writes at once
+            self._queue.put_nowait(_Failed(exc))
+            return
+        if rest is None:
+            self._idle = True
+        else:
+            self._queue.put_nowait(rest)
 
     def close(self, code: int, reason: str) -> None:
         if self.closed.is_set():
@@ -105,5 +131,19 @@ class Connection:
             self._drained.set()
             if item is _CLOSE:
                 return
-            assert isinstance(item, str)
-            await self.send_text(item)
+            self._idle = False
+            if isinstance(item, str):
+                await self.send_text(item)
+            elif isinstance(item, eager.Rest):
+                await item
+            else:
+                assert isinstance(item, _Failed)
+                raise item.error
+            self._idle = True
+
+
+@dataclass(slots=True)
+class _Failed:
+    """A write at once failed: the pump raises it."""
+
+    error: Exception
