@@ -92,7 +92,5 @@ async def test_hub_routes_by_header_whatever_the_frame_key_order() -> None:
     frame = {"room": 3, "text": "hi", "id": 44, "type": "message"}
     await hub.to_room(1, 3, frame)
     await hub.to_room(1, 3, frame)
-    assert [text for text in taken(member) if '"id":44' in text] == [
-        '{"room":3,"text":"hi","id":44,"type":"message"}'
-    ]
+    assert [text for text in taken(member) if '"id":44' in text] == ['{"room":3,"text":"hi","id":44,"type":"message"}']
     await hub.stop()
