@@ -76,19 +76,11 @@ def _states(gen: LoadGen) -> dict[str, int]:
 
 def main(tree: Path, sizes: list[int], messages: int, students: int) -> None:
     servers.ROOT = tree.resolve()  # the server runs that checkout; the load generator is this one's
-    with tempfile.TemporaryDirectory(prefix="bridgeway-bursts-") as tmp:
-        env = servers.bridgeway_env(Path(tmp) / "data")
-        servers.prepare_bridgeway(env)
-        port = servers.free_port()
-        command = servers.uvicorn_command("app.main:create_app", port, factory=True, deflate=False)
-        server = servers.start(command, env, port, 0, Path(tmp) / "server.log")
-        load = load_average()
-        try:
-            import uvloop
+    import uvloop
 
-            lines = uvloop.run(_bursts(port, server.pid, sizes, messages, students))
-        finally:
-            servers.stop(server)
+    with tempfile.TemporaryDirectory(prefix="bridgeway-bursts-") as tmp, servers.sqlite_bridgeway(Path(tmp)) as server:
+        load = load_average()
+        lines = uvloop.run(_bursts(server.port, server.pid, sizes, messages, students))
     for line in lines:
         print(f"{servers.ROOT.name}, load {load:.1f}: {line}", flush=True)
 
