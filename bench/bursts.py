@@ -36,8 +36,9 @@ async def _bursts(port: int, pid: int, sizes: list[int], messages: int, students
         for collected in (gen.sent, gen.acked, gen.deliveries):
             collected.clear()
         rounds = max(10, messages // size)
-        cpu, started = cpu_seconds([pid]), time.monotonic()
+        cpu, started, took = cpu_seconds([pid]), time.monotonic(), []
         for _ in range(rounds):
+            began = time.monotonic()
             for student in pick.sample(senders, size):
                 student.seq += 1
                 cid = f"{gen.step}.{student.idx}.{student.seq}"
@@ -45,11 +46,13 @@ async def _bursts(port: int, pid: int, sizes: list[int], messages: int, students
                 assert student.ws is not None
                 student.ws.send_json({"type": "send", "client_id": cid, "text": message_text(time.monotonic_ns(), cid)})
             await _settled(gen, 30.0)
+            took.append((time.monotonic() - began) * 1000)
         cpu = cpu_seconds([pid]) - cpu
         sent = len(gen.sent)
         lines.append(
             f"bursts of {size} x {rounds}: {cpu / sent * 1e6:.0f} µs server CPU a message, "
-            f"{time.monotonic() - started:.1f} s, acks {dict(sorted(_states(gen).items()))}"
+            f"{time.monotonic() - started:.1f} s (a round: median {sorted(took)[len(took) // 2]:.1f} ms, max "
+            f"{max(took):.0f} ms, {sum(t > 50 for t in took)} over 50 ms), acks {dict(sorted(_states(gen).items()))}"
         )
     gen.close_all()
     await asyncio.sleep(0.2)
