@@ -23,6 +23,7 @@ from app.staff import account_pages
 from app.staff import login as staff
 from app.students import pages as students
 from app.templating import STATIC_DIR
+from app.ws_direct import ServerSendMiddleware
 
 log = logging.getLogger("bridgeway")
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
+        Middleware(ServerSendMiddleware),  # outermost: the server's own send of each WebSocket (app.ws_direct)
         Middleware(SecurityHeadersMiddleware, hsts=settings.env == "production"),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(

@@ -19,6 +19,7 @@ from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
 from app.staff.auth import session_ended, staff_user
+from app.ws_direct import DirectFrames
 from rooms.connection import Connection
 from rooms.heartbeat import heartbeat
 from rooms.models import ExchangeSession
@@ -123,7 +124,7 @@ async def student_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_POLICY, "origin_not_allowed")
         return
     await websocket.accept()
-    conn = Connection(websocket.send_text, queue_size=svc.settings.ws_send_queue)
+    conn = Connection(websocket.send_text, svc.settings.ws_send_queue, DirectFrames.of(websocket))
     svc.sockets.add(conn)
     try:
         if not await _hello(websocket, conn, svc):
@@ -189,7 +190,7 @@ async def watch_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_FORBIDDEN, "forbidden")
         return
     await websocket.accept()
-    conn = Connection(websocket.send_text, queue_size=max(svc.settings.ws_send_queue, 2048))
+    conn = Connection(websocket.send_text, max(svc.settings.ws_send_queue, 2048), DirectFrames.of(websocket))
     conn.user_id, conn.session_id = user.id, exchange_session.id
     await svc.hub.attach(conn)
     svc.sockets.add(conn)

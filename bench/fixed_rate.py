@@ -1,4 +1,4 @@
-"""Benchmark: server CPU per message at fixed rates on PostgreSQL + Redis, one and two processes.
+"""Benchmark: server CPU per message at fixed rates on PostgreSQL + Redis, one and two processes (or SQLite).
 
 ``python -m bench.fixed_rate [--rates 1000,1000] [--processes 1,2]``: the knee search of ``bench.run`` is unusable on
 a loaded machine; fixed-rate steps still give server CPU (summed over the processes) and PostgreSQL + Redis CPU per
@@ -15,23 +15,30 @@ from bench import run, servers
 from bench.procstat import load_average
 
 
-def main(rates: str, processes: list[int], students: int, drain: float) -> None:
+def main(rates: str, processes: list[int], students: int, drain: float, sqlite: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="bridgeway-bench-") as tmp:
         for count in processes:
             load = load_average()
-            with servers.postgres_schema() as url:
-                result = run.bridgeway(
-                    Path(tmp),
-                    ["--students", str(students), "--rates", rates, "--duration", "5", "--drain", str(drain)],
-                    processes=count,
-                    BRIDGEWAY_DATABASE_URL=url,
-                    BRIDGEWAY_BROKER_URL=servers.REDIS_BENCH_URL,
-                )
+            steps = ["--students", str(students), "--rates", rates, "--duration", "5", "--drain", str(drain)]
+            if sqlite:  # one process, the in-process broker
+                result = run.bridgeway(Path(tmp), steps)
+            else:
+                with servers.postgres_schema() as url:
+                    result = run.bridgeway(
+                        Path(tmp),
+                        steps,
+                        processes=count,
+                        BRIDGEWAY_DATABASE_URL=url,
+                        BRIDGEWAY_BROKER_URL=servers.REDIS_BENCH_URL,
+                    )
             for step in result.get("steps", []):
                 delivered = step["delivered_per_s"] or 1
+                settled = step["server_cpu_settled"] / max(1, step["delivered"]) * 1e6
+                what = "SQLite" if sqlite else f"{count} process(es)"
                 print(
-                    f"{count} process(es), load {load:.1f}: {step['target_rate']:.0f}/s -> {delivered:.0f}/s, server "
-                    f"{step['server_cpu'] / delivered * 1e6:.0f} µs/msg, PostgreSQL + Redis "
+                    f"{what}, load {load:.1f}: {step['target_rate']:.0f}/s -> "
+                    f"{delivered:.0f}/s, server {step['server_cpu'] / delivered * 1e6:.0f} µs/msg "
+                    f"({settled:.0f} until settled), PostgreSQL + Redis "
                     f"{step.get('services_cpu', 0) / delivered * 1e6:.0f} µs/msg, p99 {step['p99_ms']} ms, "
                     f"lost {step['lost']}",
                     flush=True,
@@ -44,5 +51,7 @@ if __name__ == "__main__":
     parser.add_argument("--processes", default="1,2")
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late deliveries (late = lost)")
+    parser.add_argument("--sqlite", action="store_true", help="one process on SQLite instead (--processes is ignored)")
     args = parser.parse_args()
-    main(args.rates, [int(x) for x in args.processes.split(",")], args.students, args.drain)
+    processes = [1] if args.sqlite else [int(x) for x in args.processes.split(",")]
+    main(args.rates, processes, args.students, args.drain, args.sqlite)

@@ -47,16 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--students", type=int, default=2000)
     parser.add_argument("--pair-timeout", type=float, default=30.0)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bridgeway-join-") as tmp:
-        env = servers.bridgeway_env(Path(tmp) / "data")
-        servers.prepare_bridgeway(env)
-        port = servers.free_port()
-        command = servers.uvicorn_command("app.main:create_app", port, factory=True, deflate=False)
-        server = servers.start(command, env, port, 0, Path(tmp) / "server.log")
-        try:
-            report = asyncio.run(burst(port, server.pid, args.students, args.pair_timeout))
-        finally:
-            servers.stop(server)
+    with tempfile.TemporaryDirectory(prefix="bridgeway-join-") as tmp, servers.sqlite_bridgeway(Path(tmp)) as server:
+        report = asyncio.run(burst(server.port, server.pid, args.students, args.pair_timeout))
     print(json.dumps(report))
     return 0 if report["paired"] == args.students else 1
 

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.procstat import CpuMeter, load_average, rss_bytes, service_pids
+from bench.procstat import CpuMeter, cpu_seconds, load_average, rss_bytes, service_pids
 from bench.wsclient import WsClient, connect, post_json
 
 HOST = "127.0.0.1"
@@ -93,6 +93,9 @@ class StepResult:
     server_cpu: float
     client_cpu: float
     services_cpu: float  # PostgreSQL and Redis on this machine, in cores (idle ones count too: compare to a 0 step)
+    # Server CPU seconds from the step's start until its deliveries settled: a step past the knee leaves work for its
+    # drain, which ``server_cpu`` (the sending window only) misses; this divided by ``delivered`` does not.
+    server_cpu_settled: float
     rss_per_conn_kb: float
     errors: dict[str, int]
     ack_states: dict[str, int]
@@ -199,6 +202,7 @@ class LoadGen:
         senders = [s for s in self.students if s.paired.is_set() and s.ws is not None and s.partners > 0]
         meter, mine, services = CpuMeter(self.server_pids), CpuMeter([os.getpid()]), CpuMeter(service_pids())
         meter.start()
+        cpu_at_start = cpu_seconds(self.server_pids)
         mine.start()
         services.start()
         started = time.monotonic()
@@ -226,6 +230,7 @@ class LoadGen:
             if self._settled():
                 break
             await asyncio.sleep(0.05)
+        cpu_settled = cpu_seconds(self.server_pids) - cpu_at_start
         visible = [c for c, state in self.acked.items() if state in ("visible", "masked")]
         lost = sum(1 for c in visible if self.deliveries[c] < self.sent.get(c, 1))
         delivered = sum(self.deliveries.values())
@@ -245,6 +250,7 @@ class LoadGen:
             server_cpu=round(cpu, 2),
             client_cpu=round(client_cpu, 2),
             services_cpu=round(services_cpu, 2),
+            server_cpu_settled=round(cpu_settled, 3),
             rss_per_conn_kb=round((rss_loaded - self.rss_before) / max(1, len(self.students)) / 1024, 1),
             errors=dict(self.errors),
             ack_states=dict(Counter(self.acked.values())),

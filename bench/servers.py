@@ -111,6 +111,20 @@ def stop(server: Server) -> None:
             server.proc.wait()
 
 
+@contextlib.contextmanager
+def sqlite_bridgeway(work: Path) -> Iterator[Server]:
+    """One Bridgeway on a fresh, seeded SQLite database under ``work``, pinned to core 0; stopped afterwards."""
+    env = bridgeway_env(work / "data")
+    prepare_bridgeway(env)
+    port = free_port()
+    command = uvicorn_command("app.main:create_app", port, factory=True, deflate=False)
+    server = start(command, env, port, 0, work / "server.log")
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
 def bridgeway_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     """Environment for a benchmark Bridgeway: high join/message limits so the limits are not what is measured."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGEWAY_")}

@@ -1,16 +1,29 @@
-"""One client connection: a bounded send queue, so a slow reader is dropped instead of stalling its room."""
+"""One client connection: a bounded send queue, so a slow reader is dropped instead of stalling its room.
+
+A frame for a socket with nothing queued or being written is written at once (``rooms.eager``): the transport
+usually takes it, and then it costs neither a queue hand-over nor a wake-up of the socket's pump task (three a chat
+message: its ack, its echo, its partner's copy). Only a write that has to wait (the client reads slowly, the
+transport paused) goes on in the pump, and every frame after it queues behind it, so frames stay in order and a
+reader that stalls still fills the queue and is closed as a slow consumer. With ``write_frames`` (uvicorn's
+``websockets-sansio``, ``app.ws_direct``) the frames of one event-loop pass are collected and written together at
+the end of it, in one system call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from rooms import eager
 from rooms.protocol import CLOSE_SLOW_CONSUMER
 
-SendText = Callable[[str], Awaitable[None]]
+SendText = Callable[[str], Coroutine[Any, Any, None]]
+# Writes several text frames at once, each its own WebSocket message; False when the socket cannot take them now.
+WriteFrames = Callable[[list[str]], bool]
 _CLOSE = object()
 
 
@@ -20,6 +33,7 @@ class Connection:
 
     send_text: SendText
     queue_size: int = 256
+    write_frames: WriteFrames | None = None
     session_id: int | None = None
     participant_id: int | None = None
     nonce: str = ""  # of the token that opened the socket (leave checks it)
@@ -41,6 +55,8 @@ class Connection:
     _queue: asyncio.Queue[object] = field(init=False)
     _held: list[str] | None = field(default=None, init=False)
     _drained: asyncio.Event = field(init=False, default_factory=asyncio.Event)
+    _idle: bool = field(default=True, init=False)  # no frame is being written: one may be written at once
+    _pending: list[str] | None = field(default=None, init=False)  # for `write_frames` at the end of this pass
 
     def __post_init__(self) -> None:
         self._queue = asyncio.Queue(self.queue_size)
@@ -77,6 +93,20 @@ class Connection:
                 return False
             self._held.append(text)
             return True
+        pending = self._pending
+        if pending is not None:
+            if len(pending) >= self.queue_size:  # as many as a full queue: the same rule
+                self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
+                return False
+            pending.append(text)
+            return True
+        if self._idle and self._queue.empty():
+            if self.write_frames is not None:
+                self._pending = [text]
+                asyncio.get_running_loop().call_soon(self._flush)
+            else:
+                self._write_now(text)
+            return True
         try:
             self._queue.put_nowait(text)
         except asyncio.QueueFull:
@@ -84,11 +114,44 @@ class Connection:
             return False
         return True
 
+    def _write_now(self, text: str) -> None:
+        """Write on the caller's stack; what has to wait, or fails, goes to the pump (which raises a failure, so the
+        socket is torn down as when the pump's own write failed). The queue is empty, so it goes first."""
+        self._idle = False
+        try:
+            rest: object = eager.start(self.send_text(text))
+        except Exception as exc:  # the socket is gone: no more writes at once
+            self._queue.put_nowait(_Failed(exc))
+            return
+        if rest is None:
+            self._idle = True
+        else:
+            self._queue.put_nowait(rest)
+
+    def _flush(self) -> None:
+        """Write this pass's frames together; what the socket cannot take now goes to the pump, in order."""
+        pending, self._pending = self._pending, None
+        if not pending:
+            return  # closed meanwhile: `close` queued them for the pump
+        assert self.write_frames is not None
+        try:
+            written = self.write_frames(pending)
+        except Exception as exc:  # the socket is gone: the pump raises it, as for its own failed write
+            self._idle = False
+            self._queue.put_nowait(_Failed(exc))
+            return
+        if not written:
+            for text in pending:
+                self._queue.put_nowait(text)
+
     def close(self, code: int, reason: str) -> None:
         if self.closed.is_set():
             return
         self.close_code, self.close_reason = code, reason
         self.closed.set()
+        pending, self._pending = self._pending, None
+        for text in pending or ():  # frames sent before the close are written before it, as queued ones are
+            self._queue.put_nowait(text)
         self._drained.set()
         # Wake the writer even when the queue is full.
         while True:
@@ -105,5 +168,19 @@ class Connection:
             self._drained.set()
             if item is _CLOSE:
                 return
-            assert isinstance(item, str)
-            await self.send_text(item)
+            self._idle = False
+            if isinstance(item, str):
+                await self.send_text(item)
+            elif isinstance(item, eager.Rest):
+                await item
+            else:
+                assert isinstance(item, _Failed)
+                raise item.error
+            self._idle = True
+
+
+@dataclass(slots=True)
+class _Failed:
+    """A write at once failed: the pump raises it."""
+
+    error: Exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -105,8 +106,10 @@ class MessagePipeline:
 
         def after_commit(written: Written) -> None:
             # Runs in the writer's task, so a socket dropped after the commit cannot stop the fan-out; a retry
-            # that finds its message stored publishes it again (receivers drop what they already have).
-            self._tasks.spawn(self._deliver(session_id, written, sender, sent_at, outcome.alert))
+            # that finds its message stored publishes it again (receivers drop what they already have). Soon, not
+            # now: the senders' tasks woken by the commit run first, so each ack is written before its echo.
+            loop = asyncio.get_running_loop()
+            loop.call_soon(self._start_delivery, session_id, written, sender, sent_at, outcome.alert)
 
         try:
             written = await self.writer.write(message, after_commit)
@@ -134,6 +137,12 @@ class MessagePipeline:
             wait = conn.slow_mode_seconds - (now - conn.last_sent)
             return error_frame("slow_mode", cid, retry_after=round(wait, 1))
         return None
+
+    def _start_delivery(
+        self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float, alert: str | None
+    ) -> None:
+        # At once: with the in-process broker nothing in a delivery waits, so no task is needed (rooms.eager).
+        self._tasks.start(self._deliver(session_id, written, sender, sent_at, alert))
 
     async def _deliver(
         self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float, alert: str | None

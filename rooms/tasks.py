@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from rooms import eager
+
 log = logging.getLogger(__name__)
 Job = Callable[[], Coroutine[Any, Any, None]]
 
@@ -20,6 +22,16 @@ class Tasks:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._done)
+
+    def start(self, coro: Coroutine[Any, Any, None]) -> None:
+        """``spawn``, but run ``coro`` at once until it first waits (``rooms.eager``); only the rest is a task."""
+        try:
+            rest = eager.start(coro)
+        except Exception:
+            log.exception("background task failed")
+            return
+        if rest is not None:
+            self.spawn(_finish(rest))
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -52,3 +64,7 @@ class Tasks:
         self._timers.clear()
         for task in list(self._tasks):
             task.cancel()
+
+
+async def _finish(rest: eager.Rest) -> None:
+    await rest

@@ -13,14 +13,7 @@ from rooms.connection import Connection
 from rooms.database import Database
 from rooms.feed import GAP_WAIT, RoomFeed
 from rooms.tasks import Tasks
-
-
-async def _noop(_: str) -> None:
-    return None
-
-
-def _sent(conn: Connection) -> list[object]:
-    return [conn._queue.get_nowait() for _ in range(conn._queue.qsize())]
+from tests.support.written import recording, taken
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ async def feed(settings: Settings) -> AsyncIterator[RoomFeed]:
 @pytest.fixture
 def conn() -> Connection:
     """A student socket of room 3."""
-    return Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    return recording(session_id=1, participant_id=7, room_id=3)
 
 
 async def test_a_frame_past_a_gap_waits_for_the_missing_one_instead_of_reading_the_database(
@@ -45,12 +38,12 @@ async def test_a_frame_past_a_gap_waits_for_the_missing_one_instead_of_reading_t
     feed.offer(conn, 3, 5, "five")  # seated while connected: the feed starts here
     feed.offer(conn, 3, 7, "seven")
     feed.offer(conn, 3, 8, "eight")
-    assert _sent(conn) == ["five"]
+    assert taken(conn) == ["five"]
     feed.offer(conn, 3, 6, "six")
-    assert _sent(conn) == ["six", "seven", "eight"]
+    assert taken(conn) == ["six", "seven", "eight"]
     await asyncio.sleep(GAP_WAIT * 2)
     feed.offer(conn, 3, 9, "nine")
-    assert _sent(conn) == ["nine"]
+    assert taken(conn) == ["nine"]
 
 
 async def test_a_gap_that_stays_open_is_read_from_the_database(feed: RoomFeed, conn: Connection) -> None:
@@ -59,7 +52,7 @@ async def test_a_gap_that_stays_open_is_read_from_the_database(feed: RoomFeed, c
     await asyncio.sleep(GAP_WAIT * 4)  # the catch-up read the (empty) room up to 7: 7 is not sent twice
     feed.offer(conn, 3, 7, "seven again")
     feed.offer(conn, 3, 8, "eight")
-    assert _sent(conn) == ["five", "eight"]
+    assert taken(conn) == ["five", "eight"]
 
 
 async def test_a_socket_seated_in_a_new_room_starts_at_its_first_position_not_its_first_live_frame(
@@ -68,14 +61,14 @@ async def test_a_socket_seated_in_a_new_room_starts_at_its_first_position_not_it
     """Two members on two processes write at once in a room just formed: this process can get the room's second
     message (its own member's) before the first. Started at the first live frame the socket would never get the
     first; started where ``paired`` says (0), the second waits for it."""
-    conn = Connection(_noop, session_id=1, participant_id=7)  # not seated yet
+    conn = recording(session_id=1, participant_id=7)  # not seated yet
     feed.on_control(conn, {"type": "paired", "room": {"id": 3, "members": [], "slow_mode": 0, "seq": 0}})
     feed.offer(conn, 3, 2, "second")
     feed.offer(conn, 3, 1, "first")
-    assert _sent(conn) == ["first", "second"]
+    assert taken(conn) == ["first", "second"]
     feed.on_control(conn, {"type": "paired", "room": {"id": 3, "members": [], "slow_mode": 0}})  # someone added
     feed.offer(conn, 3, 3, "third")
-    assert _sent(conn) == ["third"]
+    assert taken(conn) == ["third"]
 
 
 async def test_a_translation_never_overtakes_its_message(feed: RoomFeed, conn: Connection) -> None:
@@ -85,15 +78,15 @@ async def test_a_translation_never_overtakes_its_message(feed: RoomFeed, conn: C
     feed.follow(conn, 3, 5, "five translated")  # its message was sent: at once
     feed.offer(conn, 3, 7, "seven")  # 6 is still on its way
     feed.follow(conn, 3, 7, "seven translated")
-    assert _sent(conn) == ["five", "five translated"]
+    assert taken(conn) == ["five", "five translated"]
     feed.offer(conn, 3, 6, "six")
-    assert _sent(conn) == ["six", "seven", "seven translated"]
+    assert taken(conn) == ["six", "seven", "seven translated"]
 
 
 async def test_a_translation_waits_for_a_gap_read_from_the_database(feed: RoomFeed, conn: Connection) -> None:
     feed.offer(conn, 3, 5, "five")
     feed.offer(conn, 3, 7, "seven")  # 6 never comes: the feed reads the (empty) room up to 7
     feed.follow(conn, 3, 7, "seven translated")
-    assert _sent(conn) == ["five"]
+    assert taken(conn) == ["five"]
     await asyncio.sleep(GAP_WAIT * 4)
-    assert _sent(conn) == ["seven translated"]  # after the read that covered position 7, never before it
+    assert taken(conn) == ["seven translated"]  # after the read that covered position 7, never before it

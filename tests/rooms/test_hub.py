@@ -11,23 +11,19 @@ from rooms.broker.redis import RedisBroker
 from rooms.connection import Connection
 from rooms.hub import Hub
 from tests.support.tcpproxy import TcpProxy
-
-
-async def _noop(_: str) -> None:
-    return None
+from tests.support.written import recording, taken
 
 
 async def test_hub_delivers_a_message_published_twice_only_once() -> None:
     hub = Hub(MemoryBroker())
     await hub.start()
-    member = Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    member = recording(session_id=1, participant_id=7, room_id=3)
     await hub.attach(member)
     frame = {"type": "message", "id": 41, "room": 3, "text": "hi"}
     await hub.to_room(1, 3, frame)
     await hub.to_room(1, 3, frame)  # e.g. a publish retried after a timeout that had in fact gone through
     await hub.to_room(1, 3, {**frame, "id": 42})
-    queued = [member._queue.get_nowait() for _ in range(member._queue.qsize())]
-    assert [text for text in queued if isinstance(text, str) and '"id":4' in text] == [
+    assert [text for text in taken(member) if '"id":4' in text] == [
         '{"type":"message","id":41,"room":3,"text":"hi"}',
         '{"type":"message","id":42,"room":3,"text":"hi"}',
     ]
@@ -37,7 +33,7 @@ async def test_hub_delivers_a_message_published_twice_only_once() -> None:
 async def test_hub_forgets_seen_ids_when_the_room_has_no_members_here() -> None:
     hub = Hub(MemoryBroker())
     await hub.start()
-    member = Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    member = recording(session_id=1, participant_id=7, room_id=3)
     await hub.attach(member)
     await hub.to_room(1, 3, {"type": "message", "id": 1, "room": 3, "text": "x"})
     await hub.detach(member)
@@ -91,13 +87,10 @@ async def test_hub_routes_by_header_whatever_the_frame_key_order() -> None:
     still recognised as a message and kept once."""
     hub = Hub(MemoryBroker())
     await hub.start()
-    member = Connection(_noop, session_id=1, participant_id=7, room_id=3)
+    member = recording(session_id=1, participant_id=7, room_id=3)
     await hub.attach(member)
     frame = {"room": 3, "text": "hi", "id": 44, "type": "message"}
     await hub.to_room(1, 3, frame)
     await hub.to_room(1, 3, frame)
-    queued = [member._queue.get_nowait() for _ in range(member._queue.qsize())]
-    assert [text for text in queued if isinstance(text, str) and '"id":44' in text] == [
-        '{"room":3,"text":"hi","id":44,"type":"message"}'
-    ]
+    assert [text for text in taken(member) if '"id":44' in text] == ['{"room":3,"text":"hi","id":44,"type":"message"}']
     await hub.stop()
