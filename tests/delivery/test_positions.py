@@ -14,7 +14,9 @@ from sqlmodel import Session, select
 from app.db import make_engine
 from app.demo import seed_demo
 from app.migrate import alembic_config, upgrade
-from rooms.models import ExchangeSession, Message, ModerationState, Room
+from rooms.clock import utcnow
+from rooms.models import ExchangeSession, Message, MessageRow, ModerationState, Room
+from rooms.pg_batch import store_batch
 from rooms.store import catch_up_page, position_of, sequence_released
 from tests.conftest import make_settings
 
@@ -110,3 +112,83 @@ def test_batches_over_several_rooms_from_concurrent_writers_take_each_position_o
             seqs = db.exec(select(Message.seq).where(Message.room_id == room)).all()
             assert sorted(s for s in seqs if s is not None) == list(range(1, 31))
             assert db.get(Room, room).last_seq == 30  # type: ignore[union-attr]
+
+
+def _store(engine: Engine, rows: list[MessageRow]) -> None:
+    with engine.connect() as conn, conn.begin():
+        store_batch(conn, rows)
+
+
+def test_a_postgres_batch_is_numbered_and_stored_in_one_statement(engine: Engine) -> None:
+    """The writer's PostgreSQL path: each row gets its own id and its room's next position in batch order; held and
+    blocked rows get none."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the one-statement batch is PostgreSQL's")
+    with Session(engine) as db:
+        rooms = [_room(db) for _ in range(3)]
+    states = [ModerationState.VISIBLE, ModerationState.HELD, ModerationState.MASKED, ModerationState.BLOCKED]
+    rows = [
+        MessageRow(room_id=rooms[i % 3], participant_id=None, client_msg_id=None, text=f"m{i}", created_at=utcnow())
+        for i in range(12)
+    ]
+    for i, row in enumerate(rows):
+        row.state = states[i % 4]
+    _store(engine, rows)
+    expected: dict[int, int] = {}
+    for row in rows:
+        if row.state in (ModerationState.VISIBLE, ModerationState.MASKED):
+            expected[row.room_id] = expected.get(row.room_id, 0) + 1
+            assert row.seq == expected[row.room_id]
+        else:
+            assert row.seq is None
+    with Session(engine) as db:
+        for row in rows:
+            stored = db.get(Message, row.id)
+            assert stored is not None
+            assert (stored.text, stored.room_id, stored.seq, stored.state) == (
+                row.text,
+                row.room_id,
+                row.seq,
+                row.state,
+            )
+        assert [db.get(Room, r).last_seq for r in rooms] == [expected.get(r, 0) for r in rooms]  # type: ignore[union-attr]
+
+
+def test_postgres_batches_from_concurrent_writers_take_each_position_once(engine: Engine) -> None:
+    """Two writers' one-statement batches span the same rooms in opposite orders: positions 1..n each once, ids
+    matched to their rows, and no deadlock."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the one-statement batch is PostgreSQL's")
+    with Session(engine) as db:
+        rooms = [_room(db) for _ in range(4)]
+    written: list[MessageRow] = []
+
+    def write(order: list[int], name: str, errors: list[BaseException]) -> None:
+        try:
+            for batch in range(15):
+                rows = [
+                    MessageRow(
+                        room_id=r, participant_id=None, client_msg_id=None, text=f"{name}{batch}", created_at=utcnow()
+                    )
+                    for r in order
+                ]
+                _store(engine, rows)
+                written.extend(rows)
+        except BaseException as exc:  # reported by the test thread
+            errors.append(exc)
+
+    errors: list[BaseException] = []
+    writers = [threading.Thread(target=write, args=(o, n, errors)) for o, n in ((rooms, "a"), (rooms[::-1], "b"))]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert not errors
+    with Session(engine) as db:
+        for room in rooms:
+            seqs = db.exec(select(Message.seq).where(Message.room_id == room)).all()
+            assert sorted(s for s in seqs if s is not None) == list(range(1, 31))
+        for row in written:
+            stored = db.get(Message, row.id)
+            assert stored is not None
+            assert (stored.text, stored.room_id, stored.seq) == (row.text, row.room_id, row.seq)
