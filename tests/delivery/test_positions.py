@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,23 +85,21 @@ def test_migration_numbers_existing_messages_by_room_in_id_order(engine: Engine)
         assert [db.get(Room, r).last_seq for r in rooms] == [3, 2]  # type: ignore[union-attr]
 
 
-def test_batches_over_several_rooms_from_concurrent_writers_take_each_position_once(engine: Engine) -> None:
-    """Two writers (two server processes) commit batches that span the same rooms, listed in opposite orders:
-    every room's positions come out 1..n, none twice or skipped, and neither writer deadlocks the other."""
-    with Session(engine) as db:
-        rooms = [_room(db) for _ in range(4)]
+def _two_writers_in_opposite_orders(
+    engine: Engine, rooms: list[int], write_batch: Callable[[list[int], str, int], None]
+) -> None:
+    """Two threads (two server processes) each write 15 batches over ``rooms``, one in the opposite order of the
+    other; then every room's positions are 1..30, none twice or skipped, and neither writer deadlocked the other."""
+    errors: list[BaseException] = []
 
-    def write(order: list[int], errors: list[BaseException]) -> None:
+    def write(order: list[int], name: str) -> None:
         try:
             for batch in range(15):
-                with Session(engine) as db:
-                    db.add_all(Message(room_id=room, text=f"{batch}", state=ModerationState.VISIBLE) for room in order)
-                    db.commit()
+                write_batch(order, name, batch)
         except BaseException as exc:  # reported by the test thread
             errors.append(exc)
 
-    errors: list[BaseException] = []
-    writers = [threading.Thread(target=write, args=(order, errors)) for order in (rooms, rooms[::-1])]
+    writers = [threading.Thread(target=write, args=(o, n)) for o, n in ((rooms, "a"), (rooms[::-1], "b"))]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -112,6 +110,19 @@ def test_batches_over_several_rooms_from_concurrent_writers_take_each_position_o
             seqs = db.exec(select(Message.seq).where(Message.room_id == room)).all()
             assert sorted(s for s in seqs if s is not None) == list(range(1, 31))
             assert db.get(Room, room).last_seq == 30  # type: ignore[union-attr]
+
+
+def test_batches_over_several_rooms_from_concurrent_writers_take_each_position_once(engine: Engine) -> None:
+    """Two writers commit ORM batches that span the same rooms, listed in opposite orders."""
+    with Session(engine) as db:
+        rooms = [_room(db) for _ in range(4)]
+
+    def write_batch(order: list[int], _name: str, batch: int) -> None:
+        with Session(engine) as db:
+            db.add_all(Message(room_id=room, text=f"{batch}", state=ModerationState.VISIBLE) for room in order)
+            db.commit()
+
+    _two_writers_in_opposite_orders(engine, rooms, write_batch)
 
 
 def _store(engine: Engine, rows: list[MessageRow]) -> None:
@@ -163,31 +174,16 @@ def test_postgres_batches_from_concurrent_writers_take_each_position_once(engine
         rooms = [_room(db) for _ in range(4)]
     written: list[MessageRow] = []
 
-    def write(order: list[int], name: str, errors: list[BaseException]) -> None:
-        try:
-            for batch in range(15):
-                rows = [
-                    MessageRow(
-                        room_id=r, participant_id=None, client_msg_id=None, text=f"{name}{batch}", created_at=utcnow()
-                    )
-                    for r in order
-                ]
-                _store(engine, rows)
-                written.extend(rows)
-        except BaseException as exc:  # reported by the test thread
-            errors.append(exc)
+    def write_batch(order: list[int], name: str, batch: int) -> None:
+        rows = [
+            MessageRow(room_id=r, participant_id=None, client_msg_id=None, text=f"{name}{batch}", created_at=utcnow())
+            for r in order
+        ]
+        _store(engine, rows)
+        written.extend(rows)
 
-    errors: list[BaseException] = []
-    writers = [threading.Thread(target=write, args=(o, n, errors)) for o, n in ((rooms, "a"), (rooms[::-1], "b"))]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(60)
-    assert not errors
+    _two_writers_in_opposite_orders(engine, rooms, write_batch)
     with Session(engine) as db:
-        for room in rooms:
-            seqs = db.exec(select(Message.seq).where(Message.room_id == room)).all()
-            assert sorted(s for s in seqs if s is not None) == list(range(1, 31))
         for row in written:
             stored = db.get(Message, row.id)
             assert stored is not None
