@@ -5,8 +5,8 @@ The portable path (``number_messages`` and a multi-row INSERT) costs a PostgreSQ
 so psycopg re-parses the whole statement text every time (longer than its query cache takes) and the server plans it
 every time. Here the batch travels as one array a column: the statement text never changes, so psycopg converts it
 once and prepares it on the server after a few uses (with a generic plan: ``prefer_generic_plans``), and locking,
-claiming and inserting are one round trip between BEGIN and COMMIT. Writer thread CPU a batch of 5 rooms 800-950 ->
-450-490 µs, of one message about the same (docs/performance.md, "Scale-out, third pass").
+claiming and inserting are one round trip between BEGIN and COMMIT, on the DBAPI cursor. Writer thread CPU a batch
+of 5 rooms 710-950 -> 267-373 µs, of one message 282-373 -> 200-250 (docs/performance.md, "Scale-out, third pass").
 
 Same rules as ``rooms.models.number_messages``: a batch's rooms are locked in id order before any position is claimed
 (one lock order for every writer, so two writers never deadlock), visible and masked messages without a position
