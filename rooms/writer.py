@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 
 from rooms.database import Database
 from rooms.models import Message, MessageData, number_messages
-from rooms.pg_batch import prefer_generic_plans, store_batch
 
 log = logging.getLogger(__name__)
 _TABLE: Table = Message.__table__  # type: ignore[attr-defined]
@@ -105,7 +104,7 @@ class BatchWriter:
         self._task: asyncio.Task[None] | None = None
         self._thread: _Thread | None = None
         self._conn: Connection | None = None  # used in the writer's thread only
-        self._inserted = False  # the current batch's COMMIT was sent (the writer's thread only)
+        self._inserted = False  # the current batch's INSERT was sent (the writer's thread only)
         self.batches = 0
         self.rows = 0
 
@@ -188,8 +187,6 @@ class BatchWriter:
         if self._conn is None or self._conn.invalidated or self._conn.closed:
             self._close_connection()
             self._conn = self._db.engine.connect()
-            if self._conn.dialect.name == "postgresql":
-                prefer_generic_plans(self._conn)
         return self._conn
 
     def _close_connection(self) -> None:
@@ -205,7 +202,7 @@ class BatchWriter:
             return self._commit_batch(messages)
         except DBAPIError as exc:
             if not exc.connection_invalidated or self._inserted:
-                # Lost during the COMMIT, the rows may be stored: the batch fails (nothing acked),
+                # Lost during the INSERT or the COMMIT, the rows may be stored: the batch fails (nothing acked),
                 # and senders retry with their client ids, which find what was stored. A blind retry could store
                 # a message without a client id twice.
                 raise
@@ -219,21 +216,18 @@ class BatchWriter:
         try:
             conn = self._connection()
             with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    store_batch(conn, messages)  # numbered and inserted in one statement of fixed shape
-                else:
-                    number_messages(conn, messages)
-                    rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
-                    for message, message_id in zip(messages, conn.execute(_INSERT, rows).scalars(), strict=True):
-                        message.id = message_id
-                # From the COMMIT on the database may have the rows; a connection lost before it rolled them back.
-                self._inserted = True
+                number_messages(conn, messages)
+                rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
+                self._inserted = True  # from here on, the database may have the rows
+                ids = conn.execute(_INSERT, rows).scalars().all()
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
                 raise  # the database is unreachable: the whole batch fails and nothing is acknowledged
             if not isinstance(exc, IntegrityError | DataError):
                 self._close_connection()  # not the rows' fault: the next batch starts on a new connection
         else:
+            for message, message_id in zip(messages, ids, strict=True):
+                message.id = message_id
             return [Written(m, False) for m in messages]
         # A retried client id collided inside the batch, or one row is bad: fall back to one row at a time,
         # so one bad message fails alone instead of failing everyone's.
