@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from app.db import make_engine
+from app.demo import seed_demo
 from app.migrate import alembic_config, upgrade
 from rooms.models import ExchangeSession, Message, ModerationState, Room
 from rooms.store import catch_up_page, position_of, sequence_released
+from tests.conftest import make_settings
 
 
-@pytest.fixture
-def engine(demo_engine: Engine) -> Engine:
-    return demo_engine
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    url = (
+        f"sqlite:///{tmp_path / 'positions.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
+    upgrade(engine)
+    seed_demo(engine, make_settings(tmp_path, database_url=url))
+    yield engine
+    engine.dispose()
 
 
 def _room(db: Session) -> int:
