@@ -30,11 +30,10 @@ async def measure(name: str, count: int, publish: Callable[[str, str], Awaitable
 
 
 async def main(url: str, count: int) -> None:
-    publisher = RedisPublisher(_client(url, max_connections=1, retries=PUBLISH_RETRIES))
+    publisher = RedisPublisher(url, retries=PUBLISH_RETRIES)
     publisher.start()
     await measure("pipelined, one connection", count, publisher.publish)
     await publisher.stop()
-    await publisher.client.aclose()
     for size in (8, 32):
         client = _client(url, max_connections=size, retries=PUBLISH_RETRIES)
         await measure(f"blocking pool of {size}", count, client.publish)

@@ -18,7 +18,10 @@ from rooms.translate import RoomTranslator
 CATCH_UP_PAGE: Final = 100  # messages a page at most (a quarter of the send queue when that is smaller)
 CATCH_UP_LIMIT: Final = 5000  # a catch-up starts at most this many positions before the room's newest
 TRANSLATE_BACK: Final = 50  # only the newest messages of a catch-up are translated for the reader
-GAP_WAIT: Final = 0.05  # seconds a live frame past a gap waits for the missing ones before the database is read
+# Seconds a live frame past a gap waits for the missing ones before the database is read. Under load a frame of the
+# other process is often later than 50 ms (2,000 msgs/s, two processes: 2,000-3,700 reads of the database per
+# process in 35 s at 50 ms, 400-500 at 250 ms); a gap that stays open (a publisher gone) costs its room this much.
+GAP_WAIT: Final = 0.25
 EARLY_MAX: Final = 32  # live frames past a gap kept meanwhile (more: read the database at once)
 FOLLOW_MAX: Final = 64  # translations kept for messages not sent yet (more: the catch-up translates again)
 

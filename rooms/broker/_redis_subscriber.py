@@ -54,9 +54,13 @@ class RedisSubscriber(asyncio.Protocol):
 
     def send(self, *args: str) -> None:
         """Write one command (``SUBSCRIBE a b``); its replies arrive through ``on_reply``."""
+        self.write(hiredis.pack_command(args))  # type: ignore[arg-type]  # its stub types a 1-tuple
+
+    def write(self, packed: bytes) -> None:
+        """Write commands already packed (``hiredis.pack_command``)."""
         if self._transport is None or self._transport.is_closing():
-            raise ConnectionError("redis subscriber connection is closed")
-        self._transport.write(hiredis.pack_command(args))  # type: ignore[arg-type]  # its stub types a 1-tuple
+            raise ConnectionError("redis connection is closed")
+        self._transport.write(packed)
 
     def close(self) -> None:
         if self._transport is not None:

@@ -94,9 +94,7 @@ class RedisBroker:
         except RedisError as exc:
             await self._client.aclose()
             raise BrokerUnavailable(f"cannot reach Redis at {self._url}: {exc}") from None
-        self._publisher = RedisPublisher(
-            _client(self._url, max_connections=1, retries=PUBLISH_RETRIES), max_pending=self._max_pending
-        )
+        self._publisher = RedisPublisher(self._url, retries=PUBLISH_RETRIES, max_pending=self._max_pending)
         self._publisher.start()
         self._reader = asyncio.create_task(self._read_forever(), name="redis-broker-reader")
         await asyncio.wait_for(self._connected.wait(), timeout=5)
@@ -104,7 +102,6 @@ class RedisBroker:
     async def stop(self) -> None:
         if self._publisher is not None:
             await self._publisher.stop()
-            await self._publisher.client.aclose()
             self._publisher = None
         if self._reader is not None:
             self._reader.cancel()
