@@ -3,7 +3,8 @@ countries (the regions phone numbers are read for).
 
 Kept per room until a frame says its membership changed: every arrival is a `paired` frame to the room's members
 and every departure a `presence` frame to the room, from whichever process made the change, so a room is read
-again only when someone came or went instead of every few seconds (a database read a few messages). ``ttl`` only
+again only when someone came or went instead of every few seconds (a database read a few messages). A `paired`
+frame carries the room's whole member list, so the roster is taken from it rather than read back. ``ttl`` only
 bounds what a frame missed in a broker outage can leave stale."""
 
 from __future__ import annotations
@@ -55,12 +56,24 @@ class RoomRosters:
         if room_id is not None:
             self._cache.pop(room_id, None)
 
+    def _seed(self, room_id: int, members: object) -> None:
+        """Keep the member list a `paired` frame carries (the room as the seating left it), so a room's first
+        message does not read it back: 1,000 rooms formed at once cost ~0.5 s of reads in their first second."""
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            return
+        ordered = sorted(members, key=lambda m: m.get("id") or 0)
+        names = tuple(str(m.get("name", "")) for m in ordered)
+        countries = tuple(sorted({str(m["country"]) for m in ordered if m.get("country")}))
+        self._cache[room_id] = (time.monotonic(), Roster(names, countries))
+
     def on_control(self, conn: Connection, frame: dict[str, Any]) -> None:
         """A hub control handler (`rooms.hub.Hub.on_control`): the frames that say a room's members changed."""
         kind = frame.get("type")
         if kind == "paired":
             room = frame.get("room")
             self.changed(room.get("id") if isinstance(room, dict) else None)
+            if isinstance(room, dict) and isinstance(room.get("id"), int):
+                self._seed(room["id"], room.get("members"))
         elif kind == "presence" or (kind == "event" and "room" in frame):
             room_id = frame.get("room")
             self.changed(room_id if isinstance(room_id, int) else None)

@@ -19,7 +19,7 @@ from rooms.database import Database
 from rooms.hub import Hub
 from rooms.models import Participant, Room, RoomMember
 from rooms.notices import Notices
-from rooms.roster import RoomRosters
+from rooms.roster import RoomRosters, Roster
 from tests.support.db import db
 
 
@@ -113,3 +113,43 @@ async def test_roster_read_overlapping_a_change_is_not_kept(
     with db(settings) as session:
         _seat(session, demo.session_id, room.id, "Bruno", "ES")
     assert (await rosters.get(room.id)).names == ("Alice", "Bruno")
+
+
+class _CountedDatabase(Database):
+    """The real database, counting the reads that go through it."""
+
+    reads = 0
+
+    async def run(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.reads += 1
+        return await super().run(fn, *args, **kwargs)
+
+
+async def test_a_room_just_seated_is_known_from_its_paired_frame_without_a_read(
+    settings: Settings, demo: DemoData
+) -> None:
+    """A burst forms a thousand rooms at once: their first messages must not each read their room back."""
+    database = _CountedDatabase(make_engine(settings.database_url))
+    hub = Hub(MemoryBroker())
+    await hub.start()
+    rosters = RoomRosters(database)
+    hub.on_control(rosters.on_control)
+    with db(settings) as session:
+        room = Room(session_id=demo.session_id)
+        session.add(room)
+        session.commit()
+        assert room.id is not None
+        bruno = _seat(session, demo.session_id, room.id, "Bruno", "ES")
+        alice = _seat(session, demo.session_id, room.id, "Alice", "GB")
+        ana = _seat(session, demo.session_id, room.id, "Ana", "ES")
+    assert alice.id is not None
+    await hub.attach(Connection(_noop, session_id=demo.session_id, participant_id=alice.id, room_id=room.id))
+    await Notices(hub).seated(demo.session_id, room.id, [ana, alice, bruno], seq=0)
+    roster = await rosters.get(room.id)
+    assert database.reads == 0
+    assert roster == Roster(("Bruno", "Alice", "Ana"), ("ES", "GB"))  # the members in id order, as a read has them
+    rosters.changed(room.id)
+    assert await rosters.get(room.id) == roster  # the same as reading the room back
+    assert database.reads == 1
+    await hub.stop()
+    database.dispose()
