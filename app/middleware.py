@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -35,10 +37,12 @@ class SecurityHeadersMiddleware:
         self._static = _raw([*defaults, *hsts_header])
         self._others = _raw([*defaults, ("cache-control", "no-store"), *hsts_header])
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine itself: a WebSocket gets the app's own awaitable, so no frame of this layer stays alive
+        # for the socket's whole life (~1 KB a connection a layer).
+        return self._http(scope, receive, send) if scope["type"] == "http" else self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         defaults = self._static if scope["path"].startswith("/static/") else self._others
 
         async def send_with_headers(message: Message) -> None:
@@ -64,10 +68,11 @@ class BodySizeLimitMiddleware:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # A WebSocket passes straight through, keeping no frame of this layer (see SecurityHeadersMiddleware).
+        return self._http(scope, receive, send) if scope["type"] == "http" else self.app(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
                 await _too_large(send)

@@ -11,6 +11,7 @@ choices) get no direct writer and use ASGI only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,10 +29,11 @@ class ServerSendMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: the app's own awaitable is returned, so this layer keeps no frame alive for a socket.
         if scope["type"] == "websocket":
             scope[SERVER_SEND] = send
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
 
 class DirectFrames:

@@ -75,7 +75,15 @@ async def _socket(run: Any) -> tuple[WebSocketsSansIOProtocol, _Transport]:
         assert frames is not None  # the optimisation is on under this server
         await run(Connection(websocket.send_text, 8, frames))
 
-    config = Config(app=ServerSendMiddleware(endpoint), ws="websockets-sansio", lifespan="off", log_level="warning")
+    # asgi3 named: uvicorn guesses ASGI 2 for an app whose __call__ is not a coroutine function (the middleware
+    # returns the inner awaitable; in the app it sits inside Starlette, which uvicorn sees)
+    config = Config(
+        app=ServerSendMiddleware(endpoint),
+        ws="websockets-sansio",
+        lifespan="off",
+        log_level="warning",
+        interface="asgi3",
+    )
     config.load()
     protocol = WebSocketsSansIOProtocol(config, ServerState(), {}, asyncio.get_running_loop())
     transport = _Transport()
