@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +28,23 @@ WriteFrames = Callable[[list[str]], bool]
 _CLOSE = object()
 
 
-@dataclass(eq=False)
+class Closed:
+    """Whether a connection closed: what of an ``asyncio.Event`` it uses (nothing waits on it), without the Event's
+    waiter deque (~0.8 KB a socket)."""
+
+    __slots__ = ("_set",)
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+
+
+@dataclass(eq=False, slots=True)
 class Connection:
     """State of one socket: who it is, where it is, and frames waiting to be written to it."""
 
@@ -49,24 +66,48 @@ class Connection:
     slow_mode_seconds: int = 0
     paused: bool = False
     last_heard: float = field(default_factory=time.monotonic)  # when the client last sent any frame
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    closed: Closed = field(default_factory=Closed)  # is_set() / set(), as an Event without waiters
     close_code: int | None = None
     close_reason: str = ""
-    _queue: asyncio.Queue[object] = field(init=False)
+    # The send queue and its waits, made when first needed: most sockets never queue a frame (see `send`), and an
+    # asyncio.Queue (three deques) and Event (one) cost ~3 KB a socket kept open.
+    _queue: deque[object] | None = field(default=None, init=False)
+    _woken: asyncio.Future[None] | None = field(default=None, init=False)  # the pump, waiting for a frame
+    _drained: asyncio.Event | None = field(default=None, init=False)  # a catch-up page, waiting for room
     _held: list[str] | None = field(default=None, init=False)
-    _drained: asyncio.Event = field(init=False, default_factory=asyncio.Event)
     _idle: bool = field(default=True, init=False)  # no frame is being written: one may be written at once
     _pending: list[str] | None = field(default=None, init=False)  # for `write_frames` at the end of this pass
-
-    def __post_init__(self) -> None:
-        self._queue = asyncio.Queue(self.queue_size)
 
     async def wait_writable(self, free: int) -> None:
         """Wait until the send queue has ``free`` empty slots or the connection closed (catch-up pages wait here,
         so a long history flows at the client's pace instead of overflowing the queue)."""
-        while not self.closed.is_set() and self.queue_size - self._queue.qsize() < free:
+        while not self.closed.is_set() and self.queue_size - len(self._queue or ()) < free:
+            if self._drained is None:
+                self._drained = asyncio.Event()
             self._drained.clear()
             await self._drained.wait()
+
+    def _put(self, item: object) -> bool:
+        """Queue ``item`` for the pump; False when the queue holds ``queue_size`` already."""
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
+        elif len(queue) >= self.queue_size:
+            return False
+        queue.append(item)
+        woken, self._woken = self._woken, None
+        if woken is not None and not woken.done():
+            woken.set_result(None)
+        return True
+
+    async def _get(self) -> object:
+        while not self._queue:
+            woken = self._woken = asyncio.get_running_loop().create_future()
+            await woken
+        item = self._queue.popleft()
+        if self._drained is not None:
+            self._drained.set()
+        return item
 
     @property
     def is_watcher(self) -> bool:
@@ -100,16 +141,14 @@ class Connection:
                 return False
             pending.append(text)
             return True
-        if self._idle and self._queue.empty():
+        if self._idle and not self._queue:
             if self.write_frames is not None:
                 self._pending = [text]
                 asyncio.get_running_loop().call_soon(self._flush)
             else:
                 self._write_now(text)
             return True
-        try:
-            self._queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if not self._put(text):
             self.close(CLOSE_SLOW_CONSUMER, "slow_consumer")
             return False
         return True
@@ -121,12 +160,12 @@ class Connection:
         try:
             rest: object = eager.start(self.send_text(text))
         except Exception as exc:  # the socket is gone: no more writes at once
-            self._queue.put_nowait(_Failed(exc))
+            self._put(_Failed(exc))
             return
         if rest is None:
             self._idle = True
         else:
-            self._queue.put_nowait(rest)
+            self._put(rest)
 
     def _flush(self) -> None:
         """Write this pass's frames together; what the socket cannot take now goes to the pump, in order."""
@@ -138,11 +177,11 @@ class Connection:
             written = self.write_frames(pending)
         except Exception as exc:  # the socket is gone: the pump raises it, as for its own failed write
             self._idle = False
-            self._queue.put_nowait(_Failed(exc))
+            self._put(_Failed(exc))
             return
         if not written:
             for text in pending:
-                self._queue.put_nowait(text)
+                self._put(text)
 
     def close(self, code: int, reason: str) -> None:
         if self.closed.is_set():
@@ -151,21 +190,18 @@ class Connection:
         self.closed.set()
         pending, self._pending = self._pending, None
         for text in pending or ():  # frames sent before the close are written before it, as queued ones are
-            self._queue.put_nowait(text)
-        self._drained.set()
+            self._put(text)
+        if self._drained is not None:
+            self._drained.set()
         # Wake the writer even when the queue is full.
-        while True:
-            try:
-                self._queue.put_nowait(_CLOSE)
-                break
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
+        while not self._put(_CLOSE):
+            assert self._queue is not None
+            self._queue.popleft()
 
     async def pump(self) -> None:
         """Write queued frames to the socket until the connection is closed."""
         while True:
-            item = await self._queue.get()
-            self._drained.set()
+            item = await self._get()
             if item is _CLOSE:
                 return
             self._idle = False
