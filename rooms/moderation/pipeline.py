@@ -157,13 +157,11 @@ class Moderator:
         return {arg: available[arg] for arg in hook.argnames}
 
     def _run_builtin(self, hook: _Hook, ctx: MessageContext, budget: CpuBudget) -> Verdict | None:
-        """A built-in hook: synchronous, inline, under the timer the pass's built-in hooks share."""
+        """A built-in hook that takes other arguments than (message, config) (those are called in `_moderate`):
+        synchronous, inline, under the timer the pass's built-in hooks share."""
         timeout = self.config.hook_timeout
         try:
-            if hook.argnames == _MESSAGE_AND_CONFIG:  # every built-in hook: no dict of arguments to build
-                result = budget.call_shared(timeout, hook.function, message=ctx, config=self.config)
-            else:
-                result = budget.call_shared(timeout, hook.function, **self._kwargs(hook, ctx))
+            result = budget.call_shared(timeout, hook.function, **self._kwargs(hook, ctx))
         except DeadlineExceeded:
             return self._timed_out(hook.name, ctx)
         except Exception:
