@@ -116,18 +116,12 @@ class CpuBudget:
 
         Each call is still refused on its own once its wall time is over `seconds`.
         """
-        global _armed
-        fresh = self._interruptible and (_expired or not self._sharing)
-        self._sharing = True
         started = time.perf_counter()
+        self.share(seconds)
         try:
-            _armed = self._interruptible
-            if fresh:
-                self._used = True
-                _set_timer(seconds)
             result = function(**kwargs)
         finally:
-            _armed = False
+            self.unshare()
         if time.perf_counter() - started > seconds:
             raise DeadlineExceeded
         return result
