@@ -12,6 +12,7 @@ from starlette.testclient import TestClient, WebSocketTestSession
 
 from app.db import make_engine
 from app.demo import DemoData
+from app.main import create_app
 from app.settings import Settings
 from rooms.models import ExchangeSession, Message, ModerationState
 from tests.support.students import hello, join, paired_pair, send, until
@@ -47,6 +48,18 @@ def test_two_students_from_different_countries_are_paired_and_chat(client: TestC
         assert reply["from"]["country"] == "ES"
 
 
+@pytest.fixture
+def trio_client(settings: Settings) -> Iterator[TestClient]:
+    """An app whose cross-country wait is as short as the odd student's hold (1 s).
+
+    Arrivals are paired together when they come within 0.2 s. On a busy machine A2's hello can miss A1 and B1's
+    pass; alone in the next one A2 then waits the cross-country wait for a partner, by which time these test sockets
+    (they answer no pings) are stale and would never be seated. Either way A2 must end up in the room of three.
+    """
+    with TestClient(create_app(settings.model_copy(update={"cross_country_wait_seconds": 1.0}))) as test_client:
+        yield test_client
+
+
 @contextmanager
 def _three_say_hello(client: TestClient) -> Iterator[tuple[WebSocketTestSession, ...]]:
     """A1 (GB), B1 (ES) and A2 (GB) join and say hello, in that order."""
@@ -63,8 +76,8 @@ def _three_say_hello(client: TestClient) -> Iterator[tuple[WebSocketTestSession,
         yield s1, s2, s3
 
 
-def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestClient, demo: object) -> None:
-    with _three_say_hello(client) as (s1, s2, s3):
+def test_three_students_form_one_room_of_three_not_a_lone_student(trio_client: TestClient, demo: object) -> None:
+    with _three_say_hello(trio_client) as (s1, s2, s3):
         # A2 is kept out of the first pass for up to a second, for a partner who might still come; nobody comes,
         # so A2 joins A1 and B1 (docs/protocol.md, "Pairing"): each socket's last `paired` shows the room of three.
         pair = until(s1, "paired")["room"]
@@ -80,10 +93,12 @@ def test_three_students_form_one_room_of_three_not_a_lone_student(client: TestCl
         assert until(s2, "message")["text"] == "hi all"
 
 
-def test_a_third_seated_in_a_room_that_talked_starts_after_its_conversation(client: TestClient, demo: object) -> None:
+def test_a_third_seated_in_a_room_that_talked_starts_after_its_conversation(
+    trio_client: TestClient, demo: object
+) -> None:
     """A newcomer's feed starts at the room's position when they were seated, not at 0: what the two said before is
     not replayed to them (it was, once ``paired`` carried 0 for every room)."""
-    with _three_say_hello(client) as (s1, _s2, s3):
+    with _three_say_hello(trio_client) as (s1, _s2, s3):
         assert until(s1, "paired")["room"]["seq"] == 0  # a new room
         send(s1, "b", "before A2 came")  # A2 is still kept out of the pass (up to a second)
         assert until(s1, "ack")["seq"] == 1
