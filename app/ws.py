@@ -21,7 +21,7 @@ from app.services import Services, services
 from app.staff.auth import session_ended, staff_user
 from app.ws_direct import DirectFrames
 from rooms.connection import Connection
-from rooms.heartbeat import heartbeat
+from rooms.heartbeat import Heartbeats
 from rooms.models import ExchangeSession
 from rooms.parsing import FrameError, get_int, get_str, parse_frame
 from rooms.protocol import (
@@ -94,17 +94,18 @@ async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) 
 
 
 async def _serve(
-    websocket: WebSocket, conn: Connection, on_frame: FrameHandler, beat: tuple[float, float] | None = None
+    websocket: WebSocket, conn: Connection, on_frame: FrameHandler, beats: Heartbeats | None = None
 ) -> None:
-    """Run the socket's reader and writer (and heartbeat); when either ends, stop them all."""
+    """Run the socket's reader and writer (and watch its heartbeat); when either ends, stop them all."""
     writer = asyncio.create_task(_pump_and_close(websocket, conn))
     reader = asyncio.create_task(_read(websocket, conn, on_frame))
-    pulse = asyncio.create_task(heartbeat(conn, *beat)) if beat is not None else None
+    if beats is not None:
+        beats.watch(conn)
     try:
         await asyncio.wait({writer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        if pulse is not None:
-            pulse.cancel()
+        if beats is not None:
+            beats.forget(conn)
         if not reader.done():
             reader.cancel()
         conn.close(CLOSE_NORMAL, "")
@@ -129,8 +130,7 @@ async def student_socket(websocket: WebSocket) -> None:
     try:
         if not await _hello(websocket, conn, svc):
             return
-        beat = (svc.settings.heartbeat_interval_seconds, svc.settings.heartbeat_timeout_seconds)
-        await _serve(websocket, conn, svc.rooms.handle, beat)
+        await _serve(websocket, conn, svc.rooms.handle, svc.rooms.heartbeats)
     finally:
         svc.sockets.discard(conn)
         await svc.rooms.closed(conn)

@@ -15,6 +15,7 @@ from rooms.control import apply_control
 from rooms.database import Database
 from rooms.feed import RoomFeed
 from rooms.frame_limits import ANSWERED, FrameLimits
+from rooms.heartbeat import Heartbeats
 from rooms.hub import Hub
 from rooms.lifecycle import Lifecycle, LifecycleConfig
 from rooms.lobby import Lobby, LobbyConfig
@@ -86,6 +87,7 @@ class RoomService:
             self.reports.alert,
         )
         self.frame_limits = FrameLimits()
+        self.heartbeats = Heartbeats(config.heartbeat_interval, config.heartbeat_timeout)
         self.replay = OutageReplay(hub, self.feed)
         self.presence = Presence(
             db,
@@ -103,6 +105,7 @@ class RoomService:
 
     def start(self) -> None:
         self.tasks.spawn(self.presence.run())
+        self.tasks.spawn(self.heartbeats.run())
 
     async def open_participant(
         self, conn: Connection, participant_id: int, nonce: str, last_id: int, last_seq: int | None = None
