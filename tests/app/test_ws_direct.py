@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
 from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
-from app.ws_direct import DirectFrames, ServerSendMiddleware
+from app.ws_direct import DirectFrames, ServerSendMiddleware, _framed
 from rooms.connection import Connection
 
 UPGRADE = (
@@ -109,6 +112,32 @@ async def test_the_frames_of_one_pass_go_out_in_one_write_each_its_own_message()
     assert transport.writes[0].startswith(b"HTTP/1.1 101")
     after = transport.writes[1:]
     assert [_messages(w) for w in after] == [["ack", "echo", "partner"], ["next"]]
+
+
+@pytest.mark.parametrize("length", [0, 125, 126, 65535, 65536, 70000], ids=lambda n: f"{n}-bytes")
+def test_frames_are_the_bytes_websockets_writes(length: int) -> None:
+    """Each frame length's header (7-bit, 16-bit and 64-bit lengths), with text that is not all ASCII."""
+    server = ServerProtocol()
+    server.state = State.OPEN
+    texts = ["é" * (length // 2) + "x" * (length % 2), '{"type":"ack"}']
+    for text in texts:
+        server.send_text(text.encode())
+    assert b"".join(_framed([], texts)) == b"".join(server.data_to_send())
+
+
+async def test_long_and_short_frames_of_one_pass_reach_the_client_whole() -> None:
+    done = asyncio.Event()
+    texts = ["a" * 70_000, "b" * 300, "c", "ü" * 40_000]
+
+    async def run(conn: Connection) -> None:
+        for text in texts:
+            conn.send(text)
+        await asyncio.sleep(0.01)
+        done.set()
+
+    _, transport = await _socket(run)
+    await asyncio.wait_for(done.wait(), 5)
+    assert [_messages(w) for w in transport.writes[1:]] == [texts]
 
 
 async def test_a_paused_transport_gets_them_through_asgi_once_it_resumes_in_order() -> None:
