@@ -4,6 +4,7 @@ its own WebSocket message, and a paused transport still gets them later, in orde
 from __future__ import annotations
 
 import asyncio
+import zlib
 from typing import Any
 
 import pytest
@@ -24,6 +25,9 @@ UPGRADE = (
     b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
 )
+
+
+UPGRADE_DEFLATE = UPGRADE.replace(b"\r\n\r\n", b"\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n")
 
 
 class _Transport(asyncio.Transport):
@@ -68,7 +72,7 @@ def _messages(data: bytes) -> list[str]:
     return texts
 
 
-async def _socket(run: Any) -> tuple[WebSocketsSansIOProtocol, _Transport]:
+async def _socket(run: Any, deflate: bool = False) -> tuple[WebSocketsSansIOProtocol, _Transport]:
     """A uvicorn websockets-sansio connection, handshake done, whose app runs ``run(conn)`` after accepting."""
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,12 +90,13 @@ async def _socket(run: Any) -> tuple[WebSocketsSansIOProtocol, _Transport]:
         lifespan="off",
         log_level="warning",
         interface="asgi3",
+        ws_per_message_deflate=deflate,
     )
     config.load()
     protocol = WebSocketsSansIOProtocol(config, ServerState(), {}, asyncio.get_running_loop())
     transport = _Transport()
     protocol.connection_made(transport)
-    protocol.data_received(UPGRADE)
+    protocol.data_received(UPGRADE_DEFLATE if deflate else UPGRADE)
     return protocol, transport
 
 
@@ -138,6 +143,32 @@ async def test_long_and_short_frames_of_one_pass_reach_the_client_whole() -> Non
     _, transport = await _socket(run)
     await asyncio.wait_for(done.wait(), 5)
     assert [_messages(w) for w in transport.writes[1:]] == [texts]
+
+
+async def test_compressed_frames_are_left_to_websockets() -> None:
+    """With permessage-deflate negotiated, the frames are websockets' own: compressed (RSV1 set), as a client
+    inflates them."""
+    done = asyncio.Event()
+
+    async def run(conn: Connection) -> None:
+        conn.send("x" * 1000)
+        conn.send("y")
+        await asyncio.sleep(0.01)
+        done.set()
+
+    _, transport = await _socket(run, deflate=True)
+    await asyncio.wait_for(done.wait(), 5)
+    assert b"permessage-deflate" in transport.writes[0]
+    data = b"".join(transport.writes[1:])
+    inflate = zlib.decompressobj(-15)  # the client's side of permessage-deflate (context kept between messages)
+    received = []
+    while data:
+        assert data[0] == 0xC1  # FIN, RSV1 (compressed, as only websockets writes them), text
+        length, data = data[1], data[2:]  # the compressed frames here are shorter than 126 bytes
+        assert length < 126
+        received.append(inflate.decompress(data[:length] + b"\x00\x00\xff\xff").decode())
+        data = data[length:]
+    assert received == ["x" * 1000, "y"]
 
 
 async def test_a_paused_transport_gets_them_through_asgi_once_it_resumes_in_order() -> None:
