@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.access import can_run_session
@@ -19,7 +20,7 @@ from app.models import Role
 from app.security import TokenError
 from app.services import Services, services
 from app.staff.auth import session_ended, staff_user
-from app.ws_direct import DirectFrames
+from app.ws_direct import DirectFrames, server_receive
 from rooms.connection import Connection
 from rooms.heartbeat import Heartbeats
 from rooms.models import ExchangeSession
@@ -68,10 +69,10 @@ async def _pump_and_close(websocket: WebSocket, conn: Connection) -> None:
             await websocket.close(conn.close_code or CLOSE_NORMAL, conn.close_reason)
 
 
-async def _read(websocket: WebSocket, conn: Connection, on_frame: FrameHandler) -> None:
+async def _read(receive: Receive, conn: Connection, on_frame: FrameHandler) -> None:
     bad = 0
     while True:
-        message = await websocket.receive()
+        message = await receive()
         if message["type"] == "websocket.disconnect":
             return
         conn.last_heard = time.monotonic()  # any frame proves the client is there (see rooms.heartbeat)
@@ -98,7 +99,7 @@ async def _serve(
 ) -> None:
     """Run the socket's reader and writer (and watch its heartbeat); when either ends, stop them all."""
     writer = asyncio.create_task(_pump_and_close(websocket, conn))
-    reader = asyncio.create_task(_read(websocket, conn, on_frame))
+    reader = asyncio.create_task(_read(server_receive(websocket), conn, on_frame))
     if beats is not None:
         beats.watch(conn)
     try:

@@ -144,7 +144,7 @@ class Connection:
         if self._idle and not self._queue:
             if self.write_frames is not None:
                 self._pending = [text]
-                asyncio.get_running_loop().call_soon(self._flush)
+                _flush_soon(self)
             else:
                 self._write_now(text)
             return True
@@ -213,6 +213,32 @@ class Connection:
                 assert isinstance(item, _Failed)
                 raise item.error
             self._idle = True
+
+
+# The sockets with frames to write at the end of this loop pass, and the loop whose callback writes them: one
+# callback a pass for all of them instead of one a socket (a message's frames go to two sockets or more). One
+# tuple, swapped whole, so a second event loop (another thread's) starts its own batch and never adds to this one.
+_batch: tuple[asyncio.AbstractEventLoop | None, list[Connection]] = (None, [])
+
+
+def _flush_soon(conn: Connection) -> None:
+    global _batch
+    loop = asyncio.get_running_loop()
+    owner, conns = _batch
+    if owner is loop:
+        conns.append(conn)
+        return
+    conns = [conn]
+    _batch = (loop, conns)
+    loop.call_soon(_flush_all, conns)
+
+
+def _flush_all(conns: list[Connection]) -> None:
+    global _batch
+    if _batch[1] is conns:
+        _batch = (None, [])
+    for conn in conns:
+        conn._flush()
 
 
 @dataclass(slots=True)

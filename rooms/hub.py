@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rooms.broker import Broker, BrokerUnavailable
+from rooms.broker.memory import MemoryBroker
 from rooms.connection import Connection
 from rooms.protocol import CLOSE_REPLACED, dumps
 
@@ -34,6 +35,7 @@ MessageHandler = Callable[[Connection, int, int, str], None]  # (socket, room, p
 class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
+        self._memory = broker if isinstance(broker, MemoryBroker) else None
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
         self.watchers: dict[int, set[Connection]] = defaultdict(set)
         self.session_members: dict[int, set[Connection]] = defaultdict(set)
@@ -128,14 +130,19 @@ class Hub:
     async def publish(self, session_id: int, target: str, frame: dict[str, Any]) -> None:
         """Send ``frame`` to ``target`` in ``session_id`` across every process (see module docstring). Never raises
         for a broker outage: this process's sockets get the frame at once, the others when the broker is back."""
-        header = _header(target, frame)
-        payload, channel = f"{header}\n{dumps(frame)}", f"s{session_id}"
+        mark, message_id, seq = _marks(target, frame)
+        text, channel = dumps(frame), f"s{session_id}"
+        if self._memory is not None:  # one process: route the parts as they are, no payload to write and read back
+            if self._memory.delivers(channel):
+                self._route(session_id, target, mark, message_id, seq, text)
+            return
+        payload = f"{_header(target, mark, message_id, seq)}\n{text}"
         try:
             await self.broker.publish(channel, payload)
         except BrokerUnavailable:
             self._outage_log(session_id)
-            self._on_broker_message(channel, payload)
-            if " m" in header:  # a room message: receivers keep it once (feed, first_sight)
+            self._route(session_id, target, mark, message_id, seq, text)
+            if mark == "m":  # a room message: receivers keep it once (feed, first_sight)
                 self._republish_later(channel, payload)
 
     def _outage_log(self, session_id: int) -> None:
@@ -212,13 +219,22 @@ class Hub:
             target, _, kind_of_frame = header.partition(" ")
         except ValueError:
             return
+        mark, message_id, seq = kind_of_frame[:1], 0, None
+        if mark == "m":
+            message_id, seq = _position(kind_of_frame)
+        elif mark == "t":
+            seq = int(kind_of_frame[1:])
+        self._route(session_id, target, mark, message_id, seq, text)
+
+    def _route(self, session_id: int, target: str, mark: str, message_id: int, seq: int | None, text: str) -> None:
+        """Hand a frame's text to this process's sockets of ``target``; ``mark`` as in a payload's header: "m" a
+        room message (``message_id`` at position ``seq``), "t" what follows position ``seq``, "c" control, "" else."""
         kind = target[:1]
-        control = kind_of_frame == "c"
+        control = mark == "c"
         if kind == "r":
             room_id = int(target[1:])
             members = self.rooms.get(room_id)
-            if kind_of_frame.startswith("m"):
-                message_id, seq = _position(kind_of_frame)
+            if mark == "m":
                 first = bool(members or self.watchers.get(session_id)) and self.first_sight(room_id, message_id)
                 if self._message_handler is not None and seq is not None:
                     for conn in list(members or ()):
@@ -228,8 +244,7 @@ class Hub:
                 if first:  # the same message twice (a publish retried, a local fallback): watchers see it once
                     self._fan_out(self.watchers.get(session_id, ()), text)
                 return
-            if kind_of_frame.startswith("t") and self._follow_up_handler is not None:
-                seq = int(kind_of_frame[1:])
+            if mark == "t" and self._follow_up_handler is not None and seq is not None:
                 for conn in list(members or ()):
                     self._follow_up_handler(conn, room_id, seq, text)
             else:
@@ -280,16 +295,24 @@ _REPUBLISH_FIRST_DELAY = 0.1
 _CONTROL_TYPES = frozenset({"event", "paired", "presence"})
 
 
-def _header(target: str, frame: dict[str, Any]) -> str:
-    """The routing line of a payload: target, then the message's id and position, ``t`` and the position of the
-    message a translation follows, or ``c`` for a control frame."""
+def _marks(target: str, frame: dict[str, Any]) -> tuple[str, int, int | None]:
+    """What a payload's header says of ``frame`` besides its target: (mark, message id, position); see `_route`."""
     kind = frame.get("type")
     if kind == "message" and target[:1] == "r":
-        seq = frame.get("seq")
-        return f"{target} m{frame['id']}:{'-' if seq is None else seq}"
+        return "m", frame["id"], frame.get("seq")
     if kind == "translation" and target[:1] == "r" and isinstance(frame.get("seq"), int):
-        return f"{target} t{frame['seq']}"
-    return f"{target} c" if kind in _CONTROL_TYPES else target
+        return "t", 0, frame["seq"]
+    return ("c" if kind in _CONTROL_TYPES else ""), 0, None
+
+
+def _header(target: str, mark: str, message_id: int, seq: int | None) -> str:
+    """The routing line of a payload: target, then the message's id and position, ``t`` and the position of the
+    message a translation follows, or ``c`` for a control frame."""
+    if mark == "m":
+        return f"{target} m{message_id}:{'-' if seq is None else seq}"
+    if mark == "t":
+        return f"{target} t{seq}"
+    return f"{target} c" if mark == "c" else target
 
 
 def _position(kind_of_frame: str) -> tuple[int, int | None]:

@@ -32,7 +32,7 @@ class Notices:
     # -- targets (the hub owns broker outages: these never raise for one) --------------------------------------
 
     async def room(self, session_id: int, room_id: int, frame: dict[str, Any]) -> None:
-        await self.hub.to_room(session_id, room_id, frame)
+        await self.hub.publish(session_id, f"r{room_id}", frame)  # as `Hub.to_room`, one coroutine less a message
 
     async def student(self, session_id: int, participant_id: int, frame: dict[str, Any]) -> None:
         await self.hub.to_participant(session_id, participant_id, frame)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 from rooms.clock import iso, utcnow
 from rooms.config import RoomsConfig
@@ -39,6 +39,10 @@ _STATE_FOR_ACTION = {
     Action.HOLD: ModerationState.HELD,
     Action.BLOCK: ModerationState.BLOCKED,
 }
+# Read for every message: module constants, as `ModerationState.X` is a slow class look-up (~0.2 µs).
+_SHOWN: Final = frozenset({ModerationState.VISIBLE, ModerationState.MASKED})
+_VISIBLE: Final = ModerationState.VISIBLE
+_HELD: Final = ModerationState.HELD
 
 
 class MessagePipeline:
@@ -84,11 +88,7 @@ class MessagePipeline:
         )
         outcome = await self.moderator_for(conn.session_id).moderate(context)
         state = _STATE_FOR_ACTION[outcome.action]
-        if (
-            self.translator is not None
-            and send.language is None
-            and state in (ModerationState.VISIBLE, ModerationState.MASKED)
-        ):
+        if self.translator is not None and send.language is None and state in _SHOWN:
             language = self.translator.detect(outcome.text, conn.languages, language)
         message = MessageRow(
             room_id=conn.room_id,
@@ -118,7 +118,7 @@ class MessagePipeline:
             return
         stored = written.message
         conn.last_sent = now
-        notice = plain_reason(stored.reason) if stored.state != ModerationState.VISIBLE else None
+        notice = plain_reason(stored.reason) if stored.state != _VISIBLE else None
         conn.send(dumps(ack_frame(stored, notice)))
 
     def _refusal(self, conn: Connection, cid: str, length: int) -> dict[str, Any] | None:
@@ -148,9 +148,9 @@ class MessagePipeline:
         self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float, alert: str | None
     ) -> None:
         stored = written.message
-        if stored.state in (ModerationState.VISIBLE, ModerationState.MASKED):
+        if stored.state in _SHOWN:
             await self.deliver(session_id, stored, sender, sent_at, translate=not written.duplicate)
-        elif stored.state == ModerationState.HELD and not written.duplicate:
+        elif stored.state == _HELD and not written.duplicate:
             await self.notices.watchers(session_id, flagged_frame(stored, sender))
         if alert is not None and not written.duplicate and stored.id is not None:
             # After delivery: a child disclosing harm is heard first; the alert follows at once.
@@ -169,16 +169,16 @@ class MessagePipeline:
         With translation on, the translator publishes the original once its translations passed moderation."""
         if stored.seq is None:  # released from the queue just now: it takes the room's next position
             stored = await self.db.run(sequence_released, stored)
-        released = stored
-
-        async def publish() -> None:
-            await self.notices.room(session_id, released.room_id, message_frame(released, sender))
-
         if self.translator is not None and stored.kind == MessageKind.CHAT:
+            released = stored
+
+            async def publish() -> None:
+                await self.notices.room(session_id, released.room_id, message_frame(released, sender))
+
             # A retry's republish (translate=False) still queues behind the room's earlier deliveries.
             self._tasks.spawn(self.translator.deliver(session_id, stored, sender, sent_at, publish, translate))
         else:
-            await publish()
+            await self.notices.room(session_id, stored.room_id, message_frame(stored, sender))
 
     async def typing(self, conn: Connection) -> None:
         if conn.room_id is None or conn.session_id is None:

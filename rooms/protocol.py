@@ -7,7 +7,7 @@ from typing import Any, Final
 import orjson
 
 from rooms.clock import iso
-from rooms.models import MessageData, ModerationState, Participant
+from rooms.models import MessageData, MessageKind, ModerationState, Participant
 from rooms.parsing import valid_client_id
 
 PROTOCOL_VERSION: Final = 1
@@ -112,6 +112,14 @@ def student_frame(p: Participant) -> dict[str, Any]:
     return {"type": "student", "student": student_view(p)}
 
 
+# Each message's frames read its kind and state: an enum's `.value` and a `ModerationState.X` look-up cost ~0.2 µs
+# each, a dict look-up and a module constant a tenth of that.
+_KIND_TEXT: Final = {kind: kind.value for kind in MessageKind}
+_STATE_TEXT: Final = {state: state.value for state in ModerationState}
+_VISIBLE: Final = ModerationState.VISIBLE
+_MASKED: Final = ModerationState.MASKED
+
+
 def message_frame(message: MessageData, sender: dict[str, Any] | None, own: bool = False) -> dict[str, Any]:
     """A stored message as the room sees it; `own`: for its sender's socket, which alone gets the client_id back
     (a client_id is the sender's, and relaying it would let a student pass text to the partner unmoderated)."""
@@ -120,7 +128,7 @@ def message_frame(message: MessageData, sender: dict[str, Any] | None, own: bool
         "id": message.id,
         "seq": message.seq,
         "room": message.room_id,
-        "kind": message.kind.value,
+        "kind": _KIND_TEXT[message.kind],
         "from": sender,
         "text": message.text,
         "lang": message.language,
@@ -128,19 +136,25 @@ def message_frame(message: MessageData, sender: dict[str, Any] | None, own: bool
     }
     if own and message.client_msg_id is not None:
         frame["client_id"] = message.client_msg_id
-    if message.state == ModerationState.MASKED:
+    if message.state == _MASKED:
         frame["masked"] = True
     return frame
 
 
 def ack_frame(message: MessageData, notice: str | None) -> dict[str, Any]:
-    ack: dict[str, Any] = {"type": "ack", "client_id": message.client_msg_id, "id": message.id, "seq": message.seq}
-    ack["ts"] = iso(message.created_at)
-    ack["state"] = message.state.value
-    if message.state != ModerationState.VISIBLE:
+    state = message.state
+    ack: dict[str, Any] = {
+        "type": "ack",
+        "client_id": message.client_msg_id,
+        "id": message.id,
+        "seq": message.seq,
+        "ts": iso(message.created_at),
+        "state": _STATE_TEXT[state],
+    }
+    if state != _VISIBLE:
         ack["reason"] = message.reason
         ack["notice"] = notice
-    if message.state == ModerationState.MASKED:
+    if state == _MASKED:
         ack["text"] = message.text
     return ack
 

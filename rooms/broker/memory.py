@@ -18,8 +18,14 @@ class MemoryBroker:
         self._channels.clear()
 
     async def publish(self, channel: str, payload: str) -> None:
-        if self._on_message is not None and channel in self._channels:
+        if self.delivers(channel):
+            assert self._on_message is not None
             self._on_message(channel, payload)
+
+    def delivers(self, channel: str) -> bool:
+        """Whether a publish on ``channel`` reaches this process now (started and subscribed). The hub asks this
+        and routes the frame itself, with no payload to write and parse back (``rooms.hub``)."""
+        return self._on_message is not None and channel in self._channels
 
     async def subscribe(self, channel: str) -> None:
         self._channels.add(channel)

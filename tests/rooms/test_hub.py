@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import pytest
 
@@ -94,3 +96,83 @@ async def test_hub_routes_by_header_whatever_the_frame_key_order() -> None:
     await hub.to_room(1, 3, frame)
     assert [text for text in taken(member) if '"id":44' in text] == ['{"room":3,"text":"hi","id":44,"type":"message"}']
     await hub.stop()
+
+
+class _RemoteMemoryBroker:
+    """The in-process broker seen as any other: the hub writes each payload and reads it back (the Redis path)."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryBroker()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+_ROUTED = [
+    ("r3", {"type": "message", "id": 50, "seq": 2, "room": 3, "text": "hi"}),
+    ("r3", {"type": "message", "id": 50, "seq": 2, "room": 3, "text": "hi"}),  # the same message again: kept once
+    ("r3", {"type": "message", "id": 51, "seq": None, "room": 3, "text": "no position"}),
+    ("r3", {"type": "translation", "seq": 2, "room": 3, "text": "salut"}),
+    ("r3", {"type": "typing", "room": 3, "from": 7}),
+    ("r3", {"type": "presence", "room": 3, "participant": 8, "state": "away"}),
+    ("r4", {"type": "message", "id": 60, "seq": 1, "room": 4, "text": "elsewhere"}),
+    ("p7", {"type": "event", "event": "warned", "text": "careful"}),
+    ("p9", {"type": "event", "event": "warned", "text": "not here"}),
+    ("w", {"type": "student", "student": {"id": 7}}),
+    ("a", {"type": "event", "event": "paused"}),
+]
+
+
+@pytest.mark.parametrize("broker_kind", ["in-process", "through-payloads"])
+async def test_hub_routes_each_target_the_same_with_or_without_a_payload(broker_kind: str) -> None:
+    """The in-process broker's frames skip the payload (header and JSON written, then read back): every target and
+    kind of frame must still reach exactly the sockets, in the order, that a payload reaches."""
+    broker: Any = MemoryBroker() if broker_kind == "in-process" else _RemoteMemoryBroker()
+    hub = Hub(broker)
+    offered: list[tuple[int, int, str]] = []
+    followed: list[tuple[int, int, str]] = []
+    hub.on_room_message(lambda conn, room, seq, text: offered.append((conn.participant_id or 0, seq, text)))
+    hub.on_room_follow_up(lambda conn, room, seq, text: followed.append((conn.participant_id or 0, seq, text)))
+    await hub.start()
+    member = recording(session_id=1, participant_id=7, room_id=3)
+    watcher = recording(session_id=1, user_id=1)
+    other_session = recording(session_id=2, participant_id=11, room_id=9)
+    for conn in (member, watcher, other_session):
+        await hub.attach(conn)
+    for target, frame in _ROUTED:
+        await hub.publish(1, target, frame)
+    await hub.publish(5, "a", {"type": "event", "event": "nobody subscribed"})
+    await asyncio.sleep(0)
+    hi = '{"type":"message","id":50,"seq":2,"room":3,"text":"hi"}'
+    assert offered == [(7, 2, hi), (7, 2, hi)]  # each copy: the feed keeps a socket's position and drops the repeat
+    assert followed == [(7, 2, '{"type":"translation","seq":2,"room":3,"text":"salut"}')]
+    assert [json.loads(text).get("text") or json.loads(text)["type"] for text in taken(member)] == [
+        "no position",
+        "typing",
+        "presence",
+        "careful",
+        "event",
+    ]
+    assert [json.loads(text).get("text") or json.loads(text)["type"] for text in taken(watcher)] == [
+        "hi",
+        "no position",
+        "salut",
+        "typing",
+        "presence",
+        "elsewhere",
+        "student",
+        "event",
+    ]
+    assert taken(other_session) == []
+    await hub.stop()
+
+
+async def test_hub_on_a_stopped_in_process_broker_delivers_nothing() -> None:
+    hub = Hub(MemoryBroker())
+    await hub.start()
+    member = recording(session_id=1, participant_id=7, room_id=3)
+    await hub.attach(member)
+    await hub.stop()
+    await hub.to_room(1, 3, {"type": "typing", "room": 3, "from": 8})
+    await asyncio.sleep(0)
+    assert taken(member) == []
