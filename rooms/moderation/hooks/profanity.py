@@ -136,12 +136,16 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
 
 def _plain_and_clean(plain: Plain, words: frozenset[str]) -> bool:
     """`_nothing_listed` on a plain line, from its letter words: those are its tokens (no digit, "_", "@", "$", "!"
-    there), each reads only as itself unless a letter is three times in a row, and a spelled-out run needs three
-    one-letter words. A line where a listed phrase's first word is falls back to the full check."""
+    there), each reads only as itself unless a letter is three times in a row (then as its `_candidates`), and a
+    spelled-out run needs three one-letter words. A line where a listed phrase's first word is falls back to the full
+    check."""
     return (
         words.isdisjoint(plain.words)
         and _phrase_rests(words).keys().isdisjoint(plain.words)
-        and _LETTER_STRETCH.search(plain.folded) is None
+        and (
+            _LETTER_STRETCH.search(plain.folded) is None
+            or all(_candidates(word).isdisjoint(words) for word in plain.words if _LETTER_STRETCH.search(word))
+        )
         and (1 not in map(len, plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
     )
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from rooms.moderation import Action, MessageContext, ModerationConfig, Moderator, create_plugin_manager, handles
 from rooms.moderation import pipeline as pipeline_module
 from rooms.moderation.contact_view import contact_view
-from rooms.moderation.hooks import address, contact, profanity
+from rooms.moderation.hooks import address, contact, disclosure, links, profanity
 from rooms.moderation.normalise import letter_words, normalise
 from rooms.moderation.plain import plain
 from rooms.moderation.wordlist import blocked_words
@@ -70,7 +70,7 @@ MESSAGES = st.tuples(
 def full_path() -> Iterator[None]:
     """Every hook takes the path it took before the fast path: no plain line, no word-start shortcut."""
     with ExitStack() as stack:
-        for module in (pipeline_module, contact, address, profanity):
+        for module in (pipeline_module, contact, address, disclosure, links, profanity):
             stack.enter_context(mock.patch.object(module, "plain_first_pass", return_value=None))
         stack.enter_context(mock.patch.object(handles, "plain_words_name_an_app_or_id", return_value=True))
         yield
