@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 from rooms.moderation.config import ModerationConfig
@@ -87,6 +88,7 @@ _LONE_AFTER_GAP = r"[\w@$](?![\w@$])"
 _SPELLED_AFTER_GAP = re.compile(
     rf"[^\w@$]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}"
 )
+_ONE_LETTER_WORDS = frozenset(string.ascii_lowercase)  # a plain line's words are runs of a-z
 _LETTER_STRETCH = re.compile(r"([a-zA-Z])\1\1")  # "fuuuck": a word of ASCII letters that reads as more than itself
 
 
@@ -146,7 +148,7 @@ def _plain_and_clean(plain: Plain, words: frozenset[str]) -> bool:
             _LETTER_STRETCH.search(plain.folded) is None
             or all(_candidates(word).isdisjoint(words) for word in plain.words if _LETTER_STRETCH.search(word))
         )
-        and (1 not in map(len, plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
+        and (_ONE_LETTER_WORDS.isdisjoint(plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
     )
 
 
