@@ -85,50 +85,71 @@ class Moderator:
             return ModerationOutcome(Action.HOLD, "hook_error", ctx.text, None)
 
     async def _moderate(self, ctx: MessageContext) -> ModerationOutcome:
-        if len(ctx.text) > HARD_LENGTH_LIMIT or any(len(t) > HARD_LENGTH_LIMIT for t in ctx.translations.values()):
-            return ModerationOutcome(Action.BLOCK, "too_long", ctx.text, None)
+        text, translations = ctx.text, ctx.translations
+        # `values()` even when there are none: a context without a mapping there fails here, as it always did.
+        if len(text) > HARD_LENGTH_LIMIT or (
+            (values := translations.values()) and any(len(t) > HARD_LENGTH_LIMIT for t in values)
+        ):
+            return ModerationOutcome(Action.BLOCK, "too_long", text, None)
         current = ctx
         decided: tuple[Verdict, str] | None = None
         alert: str | None = None
         config = self.config
         timeout = config.hook_timeout
-        budget = CpuBudget()
+        hooks = self._hooks
+        # Made when a hook first needs a timer: a plain line's built-in hooks run without one.
+        budget: CpuBudget | None = None
         # A plain line (plain.py) costs each built-in hook a few set look-ups, linear in a text of at most
         # UNTIMED_CHARS: the built-in hooks run without the CPU-time timer then (its two system calls cost more).
-        timed = len(ctx.text) > UNTIMED_CHARS or plain_first_pass(ctx.text, ctx.translations) is None
+        timed = len(text) > UNTIMED_CHARS or plain_first_pass(text, translations) is None
+        # Each hook's wall time runs from the end of the one before (one clock reading a hook, not two).
+        mark = perf_counter()
         try:
             for name in config.hooks:
-                hook = self._hooks.get(name) or self._lookup(name)
+                hook = hooks.get(name) or self._lookup(name)
                 if hook is None:
                     logger.error("moderation hook %r is enabled but not registered; holding message", name)
                     verdict: Verdict | None = _fail("hook_error")
                 elif hook.direct:
                     # A built-in hook called here, not through `_run_builtin`: per message and hook the calls and
-                    # keyword dictionaries around it cost more than most hooks' own work.
-                    started = perf_counter()
+                    # keyword dictionaries around it cost more than most hooks' own work. Its parameters are
+                    # (message, config) in that order (`_plan`), so it is called positionally.
+                    verdict = None
+                    result: object = None
                     try:
                         if timed:
+                            if budget is None:
+                                budget = CpuBudget()
                             budget.share(timeout)
-                        result = hook.function(message=current, config=config)
+                            try:
+                                result = hook.function(current, config)
+                            finally:
+                                budget.unshare()
+                        else:
+                            result = hook.function(current, config)
                     except DeadlineExceeded:
                         verdict = self._timed_out(name, current)
                     except Exception:
                         logger.exception("moderation hook %r raised; holding message in room %s", name, ctx.room_id)
                         verdict = _fail("hook_error")
-                    else:
-                        if perf_counter() - started > timeout:
+                    now = perf_counter()
+                    if verdict is None:
+                        if now - mark > timeout:
                             verdict = self._timed_out(name, current)
-                        elif result is None:
-                            continue
-                        else:
+                        elif result is not None:
                             verdict = self._checked(name, result)
-                    finally:
-                        budget.unshare()
+                    mark = now
                 elif hook.builtin:
+                    if budget is None:
+                        budget = CpuBudget()
                     verdict = self._run_builtin(hook, current, budget)
+                    mark = perf_counter()
                 else:
+                    if budget is None:
+                        budget = CpuBudget()
                     budget.end_sharing()  # a plug-in has its own timer; an await lets other passes set theirs
                     verdict = await self._run(hook, current, budget)
+                    mark = perf_counter()
                 if verdict is None:
                     continue
                 if alert is None:
@@ -143,7 +164,8 @@ class Moderator:
                 if verdict.action is Action.BLOCK:
                     break
         finally:
-            budget.close()
+            if budget is not None:
+                budget.close()
         if decided is None:
             return ModerationOutcome(Action.ALLOW, None, current.text, None, alert)
         return ModerationOutcome(decided[0].action, decided[0].reason, current.text, decided[1], alert)

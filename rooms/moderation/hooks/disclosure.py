@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -18,6 +19,7 @@ from importlib import resources
 from rooms.moderation.config import ModerationConfig
 from rooms.moderation.hookspecs import hookimpl
 from rooms.moderation.normalise import fold, letter_words, texts_to_check
+from rooms.moderation.plain import plain_first_pass
 from rooms.moderation.verdicts import Action, MessageContext, Verdict
 
 BRIDGEWAY_INLINE = True
@@ -81,18 +83,18 @@ def phrase_index() -> PhraseIndex:
     return PhraseIndex(words, tuple(prefixes), {key: tuple(value) for key, value in pairs.items()})
 
 
-def find_disclosures(folded: str) -> list[str]:
+def find_disclosures(folded: str, words: Collection[str] | None = None) -> list[str]:
     """The kinds of disclosure phrases in folded text, in order of appearance.
 
+    `words`: its letter words when the caller has them already (a plain line's set), for the first look-up.
     Linear: each word is looked up with each of the next MAX_GAP + 1 words as a pair, and only the phrases under
     that pair are checked against the words after it.
     """
-    words = letter_words(folded)
-    if _first_words().isdisjoint(words):
+    if _first_words().isdisjoint(letter_words(folded) if words is None else words):
         prefixes = _prefix_hint()
         if prefixes is None or prefixes.search(folded) is None:
             return []  # no word can begin a phrase (most messages): one set and one substring search decide it
-    return _scan(words)
+    return _scan(letter_words(folded))
 
 
 def _scan(words: tuple[str, ...]) -> list[str]:
@@ -147,6 +149,10 @@ def _phrase_at(phrase: Phrase, words: tuple[str, ...], position: int, matched: i
 @hookimpl
 def moderate_message(message: MessageContext, config: ModerationConfig) -> Verdict | None:
     """ALLOW with `alert="disclosure_<kind>"` when the message (or a translation) discloses harm; else None."""
+    plain = plain_first_pass(message.text, message.translations)
+    if plain is not None:  # its folded text and letter words are known already
+        kinds = find_disclosures(plain.folded, plain.words)
+        return Verdict(Action.ALLOW, None, alert=f"disclosure_{kinds[0]}") if kinds else None
     for view in texts_to_check(message.text, message.translations.values()):
         kinds = find_disclosures(view.folded)
         if kinds:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from functools import lru_cache
 
 from rooms.moderation.config import ModerationConfig
@@ -87,6 +88,7 @@ _LONE_AFTER_GAP = r"[\w@$](?![\w@$])"
 _SPELLED_AFTER_GAP = re.compile(
     rf"[^\w@$]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}[^\n]{{0,2}}?[^\w@$\n]{_LONE_AFTER_GAP}"
 )
+_ONE_LETTER_WORDS = frozenset(string.ascii_lowercase)  # a plain line's words are runs of a-z
 _LETTER_STRETCH = re.compile(r"([a-zA-Z])\1\1")  # "fuuuck": a word of ASCII letters that reads as more than itself
 
 
@@ -136,13 +138,17 @@ def _nothing_listed(folded: str, words: frozenset[str]) -> bool:
 
 def _plain_and_clean(plain: Plain, words: frozenset[str]) -> bool:
     """`_nothing_listed` on a plain line, from its letter words: those are its tokens (no digit, "_", "@", "$", "!"
-    there), each reads only as itself unless a letter is three times in a row, and a spelled-out run needs three
-    one-letter words. A line where a listed phrase's first word is falls back to the full check."""
+    there), each reads only as itself unless a letter is three times in a row (then as its `_candidates`), and a
+    spelled-out run needs three one-letter words. A line where a listed phrase's first word is falls back to the full
+    check."""
     return (
         words.isdisjoint(plain.words)
         and _phrase_rests(words).keys().isdisjoint(plain.words)
-        and _LETTER_STRETCH.search(plain.folded) is None
-        and (1 not in map(len, plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
+        and (
+            _LETTER_STRETCH.search(plain.folded) is None
+            or all(_candidates(word).isdisjoint(words) for word in plain.words if _LETTER_STRETCH.search(word))
+        )
+        and (_ONE_LETTER_WORDS.isdisjoint(plain.words) or _SPELLED_AFTER_GAP.search(" " + plain.folded) is None)
     )
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from rooms.moderation import Action, MessageContext, ModerationConfig, Moderator, create_plugin_manager, handles
 from rooms.moderation import pipeline as pipeline_module
 from rooms.moderation.contact_view import contact_view
-from rooms.moderation.hooks import address, contact, profanity
+from rooms.moderation.hooks import address, contact, disclosure, flood, links, profanity
 from rooms.moderation.normalise import letter_words, normalise
 from rooms.moderation.plain import plain
 from rooms.moderation.wordlist import blocked_words
@@ -70,7 +70,7 @@ MESSAGES = st.tuples(
 def full_path() -> Iterator[None]:
     """Every hook takes the path it took before the fast path: no plain line, no word-start shortcut."""
     with ExitStack() as stack:
-        for module in (pipeline_module, contact, address, profanity):
+        for module in (pipeline_module, contact, address, disclosure, links, profanity):
             stack.enter_context(mock.patch.object(module, "plain_first_pass", return_value=None))
         stack.enter_context(mock.patch.object(handles, "plain_words_name_an_app_or_id", return_value=True))
         yield
@@ -152,3 +152,34 @@ async def test_plain_pathological_lines_run_untimed_and_fast() -> None:
         started = time.thread_time()
         await moderator.moderate(MessageContext(text + " ", "en", number, 1, 1, 1.0))  # not cached by an earlier test
         assert time.thread_time() - started < 0.05, label
+
+
+def test_plain_words_are_the_letter_words_however_punctuated() -> None:
+    for text in (
+        "hello from our town",
+        "\u00bfQu\u00e9 tal, amigo? it's me - Ana...",
+        "well.. ok, fine; no",
+        "a-b-c d",
+    ):
+        line = plain(text)
+        if line is not None:
+            assert line.words == frozenset(letter_words(normalise(text).folded)), text
+    assert plain("\u00bfQu\u00e9 tal, amigo? it's me - Ana...") is not None
+
+
+def test_plain_stretched_words_are_decided_on_the_fast_path() -> None:
+    words = blocked_words("en", ())
+    clean = plain("that was sooo good, yesss")
+    assert clean is not None
+    assert profanity._plain_and_clean(clean, words)  # read as "so", "soo", "yes", "yess"
+    listed = plain("you are a biiitch")
+    assert listed is not None
+    assert not profanity._plain_and_clean(listed, words)
+    assert profanity.find_profanity(listed.folded, words) != []
+
+
+@PROPERTY
+@given(st.one_of(TEXTS, st.text(alphabet=" \t\n\u00a0\u2003\u200bab.\u3000\x1c", max_size=12)))
+def test_flood_comparable_form_is_the_text_with_single_spaces(text: str) -> None:
+    # The shortcut for text already in that form gives what splitting and joining gives.
+    assert flood._comparable(text) == " ".join(normalise(text).folded.split())
