@@ -115,17 +115,17 @@ class RedisPublisher:
     first) up to ``retries`` times, so a caller only sees BrokerUnavailable once those retries are spent.
 
     redis-py's asyncio pool opens a connection per concurrent command and raises "Too many connections" past its
-    cap (100 by default), which under load turned into deliveries lost to other processes. Here every ``publish``
-    joins one FIFO queue; a single writer task sends whatever has queued up as one pipeline and wakes each caller
-    with the outcome. A full queue makes ``publish`` wait (back-pressure), never fail. It costs 2.5-4x less CPU per
-    publish than a bounded blocking pool (docs/performance.md, "Two processes under load"). The pipeline is packed
-    by hiredis and its replies are counted in the connection's ``data_received`` (``_Link``): redis-py's
-    ``Pipeline`` cost 30-37 µs a publish in batches of four, this about 10.
+    cap (100 by default), which under load turned into deliveries lost to other processes. Here a ``publish`` made
+    while others are in flight joins one FIFO queue; a single writer task sends whatever has queued up as one
+    pipeline and wakes each caller with the outcome. A full queue makes ``publish`` wait (back-pressure), never
+    fail. It costs 2.5-4x less CPU per publish than a bounded blocking pool (docs/performance.md, "Two processes
+    under load"). The pipeline is packed by hiredis and its replies are counted in the connection's
+    ``data_received`` (``_Link``): redis-py's ``Pipeline`` cost 30-37 µs a publish in batches of four, this about 10.
 
     When nothing is queued or in flight, ``publish`` sends its command itself (``_send_now``) instead of waking
-    the writer task: at light load each publish is alone, and the hops through the queue and the writer task were
-    about half of its CPU (docs/performance.md, "Two processes at light load"). Calls made meanwhile queue behind
-    it, so call order is kept.
+    the writer task, and a link's replies are timed by one watchdog instead of a timeout a pipeline: at light load
+    each publish is alone, and those hops and timers were about a fifth of its CPU, its echo included
+    (docs/performance.md, "Two processes at light load"). Calls made meanwhile queue behind it: call order is kept.
 
     A re-sent pipeline can publish a message twice if the first attempt reached Redis before the connection
     broke; receivers de-duplicate (the hub delivers each message id once per process).
@@ -212,14 +212,14 @@ class RedisPublisher:
     async def _write_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            await self._direct_done.wait()  # a publish sent directly goes first: it was called first
-            # Whatever queued up while the previous pipeline was in flight goes out together.
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
             error: str | None = "broker stopped"
             try:
+                await self._direct_done.wait()  # a publish sent directly goes first: it was called first
+                # Whatever queued up while the previous pipeline was in flight goes out together.
+                while len(batch) < self._max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
                 error = await self._send(batch)
-            finally:  # also when stop() cancels us mid-pipeline: no caller is left waiting
+            finally:  # also when stop() cancels us mid-pipeline or while a direct send is in flight: no caller waits
                 for _, _, done in batch:
                     if done is not None and not done.done():  # a cancelled caller still had its message published
                         if error is None:
@@ -233,8 +233,8 @@ class RedisPublisher:
         """Publish the batch as one pipeline; return None on success or why it failed (after the retries)."""
         packed = [hiredis.pack_command(("PUBLISH", channel, payload)) for channel, payload, _ in batch]  # type: ignore[arg-type]
         for attempt in range(self._retries + 1):
-            if attempt and self._writer is None:
-                return "broker stopped"  # a direct send's retry after stop() (which drops the link)
+            if self._writer is None:
+                return "broker stopped"  # a direct send (or its finishing task) after stop(), which drops the link
             try:
                 if self._link is None:
                     link = _Link()
