@@ -16,6 +16,11 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return sum(_stat_seconds(f"/proc/{pid}/stat") for pid in pids)
 
 
+def thread_cpu_seconds(pid: int, tid: int) -> float:
+    """User + system CPU seconds used so far by thread ``tid`` of ``pid``."""
+    return _stat_seconds(f"/proc/{pid}/task/{tid}/stat")
+
+
 def _stat_seconds(path: str) -> float:
     """User + system CPU seconds from a /proc stat file (a process's or one thread's); 0 when it is gone."""
     try:

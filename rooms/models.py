@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
@@ -13,6 +14,7 @@ from sqlalchemy import JSON, Column, Connection, Index, Table, UniqueConstraint,
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel
 
+from rooms import _sqlite
 from rooms.clock import utcnow
 
 
@@ -121,7 +123,8 @@ class ModerationState(StrEnum):
 class Message(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     room_id: int = Field(foreign_key="room.id")
-    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    # No index of its own: uq_message_client_id starts with it, and each index is a page more to write a message.
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
     client_msg_id: str | None = Field(default=None, max_length=64)
     kind: MessageKind = MessageKind.CHAT
     text: str
@@ -231,9 +234,17 @@ _CLAIM = (
 )
 
 
+# SQLite: on the sqlite3 connection itself (``rooms._sqlite``); at one message a batch this UPDATE through Core cost
+# more than the row's INSERT and COMMIT together.
+_CLAIM_SQLITE = "UPDATE room SET last_seq = last_seq + ? WHERE id = ? RETURNING last_seq"
+
+
 def claim_positions(conn: Connection, room_id: int, count: int) -> int:
     """Reserve ``count`` consecutive positions in ``room_id`` (until the transaction ends); return the first."""
-    last = conn.execute(_CLAIM, {"room_id": room_id, "count": count}).scalar_one()
+    if conn.dialect.name == "sqlite":
+        last = _sqlite.execute(conn, _CLAIM_SQLITE, (count, room_id))[0][0]
+    else:
+        last = conn.execute(_CLAIM, {"room_id": room_id, "count": count}).scalar_one()
     return int(last) - count + 1
 
 
@@ -245,6 +256,12 @@ _CLAIM_ROOMS = text(
     " FROM unnest(CAST(:ids AS integer[]), CAST(:counts AS integer[])) AS claim(id, count)"
     " WHERE room.id = claim.id RETURNING room.id, room.last_seq"
 )
+# SQLite (one writer at a time, no lock order to keep): all of a batch's rooms in one UPDATE too, ~2 µs a room
+# instead of ~4 for a statement each.
+_CLAIM_ROOMS_SQLITE = (
+    "UPDATE room SET last_seq = room.last_seq + json_extract(claim.value, '$[1]') FROM json_each(?) AS claim"
+    " WHERE room.id = json_extract(claim.value, '$[0]') RETURNING room.id, room.last_seq"
+)
 
 
 def number_messages(conn: Connection, messages: Iterable[MessageData]) -> None:
@@ -254,14 +271,18 @@ def number_messages(conn: Connection, messages: Iterable[MessageData]) -> None:
         if message.seq is None and message.state in SEQUENCED:
             by_room[message.room_id].append(message)
     rooms = sorted(by_room)
+    counts = [len(by_room[room_id]) for room_id in rooms]
+    claimed: Iterable[Any] | None = None
     if len(rooms) > 1 and conn.dialect.name == "postgresql":
-        counts = [len(by_room[room_id]) for room_id in rooms]
         conn.execute(_LOCK_ROOMS, {"ids": rooms})
         claimed = conn.execute(_CLAIM_ROOMS, {"ids": rooms, "counts": counts})
+    elif len(rooms) > 1 and conn.dialect.name == "sqlite":
+        claimed = _sqlite.execute(conn, _CLAIM_ROOMS_SQLITE, (json.dumps(list(zip(rooms, counts, strict=True))),))
+    if claimed is not None:
         last = {int(room_id): int(seq) for room_id, seq in claimed}
         firsts = {room_id: last[room_id] - count + 1 for room_id, count in zip(rooms, counts, strict=True)}
-    else:  # one room, or SQLite (one writer, local statements): one UPDATE per room, in id order
-        firsts = {room_id: claim_positions(conn, room_id, len(by_room[room_id])) for room_id in rooms}
+    else:  # one room (or another database): one UPDATE per room, in id order
+        firsts = {room_id: claim_positions(conn, room_id, count) for room_id, count in zip(rooms, counts, strict=True)}
     for room_id in rooms:
         first = firsts[room_id]
         for offset, message in enumerate(by_room[room_id]):

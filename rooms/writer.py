@@ -8,7 +8,7 @@ import functools
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlmodel import Session, select
 
+from rooms import _sqlite
 from rooms.database import Database
 from rooms.models import Message, MessageData, number_messages
 
@@ -27,6 +28,7 @@ _VALUES = attrgetter(*_COLUMNS)
 # One multi-row INSERT ... RETURNING per batch: several times cheaper than the ORM unit of work, and the
 # writer thread holds the GIL for less of the event loop's time.
 _INSERT = insert(_TABLE).returning(_TABLE.c.id, sort_by_parameter_order=True)
+_INSERT_SQLITE = _sqlite.Insert(_TABLE, _COLUMNS)  # on the sqlite3 connection: ~3 instead of ~25 µs a row
 
 
 class WriteFailed(Exception):
@@ -217,9 +219,8 @@ class BatchWriter:
             conn = self._connection()
             with conn.begin():
                 number_messages(conn, messages)
-                rows = [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]
                 self._inserted = True  # from here on, the database may have the rows
-                ids = conn.execute(_INSERT, rows).scalars().all()
+                ids = _insert(conn, messages)
         except (IntegrityError, DataError, StatementError) as exc:
             if isinstance(exc, OperationalError):
                 raise  # the database is unreachable: the whole batch fails and nothing is acknowledged
@@ -255,6 +256,13 @@ class BatchWriter:
             if existing is None:
                 raise WriteFailed("integrity error")
             return Written(existing, True)
+
+
+def _insert(conn: Connection, messages: list[MessageData]) -> Sequence[int]:
+    """The rows' new ids, in order."""
+    if conn.dialect.name == "sqlite":
+        return _INSERT_SQLITE(conn, [_VALUES(m) for m in messages])
+    return conn.execute(_INSERT, [dict(zip(_COLUMNS, _VALUES(m), strict=True)) for m in messages]).scalars().all()
 
 
 def _orm(message: MessageData) -> Message:

@@ -42,6 +42,14 @@ def test_hot_query_indexes_exist(engine: Engine) -> None:
     assert "ix_message_room_id_id" in names
 
 
+def test_messages_by_participant_are_found_through_the_client_id_constraint_alone(engine: Engine) -> None:
+    # Its index starts with participant_id; a second index on that column only cost each stored message a page.
+    inspector = inspect(engine)
+    assert "ix_message_participant_id" not in {ix["name"] for ix in inspector.get_indexes("message")}
+    unique = {uc["name"]: uc["column_names"] for uc in inspector.get_unique_constraints("message")}
+    assert unique["uq_message_client_id"] == ["participant_id", "client_msg_id"]
+
+
 def test_every_model_round_trips(engine: Engine) -> None:
     now = utcnow()
     with Session(engine, expire_on_commit=False) as db:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
@@ -15,7 +16,7 @@ from app.models import SchoolClass
 from app.settings import Settings
 from rooms.clock import utcnow
 from rooms.database import Database
-from rooms.models import Message, MessageRow, Participant, Room
+from rooms.models import Message, MessageKind, MessageRow, ModerationState, Participant, Room
 from rooms.writer import BatchWriter, WriteFailed
 from tests.support.db import db
 
@@ -30,7 +31,7 @@ async def writer(settings: Settings, demo: DemoData) -> AsyncIterator[BatchWrite
     database.dispose()
 
 
-def _room_and_student(settings: Settings, session_id: int) -> tuple[int, int]:
+def _room_and_student(settings: Settings, session_id: int, name: str = "Alice") -> tuple[int, int]:
     with db(settings) as session:
         school_class = session.exec(select(SchoolClass)).first()
         assert school_class is not None
@@ -41,7 +42,7 @@ def _room_and_student(settings: Settings, session_id: int) -> tuple[int, int]:
         student = Participant(
             session_id=session_id,
             class_id=school_class.id,
-            display_name="Alice",
+            display_name=name,
             country="GB",
             token_nonce="n",
             room_id=room.id,
@@ -104,3 +105,45 @@ async def test_a_failed_batch_reaches_its_senders_and_the_writer_thread_carries_
     stored = await writer.write(_row(room_id, pid, "c2", "kept"))
     assert stored.message.id is not None
     assert stored.message.seq == 1  # the failed batch's position was rolled back with it
+
+
+async def test_writer_stores_a_large_batch_of_several_rooms_as_the_orm_reads_it(
+    settings: Settings, demo: DemoData, writer: BatchWriter
+) -> None:
+    # More rows than one INSERT takes (rooms._sqlite.INSERT_ROWS), three rooms and every column type written.
+    rooms = [_room_and_student(settings, demo.session_id, name) for name in ("Alice", "Bruno", "Chen")]
+    rows = [
+        replace(
+            _row(*rooms[i % 3], f"c{i}", f"text {i}"),
+            state=(ModerationState.VISIBLE, ModerationState.HELD, ModerationState.MASKED)[i % 4 % 3],
+            original_text="original" if i % 5 == 0 else None,
+            language="es",
+        )
+        for i in range(150)
+    ]
+    written = await asyncio.gather(*(writer.write(row) for row in rows))
+    assert writer.batches < 150  # written in batches, not one by one
+    with db(settings) as session:
+        stored = {m.id: m for m in session.exec(select(Message).where(Message.client_msg_id.startswith("c"))).all()}  # type: ignore[union-attr]
+    assert len(stored) == 150
+    for row, result in zip(rows, written, strict=True):
+        assert result.message.id is not None
+        message = stored[result.message.id]
+        assert (message.client_msg_id, message.text, message.state, message.kind) == (
+            row.client_msg_id,
+            row.text,
+            row.state,
+            MessageKind.CHAT,
+        )
+        assert (message.original_text, message.language, message.created_at) == (
+            row.original_text,
+            "es",
+            row.created_at,
+        )
+        assert message.seq == result.message.seq
+    for room_id, _ in rooms:
+        positions = sorted(m.seq for m in stored.values() if m.room_id == room_id and m.seq is not None)
+        assert positions == list(range(1, len(positions) + 1))
+    held = [m for m in stored.values() if m.state == ModerationState.HELD]
+    assert held
+    assert all(m.seq is None for m in held)
