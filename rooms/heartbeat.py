@@ -19,34 +19,51 @@ log = logging.getLogger(__name__)
 
 
 class Heartbeats:
-    """Every student socket of this process on one timer.
+    """Every student socket of this process on one timer, each still checked once a ``step`` at its own phase.
 
     A sleeping task a socket cost ~1 KB each and woke every ``step`` seconds for each socket (400 wake-ups a second
-    for 1,000 students); one pass over all of them every ``step`` does the same checks at the same times.
+    for 1,000 students). One pass over every socket at once would ping a whole class that went quiet together at
+    the same instant, and take all their answers at once. So the
+    sockets are spread over ``SLOTS`` slots by when they were first watched, and the timer checks one slot each
+    ``step / SLOTS``: the checks fall when each socket's own task would have made them.
     """
+
+    SLOTS = 16
 
     def __init__(self, interval: float, timeout: float) -> None:
         self.interval, self.timeout = interval, timeout
         self.step = max(min(interval, timeout) / 2, 0.05)
-        self._pinged_at: dict[Connection, float] = {}
+        self._slots: list[dict[Connection, float]] = [{} for _ in range(self.SLOTS)]  # socket -> last pinged at
+        self._tick = 0
 
     def watch(self, conn: Connection) -> None:
-        self._pinged_at[conn] = 0.0
+        self._slots[self._tick % self.SLOTS][conn] = 0.0
 
     def forget(self, conn: Connection) -> None:
-        self._pinged_at.pop(conn, None)
+        for slot in self._slots:
+            if slot.pop(conn, None) is not None:
+                return
 
     def __len__(self) -> int:
-        return len(self._pinged_at)
+        return sum(len(slot) for slot in self._slots)
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(self.step)
-            self.check(time.monotonic())
+            await asyncio.sleep(self.step / self.SLOTS)
+            self.tick(time.monotonic())
+
+    def tick(self, now: float) -> None:
+        """Check the next slot: its sockets were last checked (or first watched) one ``step`` ago."""
+        self._tick += 1
+        self._check(self._slots[self._tick % self.SLOTS], now)
 
     def check(self, now: float) -> None:
+        """Check every socket now, whatever its slot."""
+        for slot in self._slots:
+            self._check(slot, now)
+
+    def _check(self, pinged_at: dict[Connection, float], now: float) -> None:
         """Ping the sockets silent for ``interval`` (once an interval), close those silent for ``timeout``."""
-        pinged_at = self._pinged_at
         for conn, last_ping in list(pinged_at.items()):
             try:
                 if conn.closed.is_set():

@@ -105,3 +105,24 @@ async def test_one_failing_socket_does_not_stop_the_others_heartbeats() -> None:
     beats.check(TIMEOUT)
     await asyncio.wait_for(pump, 1)
     assert conn.close_code == CLOSE_HEARTBEAT
+
+
+async def test_a_class_that_fell_silent_together_is_pinged_spread_over_a_step_not_all_at_once() -> None:
+    """Sockets watched during one step are checked at their own phase: a tick pings only the slot it checks."""
+    beats = Heartbeats(INTERVAL, TIMEOUT)
+    sockets = []
+    for _ in range(beats.SLOTS):
+        conn, socket = await _socket(beats, heard=0.0)
+        sockets.append((conn, socket, asyncio.create_task(conn.pump())))
+        beats.tick(now=1.0)  # joining over the step: the next socket lands in the next slot
+    pinged_per_tick = []
+    for _ in range(beats.SLOTS):
+        before = sum(len(socket.written) for _, socket, _ in sockets)
+        beats.tick(now=INTERVAL + 1.0)
+        await _settle()
+        pinged_per_tick.append(sum(len(socket.written) for _, socket, _ in sockets) - before)
+    assert pinged_per_tick == [1] * beats.SLOTS
+    assert all(socket.written == [PING] for _, socket, _ in sockets)
+    for conn, _, pump in sockets:
+        conn.close(1000, "")
+        await asyncio.wait_for(pump, 1)
