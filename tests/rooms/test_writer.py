@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -18,7 +20,17 @@ from rooms.clock import utcnow
 from rooms.database import Database
 from rooms.models import Message, MessageKind, MessageRow, ModerationState, Participant, Room
 from rooms.writer import BatchWriter, WriteFailed
+from tests.conftest import make_settings
 from tests.support.db import db
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> Settings:
+    """Each test on SQLite and on PostgreSQL, whose writer claims positions and inserts in one statement."""
+    if request.param == "postgres":
+        return make_settings(tmp_path, database_url=request.getfixturevalue("postgres_url"))
+    shutil.copy(migrated_template, tmp_path / "bridgeway.db")
+    return make_settings(tmp_path)
 
 
 @pytest.fixture
@@ -147,3 +159,20 @@ async def test_writer_stores_a_large_batch_of_several_rooms_as_the_orm_reads_it(
     held = [m for m in stored.values() if m.state == ModerationState.HELD]
     assert held
     assert all(m.seq is None for m in held)
+
+
+@pytest.mark.parametrize("settings", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+async def test_writer_retries_a_batch_on_a_new_connection_when_the_database_dropped_its_own(
+    settings: Settings, demo: DemoData, writer: BatchWriter
+) -> None:
+    # Nothing was sent on the dropped connection: the batch is written on a new one, not failed.
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    before = await writer.write(_row(room_id, pid, "c1", "before"))
+    assert writer._conn is not None
+    backend = writer._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    writer._conn.rollback()
+    with db(settings) as session:  # as a database restart does to an idle connection
+        session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    await asyncio.sleep(0.1)
+    after = await writer.write(_row(room_id, pid, "c2", "after"))
+    assert (before.message.seq, after.message.seq) == (1, 2)
