@@ -221,7 +221,8 @@ class ModerationAction(SQLModel, table=True):
 # On PostgreSQL that row stays locked until the commit, so a later position can never commit before an earlier
 # one, whichever process wrote it: when a reader sees position n, it can read every position below n too.
 
-SEQUENCED = (ModerationState.VISIBLE, ModerationState.MASKED)
+# The states a room sees: given a position and delivered (the pipeline reads this for every message).
+SEQUENCED = frozenset({ModerationState.VISIBLE, ModerationState.MASKED})
 
 
 _ROOM: Table = Room.__table__  # type: ignore[attr-defined]

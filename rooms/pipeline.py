@@ -11,7 +11,7 @@ from rooms.clock import iso, utcnow
 from rooms.config import RoomsConfig
 from rooms.connection import Connection
 from rooms.database import Database
-from rooms.models import MessageData, MessageKind, MessageRow, ModerationState
+from rooms.models import SEQUENCED, MessageData, MessageKind, MessageRow, ModerationState
 from rooms.moderation import Action, MessageContext, Moderator, plain_reason
 from rooms.notices import Notices
 from rooms.parsing import FrameError, parse_send
@@ -40,7 +40,6 @@ _STATE_FOR_ACTION = {
     Action.BLOCK: ModerationState.BLOCKED,
 }
 # Read for every message: module constants, as `ModerationState.X` is a slow class look-up (~0.2 µs).
-_SHOWN: Final = frozenset({ModerationState.VISIBLE, ModerationState.MASKED})
 _VISIBLE: Final = ModerationState.VISIBLE
 _HELD: Final = ModerationState.HELD
 
@@ -88,7 +87,7 @@ class MessagePipeline:
         )
         outcome = await self.moderator_for(conn.session_id).moderate(context)
         state = _STATE_FOR_ACTION[outcome.action]
-        if self.translator is not None and send.language is None and state in _SHOWN:
+        if self.translator is not None and send.language is None and state in SEQUENCED:
             language = self.translator.detect(outcome.text, conn.languages, language)
         message = MessageRow(
             room_id=conn.room_id,
@@ -148,7 +147,7 @@ class MessagePipeline:
         self, session_id: int, written: Written, sender: dict[str, Any], sent_at: float, alert: str | None
     ) -> None:
         stored = written.message
-        if stored.state in _SHOWN:
+        if stored.state in SEQUENCED:
             await self.deliver(session_id, stored, sender, sent_at, translate=not written.duplicate)
         elif stored.state == _HELD and not written.duplicate:
             await self.notices.watchers(session_id, flagged_frame(stored, sender))
