@@ -26,7 +26,7 @@ from tests.support.db import db
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path, migrated_template: Path) -> Settings:
-    """Each test on SQLite and on PostgreSQL, whose writer claims positions and inserts in one statement."""
+    """Each test on SQLite and on PostgreSQL (the writer has a path of its own for each)."""
     if request.param == "postgres":
         return make_settings(tmp_path, database_url=request.getfixturevalue("postgres_url"))
     shutil.copy(migrated_template, tmp_path / "bridgeway.db")
