@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from rooms.broker import Broker, BrokerUnavailable
-from rooms.broker.memory import MemoryBroker
 from rooms.connection import Connection
 from rooms.protocol import CLOSE_REPLACED, dumps
 
@@ -35,7 +34,7 @@ MessageHandler = Callable[[Connection, int, int, str], None]  # (socket, room, p
 class Hub:
     def __init__(self, broker: Broker) -> None:
         self.broker = broker
-        self._memory = broker if isinstance(broker, MemoryBroker) else None
+        self._in_process = broker.in_process
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
         self.watchers: dict[int, set[Connection]] = defaultdict(set)
         self.session_members: dict[int, set[Connection]] = defaultdict(set)
@@ -132,8 +131,8 @@ class Hub:
         for a broker outage: this process's sockets get the frame at once, the others when the broker is back."""
         mark, message_id, seq = _marks(target, frame)
         text, channel = dumps(frame), f"s{session_id}"
-        if self._memory is not None:  # one process: route the parts as they are, no payload to write and read back
-            if self._memory.delivers(channel):
+        if self._in_process:  # one process: route the parts as they are, no payload to write and read back
+            if self.broker.delivers(channel):
                 self._route(session_id, target, mark, message_id, seq, text)
             return
         payload = f"{_header(target, mark, message_id, seq)}\n{text}"

@@ -16,6 +16,13 @@ class BrokerUnavailable(Exception):
 
 
 class Broker(Protocol):
+    in_process: bool
+    """True when this process is the only subscriber there is (the in-process broker): the hub then routes a frame
+    to its own sockets directly, with no payload to write and parse back, if `delivers` says it would arrive."""
+
+    def delivers(self, channel: str) -> bool:
+        """Whether a publish on ``channel`` reaches this process now (started and subscribed)."""
+
     async def start(self, on_message: OnMessage, on_status: OnStatus | None = None) -> None:
         """Connect and start delivering messages on subscribed channels to ``on_message``."""
 

@@ -6,6 +6,8 @@ from rooms.broker.base import OnMessage, OnStatus
 
 
 class MemoryBroker:
+    in_process = True
+
     def __init__(self) -> None:
         self._on_message: OnMessage | None = None
         self._channels: set[str] = set()
@@ -23,8 +25,7 @@ class MemoryBroker:
             self._on_message(channel, payload)
 
     def delivers(self, channel: str) -> bool:
-        """Whether a publish on ``channel`` reaches this process now (started and subscribed). The hub asks this
-        and routes the frame itself, with no payload to write and parse back (``rooms.hub``)."""
+        """Whether a publish on ``channel`` reaches this process now (started and subscribed)."""
         return self._on_message is not None and channel in self._channels
 
     async def subscribe(self, channel: str) -> None:

@@ -62,6 +62,8 @@ class RedisBroker:
     partner's, still on its way from another process), and the feed starts such a socket at its first live frame.
     """
 
+    in_process = False  # other processes subscribe too: every frame goes through Redis, this process's included
+
     def __init__(self, url: str, retry_delay: float = 0.5, max_pending: int = 4096) -> None:
         self._url = url
         self._prefix = channel_prefix(url)
@@ -83,6 +85,10 @@ class RedisBroker:
     def channels(self) -> frozenset[str]:
         """The channels this process is subscribed to (or will be again once Redis is back)."""
         return frozenset(self._channels)
+
+    def delivers(self, channel: str) -> bool:
+        """Whether this process is subscribed to ``channel`` (a publish then reaches it once Redis carries it)."""
+        return channel in self._channels
 
     async def start(self, on_message: OnMessage, on_status: OnStatus | None = None) -> None:
         self._on_message = on_message
