@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, insort
 from collections.abc import Sequence
+from operator import attrgetter
 
 from rooms.pairing_rules import Candidate, PairingRules, room_sizes
 
@@ -17,6 +18,8 @@ _REPAIR_REACH = 32
 _REPAIR_BUDGET = 50_000
 _REPAIR_BUDGET_PER_ROOM = 16
 _DEFAULT_RULES = PairingRules()
+# What scoring reads of a seated or candidate person: rank, language mask, participant_id, past partners, class.
+_Seat = tuple[int, int, int, frozenset[int], int]
 
 
 def _is_bad(cost: int) -> bool:
@@ -49,23 +52,37 @@ def pair_participants(waiting: Sequence[Candidate], rules: PairingRules = _DEFAU
     """
     if len({c.participant_id for c in waiting}) != len(waiting):
         raise ValueError("participant_id values must be unique")
-    people = sorted(waiting, key=lambda c: (c.waiting_since, c.participant_id))
+    people = sorted(waiting, key=attrgetter("waiting_since", "participant_id"))
     return _Pairing(people, rules).run()
 
 
 class _Pairing:
-    """One run of the greedy: country buckets plus a size-ordered index of them, all keyed by waiting rank."""
+    """One run of the greedy: country buckets, each one's candidate window, and a size-ordered index of them."""
 
     def __init__(self, people: list[Candidate], rules: PairingRules) -> None:
         self.people = people
         self.rules = rules
         self.taken = [False] * len(people)
         self.budget = 0
-        self.class_left: dict[int, int] = {}
-        for person in people:
-            self.class_left[person.class_id] = self.class_left.get(person.class_id, 0) + 1
-        self.languages = [frozenset(person.languages) for person in people]
         self.next_oldest = 0
+        self.pids = [person.participant_id for person in people]
+        class_index: dict[int, int] = {}
+        self.klass = [class_index.setdefault(person.class_id, len(class_index)) for person in people]
+        self.class_left = [0] * len(class_index)
+        for index in self.klass:
+            self.class_left[index] += 1
+        # A language set as a bit mask, so a clash (no common language) is an AND that gives 0.
+        bits: dict[str, int] = {}
+        mask_of: dict[tuple[str, ...], int] = {}
+        self.masks: list[int] = []
+        for person in people:
+            mask = mask_of.get(person.languages)
+            if mask is None:
+                mask = 0
+                for language in person.languages:
+                    mask |= bits.setdefault(language, 1 << len(bits))
+                mask_of[person.languages] = mask
+            self.masks.append(mask)
         country_index: dict[str, int] = {}
         self.country: list[int] = []
         self.buckets: list[list[int]] = []
@@ -75,13 +92,12 @@ class _Pairing:
                 self.buckets.append([])
             self.buckets[ci].append(rank)
             self.country.append(ci)
-        # skips[ci][pos] == pos while that member is free; taken members point further down the bucket, so
-        # the window skips people picked out of the middle of it without rescanning them.
-        self.skips = [list(range(len(bucket) + 1)) for bucket in self.buckets]
-        self.slot = [0] * len(people)
-        for bucket in self.buckets:
-            for pos, rank in enumerate(bucket):
-                self.slot[rank] = pos
+        # windows[ci] holds the country's longest-waiting free members as scoring reads them, commons[ci] all their
+        # languages as one mask. Whoever is taken is in their country's window (the oldest person left heads it,
+        # every other seat is filled from windows), so a take only drops one member and brings in the next.
+        self.windows = [[self._seat(rank) for rank in bucket[:_CANDIDATE_DEPTH]] for bucket in self.buckets]
+        self.commons = [self._common(window) for window in self.windows]
+        self.cursor = [len(window) for window in self.windows]
         self.left = [len(bucket) for bucket in self.buckets]
         # levels[size] holds the countries with that many people left, in arrival order, so equally large
         # countries take turns; sizes lists the non-empty levels ascending.
@@ -89,6 +105,18 @@ class _Pairing:
         for ci, size in enumerate(self.left):
             self.levels.setdefault(size, {})[ci] = None
         self.sizes = sorted(self.levels)
+        # Per room formed: whether the greedy left it a class-cap breach or a repeated partner (for _repair).
+        self.flagged: list[bool] = []
+
+    def _seat(self, rank: int) -> _Seat:
+        return (rank, self.masks[rank], self.pids[rank], self.people[rank].past_partners, self.klass[rank])
+
+    @staticmethod
+    def _common(window: list[_Seat]) -> int:
+        common = 0
+        for seat in window:
+            common |= seat[1]
+        return common
 
     def run(self) -> list[tuple[int, ...]]:
         shape = room_sizes(len(self.people), self.rules.room_size)
@@ -99,7 +127,8 @@ class _Pairing:
             people_left -= size
             rooms_left -= 1
         self._repair(rooms)
-        return [tuple(self.people[rank].participant_id for rank in sorted(room)) for room in rooms]
+        pid = self.pids.__getitem__
+        return [tuple(map(pid, sorted(room))) for room in rooms]
 
     def _repair(self, rooms: list[list[int]]) -> None:
         """Swap people between nearby rooms to clear class-cap breaches and repeated partners the greedy left.
@@ -107,26 +136,39 @@ class _Pairing:
         A swap is kept only if it lowers the two rooms' combined cost, whose top term is "not mixed", so the
         number of mixed rooms never drops. Passes repeat until no room with a breach or a repeat has an
         improving swap with any room within _REPAIR_REACH of it (a 2-swap local optimum); cost strictly falls
-        with every swap, so this ends.
+        with every swap, so this ends. A room's cost is worked out when a swap first looks at it: until then
+        the greedy's flag says whether it is bad, and most rooms are never looked at.
         """
-        costs = [self._cost(room) for room in rooms]
+        costs: list[int | None] = [None] * len(rooms)
+        flagged = self.flagged
+
+        def bad(index: int) -> bool:
+            cost = costs[index]
+            return flagged[index] if cost is None else _is_bad(cost)
+
         self.budget = _REPAIR_BUDGET + _REPAIR_BUDGET_PER_ROOM * len(rooms)
         swapped = True
         while swapped:
             swapped = False
             for index in range(len(rooms)):
-                while _is_bad(costs[index]) and self._swap_once(rooms, costs, index):
+                while bad(index) and self._swap_once(rooms, costs, index):
                     swapped = True
 
-    def _swap_once(self, rooms: list[list[int]], costs: list[int], index: int) -> bool:
+    def _swap_once(self, rooms: list[list[int]], costs: list[int | None], index: int) -> bool:
         """Apply the first swap of a troubled member of room `index` that lowers the cost of the two rooms."""
         room = rooms[index]
         troubled = self._troubled(room)
+        mine_cost = costs[index]
+        if mine_cost is None:
+            mine_cost = costs[index] = self._cost(room)
         for other_index in range(max(0, index - _REPAIR_REACH), min(len(rooms), index + _REPAIR_REACH + 1)):
             if other_index == index:
                 continue
             other = rooms[other_index]
-            before = costs[index] + costs[other_index]
+            other_cost = costs[other_index]
+            if other_cost is None:
+                other_cost = costs[other_index] = self._cost(other)
+            before = mine_cost + other_cost
             self.budget -= len(troubled) * len(other)
             if self.budget < 0:
                 return False
@@ -162,23 +204,22 @@ class _Pairing:
 
     def _cost(self, room: list[int]) -> int:
         """Room badness, most important term first: not mixed, class-cap excess, repeats, language clashes."""
-        people, languages, country = self.people, self.languages, self.country
+        people, masks, country, klass = self.people, self.masks, self.country, self.klass
         excess = 0
         limit = self.rules.max_per_class
         if limit is not None:
             counts: dict[int, int] = {}
             for rank in room:
-                class_id = people[rank].class_id
-                counts[class_id] = counts.get(class_id, 0) + 1
+                counts[klass[rank]] = counts.get(klass[rank], 0) + 1
             excess = sum(count - limit for count in counts.values() if count > limit)
         repeats = clashes = 0
         for i, rank in enumerate(room):
-            person = people[rank]
+            person, mask = people[rank], masks[rank]
             for other in room[i + 1 :]:
                 mate = people[other]
                 if mate.participant_id in person.past_partners or person.participant_id in mate.past_partners:
                     repeats += 1
-                if languages[rank].isdisjoint(languages[other]):
+                if not mask & masks[other]:
                     clashes += 1
         countries = len({country[rank] for rank in room})
         return (((countries < 2) * 64 + excess) * 32 + repeats) * 256 + clashes * 8 + len(room) - countries
@@ -201,49 +242,68 @@ class _Pairing:
         return needs
 
     def _fill(self, size: int, needs: dict[int, int]) -> list[int]:
-        people, languages, limit, class_left = self.people, self.languages, self.rules.max_per_class, self.class_left
+        limit, class_left, windows, commons = self.rules.max_per_class, self.class_left, self.windows, self.commons
+        n = len(self.people)
         single_country = len(needs) == 1 and next(iter(needs.values())) == size
         max_take = size if single_country else size - 1
         members: list[int] = []
+        seated: list[_Seat] = []
         in_room: dict[int, int] = {}
         classes: dict[int, int] = {}
+        unmet: list[int] = []
+        forced = flagged = False
         for seat in range(size):
-            unmet = [ci for ci, need in needs.items() if in_room.get(ci, 0) < need]
-            forced = sum(needs[ci] - in_room.get(ci, 0) for ci in unmet) > size - seat - 1
+            if needs:
+                unmet = [ci for ci, need in needs.items() if in_room.get(ci, 0) < need]
+                forced = sum(needs[ci] - in_room.get(ci, 0) for ci in unmet) > size - seat - 1
             if seat == 0:
                 rank = self._oldest()
                 if forced and self.country[rank] not in unmet:
-                    rank = min(self._head(ci) for ci in unmet)
+                    rank = min(windows[ci][0][0] for ci in unmet)
             else:
                 best = -1
-                n = len(people)
                 for ci in unmet if forced else self._candidate_countries(in_room, max_take):
-                    for rank in self._window(ci):
-                        person = people[rank]
+                    # No key in this window is below floor + crowd * n + rank: its country fixes the score's last
+                    # bit, and whoever in the room shares no language with anyone in the window clashes with all
+                    # of them. Ranks ascend, so the window is left once that bound passes the best key: the same
+                    # winner as scoring everyone, with fewer scored.
+                    again = ci in in_room
+                    common = commons[ci]
+                    clashes = 0
+                    for mate in seated:
+                        if not mate[1] & common:
+                            clashes += 1
+                    floor = (clashes * 2 + again) * (n + 1) * n
+                    for rank, mask, pid, past, class_index in windows[ci]:
+                        if 0 <= best < floor + rank:
+                            break
+                        over = crowd = 0
+                        if limit is not None:
+                            # With a class cap, big classes go first so they can still be spread out later.
+                            crowd = n - class_left[class_index]
+                            if 0 <= best < floor + crowd * n + rank:
+                                continue
+                            over = classes.get(class_index, 0) >= limit
                         repeats = clashes = 0
-                        for other in members:
-                            mate = people[other]
-                            if (
-                                mate.participant_id in person.past_partners
-                                or person.participant_id in mate.past_partners
-                            ):
+                        for _, mate_mask, mate_pid, mate_past, _ in seated:
+                            if mate_pid in past or pid in mate_past:
                                 repeats += 1
-                            if languages[other].isdisjoint(person.languages):
+                            if not mask & mate_mask:
                                 clashes += 1
-                        over = limit is not None and classes.get(person.class_id, 0) >= limit
-                        score = ((over * 8 + repeats) * 8 + clashes) * 2 + (ci in in_room)
-                        # With a class cap, big classes go first so they can still be spread out later.
-                        crowd = n - class_left[person.class_id] if limit is not None else 0
+                        score = ((over * 8 + repeats) * 8 + clashes) * 2 + again
                         key = (score * (n + 1) + crowd) * n + rank
                         if best < 0 or key < best:
                             best = key
                 rank = best % n
-            self._take(rank)
+                # The winner's score is at least 16 when it breaches the class cap or repeats a partner.
+                flagged = flagged or best // ((n + 1) * n) >= 16
+            seated.append(self._take(rank))
             members.append(rank)
             ci = self.country[rank]
             in_room[ci] = in_room.get(ci, 0) + 1
-            class_id = people[rank].class_id
-            classes[class_id] = classes.get(class_id, 0) + 1
+            class_index = self.klass[rank]
+            classes[class_index] = classes.get(class_index, 0) + 1
+        self.flagged.append(flagged)
         return members
 
     def _candidate_countries(self, in_room: dict[int, int], max_take: int) -> list[int]:
@@ -262,37 +322,28 @@ class _Pairing:
                         return chosen
         return chosen
 
-    def _window(self, ci: int) -> list[int]:
-        """The longest-waiting members of a country who are still free."""
-        bucket = self.buckets[ci]
-        found: list[int] = []
-        pos = self._next_free(ci, 0)
-        while pos < len(bucket) and len(found) < _CANDIDATE_DEPTH:
-            found.append(bucket[pos])
-            pos = self._next_free(ci, pos + 1)
-        return found
-
-    def _head(self, ci: int) -> int:
-        return self.buckets[ci][self._next_free(ci, 0)]
-
-    def _next_free(self, ci: int, pos: int) -> int:
-        """First free position at or after pos in a country's bucket (union-find with path halving)."""
-        skip = self.skips[ci]
-        while skip[pos] != pos:
-            skip[pos] = skip[skip[pos]]
-            pos = skip[pos]
-        return pos
-
     def _oldest(self) -> int:
         while self.taken[self.next_oldest]:
             self.next_oldest += 1
         return self.next_oldest
 
-    def _take(self, rank: int) -> None:
+    def _take(self, rank: int) -> _Seat:
+        """Seat a person: out of their country's window (the next one of the country comes in) and its level."""
         self.taken[rank] = True
-        self.skips[self.country[rank]][self.slot[rank]] += 1
-        self.class_left[self.people[rank].class_id] -= 1
+        self.class_left[self.klass[rank]] -= 1
         ci = self.country[rank]
+        window = self.windows[ci]
+        for i, seat in enumerate(window):
+            if seat[0] == rank:
+                del window[i]
+                break
+        else:
+            raise AssertionError(f"rank {rank} taken from outside its country's window")
+        bucket, pos = self.buckets[ci], self.cursor[ci]
+        if pos < len(bucket):
+            window.append(self._seat(bucket[pos]))
+            self.cursor[ci] = pos + 1
+        self.commons[ci] = self._common(window)
         size = self.left[ci]
         level = self.levels[size]
         del level[ci]
@@ -306,6 +357,7 @@ class _Pairing:
                 lower = self.levels[size - 1] = {}
                 insort(self.sizes, size - 1)
             lower[ci] = None
+        return seat
 
 
 __all__ = ["Candidate", "PairingRules", "pair_participants", "room_sizes"]
