@@ -8,14 +8,13 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from app import errors, pages, ws
 from app.facilitation import sessions as facilitators
 from app.gc_tuning import tune_once
-from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware, SessionsExceptSockets
 from app.runtime import running
 from app.schools import registration as schools
 from app.settings import Settings, load_settings
@@ -62,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Middleware(SecurityHeadersMiddleware, hsts=settings.env == "production"),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         Middleware(
-            SessionMiddleware,
+            SessionsExceptSockets,
+            sockets=ws.SESSIONLESS,
             secret_key=secret,
             session_cookie="bw_session",
             max_age=12 * 3600,

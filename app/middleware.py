@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
+from typing import Literal
 
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -55,6 +57,37 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class SessionsExceptSockets(SessionMiddleware):
+    """Starlette's signed cookie session, except for the WebSocket paths in ``sockets``, which never read it.
+
+    A student's browser sends its session cookie (it holds the chat page's token) with every handshake of ``/ws``;
+    the student socket authenticates by the token in its ``hello`` instead, so checking the cookie's signature and
+    decoding it (~30-50 µs) and wrapping every ASGI send of the socket was work for nothing. Such a socket's scope has
+    no ``session``. A WebSocket sends no ``http.response.start``, so the session's ``Set-Cookie`` never applied.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        sockets: Collection[str],
+        secret_key: str,
+        session_cookie: str,
+        max_age: int,
+        same_site: Literal["lax", "strict", "none"],
+        https_only: bool,
+    ) -> None:
+        super().__init__(
+            app, secret_key, session_cookie=session_cookie, max_age=max_age, same_site=same_site, https_only=https_only
+        )
+        self._sockets = frozenset(sockets)
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        if scope["type"] == "websocket" and scope["path"] in self._sockets and not scope.get("root_path"):
+            return self.app(scope, receive, send)
+        return super().__call__(scope, receive, send)
 
 
 def _raw(headers: list[tuple[str, str]]) -> tuple[tuple[bytes, bytes], ...]:

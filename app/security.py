@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hmac
+import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, Signer, TimestampSigner, URLSafeTimedSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import base64_decode, base64_encode, bytes_to_int, int_to_bytes
 from itsdangerous.serializer import Serializer
 from starlette.requests import HTTPConnection
 
@@ -61,6 +64,12 @@ class SignedValues(URLSafeTimedSerializer):
     One signer per salt, its key derived once; and no zlib attempt when dumping: ``zlib.compress`` allocates its
     ~256 KB state at each call and never shortens a token (a 50-byte JSON object). The output is a valid
     uncompressed itsdangerous value, so either class reads what the other wrote (tests/security/test_tokens.py).
+
+    ``dumps`` and ``loads`` write and check that format in one step each, with the C HMAC (``hmac.digest``):
+    itsdangerous's layers and its pure-Python HMAC (its SHA-1 is a Python function, which ``hmac.new`` cannot hand
+    to OpenSSL) cost 35 µs a token issued and 55 µs a token checked, against ~6 and ~9. Anything that is not a
+    well-formed, correctly signed, unexpired, uncompressed value goes to itsdangerous's own ``loads``, which
+    raises exactly what it always raised (or reads an older compressed value).
     """
 
     signer = _KeyedSigner
@@ -68,6 +77,7 @@ class SignedValues(URLSafeTimedSerializer):
     def __init__(self, secret: str, salt: str) -> None:
         super().__init__(secret, salt=salt)
         self._signers: dict[str | bytes | None, Signer] = {}
+        self._hmac_key = self.make_signer().derive_key()
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
         signer = self._signers.get(salt)
@@ -77,6 +87,45 @@ class SignedValues(URLSafeTimedSerializer):
 
     def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))
+
+    def dumps(self, obj: Any, salt: str | bytes | None = None) -> str:
+        if salt is not None:
+            return super().dumps(obj, salt)
+        payload = _b64(_compact_json(obj).encode())
+        value = payload + b"." + _b64(int_to_bytes(int(time.time())))
+        return (value + b"." + _b64(hmac.digest(self._hmac_key, value, "sha1"))).decode()
+
+    def loads(  # type: ignore[override]
+        self,
+        s: str | bytes,
+        max_age: int | None = None,
+        return_timestamp: bool = False,
+        salt: str | bytes | None = None,
+    ) -> Any:
+        if return_timestamp or salt is not None:
+            return super().loads(s, max_age, return_timestamp, salt)
+        raw = s.encode() if isinstance(s, str) else s
+        value, _, signature = raw.rpartition(b".")
+        payload, _, stamp = value.rpartition(b".")
+        if (
+            payload
+            and payload[0] != 46  # "." starts a compressed payload
+            and hmac.compare_digest(signature, _b64(hmac.digest(self._hmac_key, value, "sha1")))
+        ):
+            try:
+                age = int(time.time()) - bytes_to_int(base64_decode(stamp))
+                if max_age is None or 0 <= age <= max_age:
+                    return json.loads(base64_decode(payload).decode("utf-8"))
+            except Exception:  # itsdangerous's loads below raises its own error for the same value
+                pass
+        return super().loads(s, max_age)
+
+
+_compact_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # itsdangerous's _CompactJSON
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 class ParticipantTokens:

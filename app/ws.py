@@ -290,3 +290,4 @@ async def _announce_then_exit(svc: Services, previous: Any) -> None:
 
 
 routes = [WebSocketRoute("/ws", student_socket), WebSocketRoute("/ws/watch", watch_socket)]
+SESSIONLESS = frozenset({"/ws"})  # sockets that never read the cookie session (app.middleware.SessionsExceptSockets)

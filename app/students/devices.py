@@ -43,7 +43,12 @@ class DeviceCookies:
 
     def __init__(self, secret: str, *, secure: bool) -> None:
         self._serializer = SignedValues(secret, salt="bridgeway.device")
-        self._secure = secure
+        # What ``Response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax",
+        # secure=secure)`` writes, attributes in its order, built once: its ``SimpleCookie`` costs ~20 µs a join.
+        # The value (itsdangerous's URL-safe alphabet and ".") never needs the quoting it would add.
+        self._attributes = f"; HttpOnly; Max-Age={DEVICE_MAX_AGE}; Path=/; SameSite=lax" + (
+            "; Secure" if secure else ""
+        )
 
     def read(self, request: Request) -> Device:
         raw = request.cookies.get(DEVICE_COOKIE)
@@ -62,14 +67,8 @@ class DeviceCookies:
         return Device(secrets.token_hex(8))
 
     def write(self, response: Response, device: Device) -> None:
-        response.set_cookie(
-            DEVICE_COOKIE,
-            self._serializer.dumps({"d": device.id, "p": list(device.participants)}),
-            max_age=DEVICE_MAX_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=self._secure,
-        )
+        value = self._serializer.dumps({"d": device.id, "p": list(device.participants)})
+        response.raw_headers.append((b"set-cookie", f"{DEVICE_COOKIE}={value}{self._attributes}".encode("latin-1")))
 
 
 _BANNED_HERE = select(Participant.id, Participant.display_name).where(

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlmodel import select
+from starlette.responses import Response
 from starlette.testclient import TestClient
 from starlette.testclient import WebSocketTestSession as WS
 
 from app.demo import DemoData
 from app.settings import Settings
-from app.students.devices import DEVICE_COOKIE, DEVICE_MAX_AGE
+from app.students.devices import DEVICE_COOKIE, DEVICE_MAX_AGE, Device, DeviceCookies
 from rooms.models import Participant
 from tests.support.db import audit_rows, db
 from tests.support.staff_login import csrf_from, login
@@ -167,3 +168,20 @@ def test_device_cookie_holds_no_personal_data(client: TestClient, settings: Sett
     raw = json.dumps(data)
     for personal in ("Frida", "RIVER9", "GB", "testclient"):
         assert personal not in raw
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["http", "https"])
+def test_device_cookie_header_is_what_set_cookie_writes(secure: bool) -> None:
+    """The cookie's header is built once per app, not by ``SimpleCookie`` per join: same bytes as Starlette's."""
+    cookies = DeviceCookies(SECRET, secure=secure)
+    ours = Response()
+    cookies.write(ours, Device("0123456789abcdef", (1, 22, 333)))
+    name, header = ours.raw_headers[-1]
+    value = header.decode("latin-1").split(";")[0].removeprefix(DEVICE_COOKIE + "=")
+    starlettes = Response()
+    starlettes.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax", secure=secure)
+    assert (name, header) == starlettes.raw_headers[-1]
+    assert URLSafeTimedSerializer(SECRET, salt="bridgeway.device").loads(value) == {
+        "d": "0123456789abcdef",
+        "p": [1, 22, 333],
+    }

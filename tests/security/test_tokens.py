@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from app.demo import DemoData
-from app.security import ParticipantClaims, ParticipantTokens, TokenError
+from app.security import ParticipantClaims, ParticipantTokens, SignedValues, TokenError
 from app.settings import Settings
 from rooms.models import ExchangeSession, Participant, SessionStatus
 from tests.support.db import db
@@ -157,3 +157,103 @@ def test_token_replayed_after_leaving_by_the_page_is_refused(client: TestClient,
     leave_csrf = csrf_from(chat.text)
     assert client.post("/leave", data={"csrf_token": leave_csrf}, follow_redirects=False).status_code in (200, 303)
     assert _refusal(client, token) == ("token_invalid", 4001)
+
+
+def _signed(when: float, obj: object, serializer: URLSafeTimedSerializer) -> str:
+    original = time.time
+    time.time = lambda: when  # both write int(time.time()) as the timestamp
+    try:
+        return serializer.dumps(obj)
+    finally:
+        time.time = original
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"p": 7, "s": 3, "n": "0123456789abcdef"},
+        {"d": "0123456789abcdef", "p": [1, 2, 3]},
+        {"n": "é✓"},
+        [1, 2],
+        "x",
+        {"n": "ab" * 200},
+    ],
+    ids=["token", "device", "non-ascii", "list", "string", "compressible"],
+)
+def test_signed_values_write_what_itsdangerous_writes(obj: object) -> None:
+    """The one-step ``dumps`` writes itsdangerous's bytes (payload, timestamp, HMAC-SHA1) for the same second; plain
+    itsdangerous would compress a value that zlib shortens (never a token or a device cookie), so that one is compared
+    with itsdangerous's own ``dumps`` without the zlib attempt."""
+    fast = SignedValues(SECRET, salt="bridgeway.participant")
+    plain = URLSafeTimedSerializer(SECRET, salt="bridgeway.participant")
+    for when in (1_700_000_000.7, time.time()):
+        ours = _signed(when, obj, fast)
+        assert ours == _signed(when, obj, plain) or _signed(when, obj, plain).startswith(".")
+        original = time.time
+        time.time = lambda: when  # noqa: B023 - used at once, inside this iteration
+        try:
+            assert ours == URLSafeTimedSerializer.dumps(fast, obj)
+        finally:
+            time.time = original
+
+
+def _outcome(serializer: URLSafeTimedSerializer, value: str | bytes, max_age: int | None) -> object:
+    try:
+        return ("ok", serializer.loads(value, max_age=max_age))
+    except BadSignature as exc:
+        return (type(exc).__name__, str(exc))
+
+
+_REAL = URLSafeTimedSerializer(SECRET, salt="bridgeway.participant").dumps({"p": 1, "s": 2, "n": "0123456789abcdef"})
+_PAYLOAD, _STAMP, _SIG = _REAL.split(".")
+
+
+@pytest.mark.parametrize(
+    ("value", "max_age"),
+    [
+        (_REAL, 60),
+        (_REAL, None),
+        (_REAL.encode(), 60),
+        (_REAL, -1),  # expired: age 0 > -1
+        (_signed(time.time() + 3600, {"p": 1}, URLSafeTimedSerializer(SECRET, salt="bridgeway.participant")), 60),
+        (_expired(_REAL), 12 * 3600),
+        (_REAL[:-2] + ("AA" if not _REAL.endswith("AA") else "BB"), 60),
+        ("eyJwIjoyfQ." + _STAMP + "." + _SIG, 60),  # another payload under this signature
+        (_REAL + "=", 60),  # padding: itsdangerous's decoder accepts it, so the fallback must too
+        (URLSafeTimedSerializer(SECRET, salt="bridgeway.participant").dumps({"n": "n" * 400}), 60),  # compressed
+        (URLSafeTimedSerializer(SECRET, salt="bridgeway.device").dumps({"p": 1}), 60),  # another salt
+        (URLSafeTimedSerializer(SECRET + "x", salt="bridgeway.participant").dumps({"p": 1}), 60),
+        (_PAYLOAD + "." + _SIG, 60),  # no timestamp
+        ("." + _REAL, 60),
+        ("", 60),
+        ("...", 60),
+        ("no-dots", 60),
+        ("ä." + _STAMP + "." + _SIG, 60),
+    ],
+    ids=[
+        "valid",
+        "valid-no-max-age",
+        "valid-bytes",
+        "expired",
+        "from-the-future",
+        "13-hours-old",
+        "tampered-signature",
+        "swapped-payload",
+        "padded-signature",
+        "compressed",
+        "other-salt",
+        "other-secret",
+        "no-timestamp",
+        "leading-dot",
+        "empty",
+        "dots",
+        "no-dots",
+        "non-ascii",
+    ],
+)
+def test_signed_values_read_as_itsdangerous_reads(value: str | bytes, max_age: int | None) -> None:
+    """The one-step ``loads`` answers each value as itsdangerous does: the same object, or the same error."""
+    plain = URLSafeTimedSerializer(SECRET, salt="bridgeway.participant")
+    assert _outcome(SignedValues(SECRET, salt="bridgeway.participant"), value, max_age) == _outcome(
+        plain, value, max_age
+    )
