@@ -105,6 +105,24 @@ def test_rewritten_checks_match_the_patterns_they_replace(text: str) -> None:
     assert compound == any(word.endswith(("zig", "ssig")) for word in words)
 
 
+# Letters three times in a row in every case and script, next to near misses ("aAa", "aa a", "éee", a lone surrogate).
+_STRETCH_TEXTS = st.one_of(
+    TEXTS,
+    st.text(alphabet="aAbzZ \u00e9\u0301\u0430\u00df!1.\ud800", max_size=12),
+    st.lists(st.sampled_from(["aaa", "AAA", "aAa", "aa", "a", "zzz", "ZZ", "\u00e9\u00e9\u00e9", "\ud800", " "])).map(
+        "".join
+    ),
+)
+
+
+@PROPERTY
+@given(_STRETCH_TEXTS)
+def test_letter_stretch_automaton_answers_as_the_regex(text: str) -> None:
+    assert profanity._has_letter_stretch(text) == (profanity._LETTER_STRETCH.search(text) is not None)
+    folded = normalise(text).folded
+    assert profanity._has_letter_stretch(folded) == (profanity._LETTER_STRETCH.search(folded) is not None)
+
+
 def test_profanity_precheck_lets_listed_words_through_to_the_scan() -> None:
     words = blocked_words(None)
     for text in ("this is shit", "f u c k", "sh1t!", "fuuuck", "son of a bitch", "me cago en", "ok shiiit ok"):
@@ -135,6 +153,7 @@ NEW_MATCHERS: dict[str, Callable[[str], object]] = {
     "profanity._nothing_listed": lambda text: profanity._nothing_listed(text, _WORDS),
     "profanity._SPELLED_HINT": profanity._SPELLED_HINT.search,
     "profanity._LETTER_STRETCH": profanity._LETTER_STRETCH.search,
+    "profanity._has_letter_stretch": profanity._has_letter_stretch,
     "contact._holds_a_piece": contact._holds_a_piece,
     "address._STREET_HINTS": lambda text: [hint.search(text) for hint in address._STREET_HINTS],
     "handles._mentions_an_app": handles._mentions_an_app,
