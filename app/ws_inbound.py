@@ -35,7 +35,8 @@ _USED = (
     "close_sent", "logger", "handle_parser_exception", "data_received", "eof_received", "connection_lost",
     "pause_writing", "resume_writing", "loop",
 )  # fmt: skip
-_USED_OF_CONN = ("state", "extensions", "debug", "expect_continuation_frame", "max_size", "send_close")
+# what `_Inbound` reads of websockets' protocol: without any of it, every frame goes through websockets
+_FRAMING = ("state", "extensions", "debug", "current_size", "max_message_size", "max_fragment_size")
 _TEXT_FIN = 0x81  # FIN, no RSV bit, opcode 1 (text)
 
 
@@ -55,7 +56,7 @@ class DirectReader:
         protocol.queue = self  # uvicorn puts its disconnects here (``put_nowait``)
         protocol.send_receive_event_to_app = self._message  # the messages websockets parsed
         conn = protocol.conn
-        if not conn.extensions and not conn.debug:
+        if all(hasattr(conn, name) for name in _FRAMING) and not conn.extensions and not conn.debug:
             protocol.transport.set_protocol(_Inbound(protocol, self))
 
     @classmethod
@@ -64,11 +65,9 @@ class DirectReader:
         protocol: Any = getattr(websocket.scope.get(SERVER_SEND), "__self__", None)
         if type(protocol).__name__ != _PROTOCOL or not all(hasattr(protocol, name) for name in _USED):
             return None
-        if not all(hasattr(protocol.conn, name) for name in _USED_OF_CONN):
+        if not hasattr(protocol.conn, "send_close") or protocol.conn.state is not State.OPEN:
             return None
         if not isinstance(protocol.queue, asyncio.Queue) or protocol.close_sent:
-            return None
-        if protocol.conn.state is not State.OPEN:
             return None
         return cls(protocol)
 
@@ -157,7 +156,9 @@ class _Inbound:
         self._protocol = protocol
         self._reader = reader
         self._conn = protocol.conn
-        self._max_size: int | None = protocol.conn.max_size
+        conn = protocol.conn
+        sizes = [size for size in (conn.max_message_size, conn.max_fragment_size) if size is not None]
+        self._max_size: int | None = min(sizes) if sizes else None  # websockets' bound on an unfragmented frame
         self._rest = b""  # the start of a frame not complete yet
         self._slow = protocol.data_received  # uvicorn's: websockets' parser, then its events
         self.eof_received = protocol.eof_received
@@ -208,7 +209,7 @@ class _Inbound:
                 break
             if (
                 data[pos] == _TEXT_FIN
-                and not conn.expect_continuation_frame
+                and conn.current_size is None  # no fragmented message in progress
                 and not protocol.close_sent
                 and conn.state is State.OPEN
             ):
