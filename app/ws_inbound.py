@@ -113,7 +113,7 @@ class DirectReader:
             protocol.transport.pause_reading()
 
     def _message(self) -> None:
-        """uvicorn's ``send_receive_event_to_app`` (a message websockets parsed), handing it over as `text` does."""
+        """uvicorn's ``send_receive_event_to_app`` (a message websockets parsed), handed over as `message` does."""
         protocol = self._protocol
         frames = protocol.frames
         data = frames[0] if len(frames) == 1 else b"".join(frames)
