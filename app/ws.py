@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
-from starlette.types import Receive
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.access import can_run_session
@@ -21,6 +20,7 @@ from app.security import TokenError
 from app.services import Services, services
 from app.staff.auth import session_ended, staff_user
 from app.ws_direct import DirectFrames, server_receive
+from app.ws_inbound import DirectReader, Item
 from rooms.connection import Connection
 from rooms.heartbeat import Heartbeats
 from rooms.models import ExchangeSession
@@ -69,14 +69,17 @@ async def _pump_and_close(websocket: WebSocket, conn: Connection) -> None:
             await websocket.close(conn.close_code or CLOSE_NORMAL, conn.close_reason)
 
 
-async def _read(receive: Receive, conn: Connection, on_frame: FrameHandler) -> None:
+async def _read(receive: Callable[[], Awaitable[Item]], conn: Connection, on_frame: FrameHandler) -> None:
     bad = 0
     while True:
         message = await receive()
-        if message["type"] == "websocket.disconnect":
+        if isinstance(message, str):  # a text message from the direct reader
+            raw: str | None = message
+        elif message["type"] == "websocket.disconnect":
             return
+        else:
+            raw = message.get("text")
         conn.last_heard = time.monotonic()  # any frame proves the client is there (see rooms.heartbeat)
-        raw = message.get("text")
         client_id = None
         try:
             if raw is None:
@@ -99,7 +102,9 @@ async def _serve(
 ) -> None:
     """Run the socket's reader and writer (and watch its heartbeat); when either ends, stop them all."""
     writer = asyncio.create_task(_pump_and_close(websocket, conn))
-    reader = asyncio.create_task(_read(server_receive(websocket), conn, on_frame))
+    direct = DirectReader.of(websocket)
+    receive = direct.get if direct is not None else server_receive(websocket)
+    reader = asyncio.create_task(_read(receive, conn, on_frame))
     if beats is not None:
         beats.watch(conn)
     try:
