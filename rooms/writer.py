@@ -124,6 +124,8 @@ class BatchWriter:
         if self._task is None:
             return
         self._queue.put_nowait(None)
+        if self._gathering is not None and not self._gathering.done():
+            self._gathering.set_result(None)  # no more to wait for: flush now
         try:
             await asyncio.wait_for(self._task, timeout=30)
         except TimeoutError:

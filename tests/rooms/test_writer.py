@@ -249,7 +249,10 @@ async def test_stopping_a_gathering_writer_commits_what_it_holds(settings: Setti
     writer.start()
     pending = asyncio.create_task(writer.write(_row(room_id, pid, "c1", "kept")))
     await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     await writer.stop()
+    assert loop.time() - started < 0.25  # the window ends with the stop
     assert (await pending).message.seq == 1
     assert _stored_seqs(settings, room_id) == [1]
     database.dispose()
