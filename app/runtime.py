@@ -63,7 +63,9 @@ async def running(settings: Settings, secret: str) -> AsyncIterator[Services]:
         if translation is not None:
             translation.start()
             stack.push_async_callback(translation.aclose)
-        writer = BatchWriter(db, settings.write_batch_max)
+        # SQLite commits in-process (no round trips), so a batch there is not worth waiting for.
+        gather = 0.0 if settings.is_sqlite else settings.write_batch_wait_ms / 1000
+        writer = BatchWriter(db, settings.write_batch_max, gather=gather)
         moderators = SessionModerators(Moderator(moderation_config(settings), create_plugin_manager()))
         translator = RoomTranslator(translation, hub, db, moderators.for_session) if translation else None
         rooms = RoomService(

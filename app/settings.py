@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     join_code_days: int = Field(default=30, ge=1)
     retention_days: int = Field(default=365, ge=1)
     write_batch_max: int = Field(default=500, ge=1)
+    # PostgreSQL only: a batch the message writer was idle for waits this long (or for 32 messages) before its
+    # commit, so that light load commits several messages at a time (docs/performance.md, "Group commit").
+    write_batch_wait_ms: float = Field(default=5.0, ge=0, le=50)
     gc_tuning: bool = True  # freeze the start-up heap and collect less often (app/gc_tuning.py)
     moderation_hooks: list[str] = Field(default_factory=lambda: list(DEFAULT_HOOKS))
     moderation_extra_words: list[str] = Field(default_factory=list)

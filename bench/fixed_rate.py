@@ -17,13 +17,14 @@ from bench import run, servers
 from bench.procstat import load_average
 
 
-def main(rates: str, processes: list[str], students: int, drain: float) -> None:
+def main(rates: str, processes: list[str], students: int, drain: float, env: dict[str, str] | None = None) -> None:
+    extra = env or {}
     with tempfile.TemporaryDirectory(prefix="bridgeway-bench-") as tmp:
         for count in processes:
             load = load_average()
             loadgen = ["--students", str(students), "--rates", rates, "--duration", "5", "--drain", str(drain)]
             if count == "sqlite":
-                _report(count, load, run.bridgeway(Path(tmp), loadgen))
+                _report(count, load, run.bridgeway(Path(tmp), loadgen, **extra))
                 continue
             with servers.postgres_schema() as url:
                 result = run.bridgeway(
@@ -32,6 +33,7 @@ def main(rates: str, processes: list[str], students: int, drain: float) -> None:
                     processes=int(count),
                     BRIDGEWAY_DATABASE_URL=url,
                     BRIDGEWAY_BROKER_URL=servers.REDIS_BENCH_URL,
+                    **extra,
                 )
             _report(f"{count} process(es)", load, result)
 
@@ -55,5 +57,9 @@ if __name__ == "__main__":
     parser.add_argument("--processes", default="1,2", help="comma-separated: sqlite, 1 or 2")
     parser.add_argument("--students", type=int, default=1000)
     parser.add_argument("--drain", type=float, default=15.0, help="seconds to wait for late deliveries (late = lost)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="a server setting, e.g. BRIDGEWAY_X=1"
+    )
     args = parser.parse_args()
-    main(args.rates, args.processes.split(","), args.students, args.drain)
+    settings = dict(item.split("=", 1) for item in args.env)
+    main(args.rates, args.processes.split(","), args.students, args.drain, settings)

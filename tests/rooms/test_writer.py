@@ -176,3 +176,83 @@ async def test_writer_retries_a_batch_on_a_new_connection_when_the_database_drop
     await asyncio.sleep(0.1)
     after = await writer.write(_row(room_id, pid, "c2", "after"))
     assert (before.message.seq, after.message.seq) == (1, 2)
+
+
+@pytest.fixture
+async def gathering_writer(settings: Settings, demo: DemoData) -> AsyncIterator[BatchWriter]:
+    database = Database(make_engine(settings.database_url))
+    writer = BatchWriter(database, gather=0.3, gather_rows=3)
+    writer.start()
+    yield writer
+    await writer.stop()
+    database.dispose()
+
+
+def _stored_seqs(settings: Settings, room_id: int) -> list[int | None]:
+    with db(settings) as session:
+        return [m.seq for m in session.exec(select(Message).where(Message.room_id == room_id).order_by(Message.seq))]
+
+
+async def test_group_commit_waits_its_window_and_acks_only_once_committed(
+    settings: Settings, demo: DemoData, gathering_writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.create_task(gathering_writer.write(_row(room_id, pid, "c1", "one")))
+    await asyncio.sleep(0.1)
+    assert not first.done()  # still gathering
+    assert _stored_seqs(settings, room_id) == []
+    second = await gathering_writer.write(_row(room_id, pid, "c2", "two"))  # joins the first's batch
+    assert loop.time() - started >= 0.3
+    assert (first.result().message.seq, second.message.seq) == (1, 2)
+    assert gathering_writer.batches == 1
+    assert _stored_seqs(settings, room_id) == [1, 2]  # acknowledged: committed, seen from another connection
+
+
+async def test_group_commit_commits_as_soon_as_enough_rows_are_queued(
+    settings: Settings, demo: DemoData, gathering_writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    first = asyncio.create_task(gathering_writer.write(_row(room_id, pid, "c1", "one")))
+    await asyncio.sleep(0.05)
+    rest = await asyncio.gather(*(gathering_writer.write(_row(room_id, pid, f"c{i}", "more")) for i in (2, 3)))
+    assert loop.time() - started < 0.25  # the third row ended the window
+    assert [w.message.seq for w in (await first, *rest)] == [1, 2, 3]
+    assert gathering_writer.batches == 1
+
+
+async def test_group_commit_does_not_hold_back_what_queued_during_a_commit(
+    settings: Settings, demo: DemoData, gathering_writer: BatchWriter
+) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    first = asyncio.create_task(gathering_writer.write(_row(room_id, pid, "c1", "one")))
+    while gathering_writer._gathering is None:  # noqa: ASYNC110  # until the writer starts its window
+        await asyncio.sleep(0)
+    gathering_writer._gathering.set_result(None)  # the window ends: the batch of one commits
+    await asyncio.sleep(0)
+    second = asyncio.create_task(gathering_writer.write(_row(room_id, pid, "c2", "two")))  # queued during it
+    loop = asyncio.get_running_loop()
+    await first
+    committed = loop.time()
+    await second
+    assert loop.time() - committed < 0.2  # not another 0.3 s window
+    assert gathering_writer.batches == 2
+
+
+async def test_stopping_a_gathering_writer_commits_what_it_holds(settings: Settings, demo: DemoData) -> None:
+    room_id, pid = _room_and_student(settings, demo.session_id)
+    database = Database(make_engine(settings.database_url))
+    writer = BatchWriter(database, gather=0.3)
+    writer.start()
+    pending = asyncio.create_task(writer.write(_row(room_id, pid, "c1", "kept")))
+    await asyncio.sleep(0.01)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await writer.stop()
+    assert loop.time() - started < 0.25  # the window ends with the stop
+    assert (await pending).message.seq == 1
+    assert _stored_seqs(settings, room_id) == [1]
+    database.dispose()
